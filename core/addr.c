@@ -1,0 +1,1 @@
+/* core/addr.c: being written; see addr.h for what it owns. */

@@ -1,0 +1,1 @@
+/* core/alloc.c: being written; see alloc.h for what it owns. */

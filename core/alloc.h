@@ -1,0 +1,35 @@
+/* Overlay address allocation, a pure function of the member set (DESIGN §3):
+ * pinned addresses first, then H(node id, attempt) inside the CIDR skipping
+ * reserved addresses; on a collision the member that joined first (by
+ * (join time, node id)) keeps the address and the other takes its next
+ * attempt. Given the same inputs in any order, every node computes the same
+ * assignment; a CIDR change simply reruns it. */
+#ifndef WEFT_ALLOC_H
+#define WEFT_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "keys.h"
+
+struct weft_alloc_entry {
+	/* in */
+	weft_pk_t node_id;
+	uint64_t join_time;
+	weft_ip_t pinned; /* family 0 = none; ignored if outside the CIDR or reserved */
+	/* out */
+	weft_ip_t addr;   /* family 0 if the CIDR is full */
+	uint32_t attempt; /* which hash attempt produced addr; UINT32_MAX = pinned */
+};
+
+/* Assigns e[i].addr for every entry inside cidr (IPv4 or IPv6). Entries may
+ * come in any order; the result does not depend on it. Returns 0, or
+ * WEFT_EFULL when the CIDR has fewer usable addresses than entries (the
+ * entries that fit, first joiners first, still get addresses). */
+int weft_alloc_assign(const weft_cidr_t *cidr, struct weft_alloc_entry *e, size_t n);
+
+/* The address attempt k of a node would get, before collisions. */
+void weft_alloc_candidate(const weft_cidr_t *cidr, const weft_pk_t *node_id, uint32_t attempt, weft_ip_t *out);
+
+#endif

@@ -1,0 +1,1 @@
+/* core/keys.c: being written; see keys.h for what it owns. */

@@ -1,0 +1,1 @@
+/* core/persist.c: being written; see persist.h for what it owns. */

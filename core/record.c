@@ -1,0 +1,1 @@
+/* core/record.c: being written; see record.h for what it owns. */

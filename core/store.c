@@ -1,0 +1,1 @@
+/* core/store.c: being written; see store.h for what it owns. */

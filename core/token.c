@@ -1,0 +1,1 @@
+/* core/token.c: being written; see token.h for what it owns. */

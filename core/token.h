@@ -1,0 +1,43 @@
+/* Invite tokens: one line of text, "weft1-" followed by URL-safe base64 (no
+ * padding) of a msgpack array with a 4-byte BLAKE2b checksum appended:
+ *
+ *     [ 1, network id (bin 32), network settings record (bin),
+ *       invite certificate record (bin), invite secret seed (bin 32),
+ *       [ "HOST:PORT", ... ] bootstrap endpoints ]
+ *
+ * The invite secret lets the joiner sign its member record; it is wiped
+ * with weft_token_wipe(). The network key is never in a token. */
+#ifndef WEFT_TOKEN_H
+#define WEFT_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "record.h"
+
+#define WEFT_TOKEN_PREFIX "weft1-"
+#define WEFT_TOKEN_MAX_BOOTSTRAP 8
+#define WEFT_HOSTPORT_MAX 262 /* hostname (253) + ":65535" + NUL */
+#define WEFT_TOKEN_MAX 4096  /* chars */
+
+typedef struct {
+	weft_pk_t network_id;
+	weft_record_t settings; /* WEFT_REC_NETWORK, signed by the admin */
+	weft_record_t invite;   /* WEFT_REC_INVITE, signed by the admin */
+	weft_keypair_t invite_kp; /* secret: wipe after use */
+	uint8_t nbootstrap;
+	char bootstrap[WEFT_TOKEN_MAX_BOOTSTRAP][WEFT_HOSTPORT_MAX];
+} weft_token_t;
+
+/* Encode into out (NUL-terminated). -ENOSPC if cap is too small. */
+int weft_token_encode(const weft_token_t *t, char *out, size_t cap);
+/* Parse and check structure and checksum only (WEFT_EBADTOKEN with *why). */
+int weft_token_decode(weft_token_t *t, const char *text, const char **why);
+/* Verify: both records signed by network_id, settings and invite of this
+ * network, the invite key pair matches the certificate, not expired at
+ * now_s (WEFT_EEXPIRED). *why names the failure. */
+int weft_token_verify(const weft_token_t *t, uint64_t now_s, const char **why);
+void weft_token_wipe(weft_token_t *t);
+
+#endif

@@ -1,0 +1,1 @@
+/* core/vcache.c: being written; see vcache.h for what it owns. */

@@ -1,0 +1,27 @@
+/* Verification cache: a record's signature is checked once; afterwards the
+ * BLAKE2b-256 of its signed bytes is remembered. Fixed-size open-addressing
+ * table with deterministic eviction (no allocation after init, no clock).
+ * One cache may be shared by many stores (the simulator does). */
+#ifndef WEFT_VCACHE_H
+#define WEFT_VCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+typedef struct weft_vcache weft_vcache_t;
+
+/* capacity is rounded up to a power of two. */
+weft_vcache_t *weft_vcache_new(size_t capacity);
+void weft_vcache_free(weft_vcache_t *c);
+/* 0 when the signature is good (from the cache or freshly verified and then
+ * cached); WEFT_EBADSIG otherwise (bad signatures are not cached). */
+int weft_vcache_verify(weft_vcache_t *c, const weft_record_t *r);
+
+struct weft_vcache_stats {
+	uint64_t hits, misses, evictions;
+};
+void weft_vcache_stats(const weft_vcache_t *c, struct weft_vcache_stats *st);
+
+#endif
