@@ -13,6 +13,10 @@
 #include "addr.h"
 #include "keys.h"
 
+/* Hash attempts per member before the linear scan (see alloc.c); an addr
+ * found by the scan reports attempt == WEFT_ALLOC_MAX_ATTEMPTS. */
+#define WEFT_ALLOC_MAX_ATTEMPTS 64
+
 struct weft_alloc_entry {
 	/* in */
 	weft_pk_t node_id;
@@ -20,7 +24,8 @@ struct weft_alloc_entry {
 	weft_ip_t pinned; /* family 0 = none; ignored if outside the CIDR or reserved */
 	/* out */
 	weft_ip_t addr;   /* family 0 if the CIDR is full */
-	uint32_t attempt; /* which hash attempt produced addr; UINT32_MAX = pinned */
+	uint32_t attempt; /* which hash attempt produced addr; UINT32_MAX = pinned,
+			   * WEFT_ALLOC_MAX_ATTEMPTS = linear scan */
 };
 
 /* Assigns e[i].addr for every entry inside cidr (IPv4 or IPv6). Entries may
