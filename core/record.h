@@ -11,7 +11,18 @@
  * strict: anything but the canonical bytes (unknown version or type, wrong
  * msgpack types, oversize fields, trailing bytes, non-minimal encodings) is an
  * error with a static reason string. Decoding never verifies the signature;
- * weft_record_verify() (or the verification cache) does. */
+ * weft_record_verify() (or the verification cache) does.
+ *
+ * Each body is a msgpack array of its struct's fields in declaration order
+ * (counts such as ntags are implied by the list lengths): integers as uint,
+ * booleans as bool, strings as str, keys and hashes as bin, an address as
+ * bin 4 or bin 16 (nil for family 0), a CIDR as [bin, prefix] (an absent
+ * cidr6 as nil), an endpoint as [bin, port], a policy rule as
+ * [action, from, to]. Decoding returns WEFT_EVERSION for an unknown format
+ * version or record type (a newer peer's), WEFT_ETRAILING for bytes after
+ * the record, WEFT_EOVERSIZE for a record, string or list over its limit and
+ * WEFT_EMALFORMED for everything else; the reason names the field
+ * ("node_state.name: not a name ..."). */
 #ifndef WEFT_RECORD_H
 #define WEFT_RECORD_H
 
@@ -37,18 +48,21 @@
 #define WEFT_NETKEY_LEN 32
 
 typedef enum {
-	WEFT_REC_NETWORK = 1,     /* admin; subject = network id; higher version */
+	/* The network-wide types (network, keyring, rotate, policy) have the
+	 * all-zero subject: a record cannot name the genesis key (its signer
+	 * may be a rolled-over admin), and there is one store per network. */
+	WEFT_REC_NETWORK = 1,     /* admin; subject = network id (all zero); higher version */
 	WEFT_REC_INVITE = 2,      /* admin; subject = invite key; immutable */
 	WEFT_REC_MEMBER = 3,      /* invite key (or admin); subject = node id; immutable */
 	WEFT_REC_NODE_STATE = 4,  /* node; subject = node id; higher version */
 	WEFT_REC_OVERRIDE = 5,    /* admin; subject = node id; higher version */
 	WEFT_REC_REVOCATION = 6,  /* admin; subject = node id; permanent */
-	WEFT_REC_DNS = 7,         /* admin; subject = BLAKE2b(lower-case name); higher version */
+	WEFT_REC_DNS = 7,         /* admin; subject = BLAKE2b-256(lower-case name, 0, type BE16); higher version */
 	WEFT_REC_KEYRING = 8,     /* admin; subject = network id; higher epoch */
 	WEFT_REC_KEYSHARE = 9,    /* admin; subject = node id; higher epoch */
 	WEFT_REC_ROTATE = 10,     /* admin; subject = network id; higher version */
 	WEFT_REC_POLICY = 11,     /* admin; subject = network id; higher version */
-	WEFT_REC_EXT_CLIENT = 12, /* admin; subject = BLAKE2b(name); higher version */
+	WEFT_REC_EXT_CLIENT = 12, /* admin; subject = BLAKE2b-256(name); higher version */
 	WEFT_REC_ADMIN_ROLL = 13, /* admin (old key); subject = old key; immutable */
 	WEFT_REC_TYPE_MAX = 13,
 } weft_rec_type_t;
@@ -246,12 +260,24 @@ uint64_t weft_record_version(const weft_record_t *r);
 void weft_record_hash(const weft_record_t *r, uint8_t hash[32]);
 
 /* Fill r->raw from the body and type, signing with kp (kp->pk becomes the
- * signer). Validates the body first (same checks as decoding). */
+ * signer). Validates the body first (same checks as decoding): the signer
+ * must be node_state.node_id and admin_roll.old_pk. WEFT_EOVERSIZE when the
+ * encoding would exceed WEFT_RECORD_MAX (a policy with many long tags). */
 int weft_record_sign(weft_record_t *r, const weft_keypair_t *kp);
+/* The checks sign and decode apply to r's type, signer and body, with the
+ * reason in *why (if non-NULL): lets a caller say why sign refused. */
+int weft_record_check(const weft_record_t *r, const char **why);
+/* The canonical bytes of r's fields with r->sig (after weft_record_check):
+ * equal to r->raw for any record that was decoded or signed. */
+int weft_record_encode(const weft_record_t *r, uint8_t *out, size_t cap, size_t *len, const char **why);
 /* Decode exactly len bytes. On error *why (if non-NULL) names the problem. */
 int weft_record_decode(weft_record_t *r, const uint8_t *buf, size_t len, const char **why);
-/* Check r->sig over r->raw against r->signer (no cache). */
+/* Check r->sig over r->raw against r->signer (no cache). WEFT_EBADSIG also
+ * when raw's envelope does not hold r->type, r->signer and r->sig. */
 int weft_record_verify(const weft_record_t *r);
+/* Whether raw's envelope holds r->type, r->signer and r->sig (cheap; the
+ * verification cache checks it before trusting a hit). */
+bool weft_record_raw_matches(const weft_record_t *r);
 
 /* Build a node id's X25519 public key from its Ed25519 id, for sealing. */
 int weft_pk_to_x25519(uint8_t out[32], const weft_pk_t *pk);

@@ -1,7 +1,9 @@
 /* Verification cache: a record's signature is checked once; afterwards the
- * BLAKE2b-256 of its signed bytes is remembered. Fixed-size open-addressing
- * table with deterministic eviction (no allocation after init, no clock).
- * One cache may be shared by many stores (the simulator does). */
+ * BLAKE2b-256 of its raw bytes (the record hash, signature included, so a
+ * forged signature on a known body never hits) is remembered. Fixed-size
+ * open-addressing table with deterministic eviction (no allocation after
+ * init, no clock). One cache may be shared by many stores (the simulator
+ * does); it is not thread-safe. */
 #ifndef WEFT_VCACHE_H
 #define WEFT_VCACHE_H
 
