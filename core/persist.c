@@ -1,1 +1,276 @@
-/* core/persist.c: being written; see persist.h for what it owns. */
+/* Checked, atomic state files (persist.h): the frame (magic, format, kind,
+ * length, BLAKE2b-256 trailer) and the write-temp/fsync/rename/fsync-dir
+ * dance, so a crash leaves the old file or the new one, never a mix. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "error.h"
+#include "persist.h"
+
+#define MAGIC "WEFT"
+#define FORMAT 1
+#define HEADER_LEN 16
+#define TRAILER_LEN 32
+
+static void put_header(uint8_t h[HEADER_LEN], uint8_t kind, uint64_t len)
+{
+	memcpy(h, MAGIC, 4);
+	h[4] = FORMAT;
+	h[5] = kind;
+	h[6] = h[7] = 0;
+	for (unsigned i = 0; i < 8; i++)
+		h[8 + i] = (uint8_t)(len >> (56 - 8 * i));
+}
+
+int weft_persist_unframe(const uint8_t *buf, size_t len, uint8_t kind, const uint8_t **payload, size_t *plen,
+			 const char **why)
+{
+	uint8_t sum[TRAILER_LEN];
+	uint64_t n = 0;
+	const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	*payload = NULL;
+	*plen = 0;
+	if (len < HEADER_LEN) {
+		*why = "file is truncated (shorter than its header)";
+		return WEFT_ECHECKSUM;
+	}
+	if (memcmp(buf, MAGIC, 4)) {
+		*why = "not a weft state file (bad magic)";
+		return WEFT_EMALFORMED;
+	}
+	if (buf[4] != FORMAT) {
+		*why = "unsupported state file format";
+		return WEFT_EVERSION;
+	}
+	if (buf[5] != kind) {
+		*why = "state file holds another kind of data";
+		return WEFT_EMALFORMED;
+	}
+	if (buf[6] || buf[7]) {
+		*why = "reserved header bytes are not zero";
+		return WEFT_EMALFORMED;
+	}
+	for (unsigned i = 0; i < 8; i++)
+		n = n << 8 | buf[8 + i];
+	if (n > WEFT_PERSIST_MAX) {
+		*why = "state file payload is too large";
+		return WEFT_EOVERSIZE;
+	}
+	if (len - HEADER_LEN < n + TRAILER_LEN) {
+		*why = "file is truncated (shorter than its length says)";
+		return WEFT_ECHECKSUM;
+	}
+	if (len - HEADER_LEN > n + TRAILER_LEN) {
+		*why = "trailing bytes after the checksum";
+		return WEFT_ETRAILING;
+	}
+	crypto_generichash(sum, sizeof(sum), buf, HEADER_LEN + (size_t)n, NULL, 0);
+	if (sodium_memcmp(sum, buf + HEADER_LEN + n, TRAILER_LEN)) {
+		*why = "checksum mismatch (file is corrupt)";
+		return WEFT_ECHECKSUM;
+	}
+	*payload = buf + HEADER_LEN;
+	*plen = (size_t)n;
+	return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The directory holding path, for the temp file and the final fsync. */
+static int dir_of(const char *path, char *dir, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash)
+		return snprintf(dir, cap, ".") < (int)cap ? 0 : -ENAMETOOLONG;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= cap)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return 0;
+}
+
+int weft_persist_write(const char *path, uint8_t kind, const uint8_t *data, size_t len, unsigned mode)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	uint8_t header[HEADER_LEN], sum[TRAILER_LEN];
+	crypto_generichash_state st;
+	int fd = -1, dfd = -1, ret;
+	bool created = false;
+
+	if (len > WEFT_PERSIST_MAX)
+		return WEFT_EOVERSIZE;
+	ret = dir_of(path, dir, sizeof(dir));
+	if (ret)
+		return ret;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	put_header(header, kind, len);
+	crypto_generichash_init(&st, NULL, 0, sizeof(sum));
+	crypto_generichash_update(&st, header, sizeof(header));
+	crypto_generichash_update(&st, data, len);
+	crypto_generichash_final(&st, sum, sizeof(sum));
+
+	/* mkostemp creates the temp name with O_EXCL and mode 0600, so the data
+	 * is never readable by others before fchmod sets the requested mode. */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	created = true;
+	if (fchmod(fd, (mode_t)mode) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = write_all(fd, header, sizeof(header));
+	if (!ret)
+		ret = write_all(fd, data, len);
+	if (!ret)
+		ret = write_all(fd, sum, sizeof(sum));
+	if (ret)
+		goto out;
+	if (fsync(fd) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		ret = -errno;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	created = false;
+	/* The rename is durable only once the directory is. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (fsync(dfd) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (created)
+		unlink(tmp);
+	return ret;
+}
+
+int weft_persist_read(const char *path, uint8_t kind, uint8_t **data, size_t *len, const char **why)
+{
+	const uint8_t *payload;
+	uint8_t *buf = NULL, *out = NULL;
+	size_t have = 0, plen;
+	struct stat sb;
+	const char *dummy;
+	int fd, ret;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	*data = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		*why = "cannot open the state file";
+		return ret;
+	}
+	if (fstat(fd, &sb) < 0) {
+		ret = -errno;
+		*why = "cannot stat the state file";
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		ret = WEFT_EMALFORMED;
+		*why = "state file is not a regular file";
+		goto out;
+	}
+	/* Refuse before reading: the size alone says it cannot be valid. */
+	if ((uint64_t)sb.st_size > (uint64_t)WEFT_PERSIST_MAX + HEADER_LEN + TRAILER_LEN) {
+		ret = WEFT_EOVERSIZE;
+		*why = "state file is too large";
+		goto out;
+	}
+	buf = malloc((size_t)sb.st_size + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		*why = "out of memory";
+		goto out;
+	}
+	/* Read to EOF (one byte more than stat said, to notice growth). */
+	for (;;) {
+		ssize_t r = read(fd, buf + have, (size_t)sb.st_size + 1 - have);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			*why = "cannot read the state file";
+			goto out;
+		}
+		if (r == 0)
+			break;
+		have += (size_t)r;
+		if (have > (size_t)sb.st_size) {
+			ret = WEFT_EMALFORMED;
+			*why = "state file changed while being read";
+			goto out;
+		}
+	}
+	ret = weft_persist_unframe(buf, have, kind, &payload, &plen, why);
+	if (ret)
+		goto out;
+	out = malloc(plen ? plen : 1);
+	if (!out) {
+		ret = -ENOMEM;
+		*why = "out of memory";
+		goto out;
+	}
+	memcpy(out, payload, plen);
+	*data = out;
+	*len = plen;
+	ret = 0;
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}

@@ -20,6 +20,39 @@
  *    any later record about or by that node is refused (its member record is
  *    kept so invite uses stay counted).
  *
+ * How store.c applies them (details the list above leaves open):
+ *  - only r->raw is trusted: weft_store_merge() decodes the body again from
+ *    raw (the signature covers raw, not the struct). A record already in
+ *    the pool was decoded and verified when it entered and is not again;
+ *  - "higher wins" is one order for every type, (version, record hash), with
+ *    version 0 for the immutable types: so two different records for one
+ *    immutable subject keep the higher hash, whichever came first. The loser
+ *    gets WEFT_ESTALE, like an older version;
+ *  - rights: admin types (network, invite, override, revocation, DNS,
+ *    keyring, keyshare, rotate, policy, external client, admin roll) need an
+ *    admin key; a member needs invite_pk == signer and that invite held, or
+ *    an admin signer; a node state needs signer == node id and its member
+ *    held; override, keyshare and revocation may name any node id;
+ *  - the old-key limit compares the roll record's version with the record's
+ *    version, or for the immutable types with their own time: invite
+ *    created and revocation time (seconds, scaled to ms) and member
+ *    join_time (ms). A roll-over that arrives after records its old key
+ *    signed past it drops them. A roll back to a key already in the chain
+ *    is refused (WEFT_ENORIGHT);
+ *  - a record signed by a key that is not (yet) in the admin chain waits:
+ *    a roll naming that key may still arrive. So a record of another
+ *    network's admin waits too (bounded) and is never held;
+ *  - WEFT_EWRONGNET: record.h gives network-wide types (network, keyring,
+ *    rotate, policy) the all-zero subject, so the check can only refuse a
+ *    subject that is neither zero nor this network id;
+ *  - the pending pool keeps the WEFT_STORE_PENDING_MAX lowest record
+ *    hashes (a full pool evicts its highest for a lower one, and refuses a
+ *    higher one with WEFT_EFULL), keeps one node state per node (the
+ *    newest), and drops parked records that a held one beats;
+ *  - revocation drops the node's state, override and keyshare (held or
+ *    parked); a member record for a revoked node is still accepted, so the
+ *    result does not depend on which came first.
+ *
  * The view (weft_store_view) adds what needs the clock and the whole set:
  * invite uses resolved as the first N members by (join time, node id),
  * expiry, pending approval, and the addresses from core/alloc. */
@@ -66,17 +99,21 @@ typedef enum {
 } weft_merge_result_t;
 
 /* Called for every record that enters the store (including pending ones
- * that become valid later); may be NULL. */
+ * that become valid later); may be NULL. Not called when a record is
+ * parked (WEFT_MERGE_PENDING is returned, not reported), nor by load. It
+ * may read the store but must not merge into it. */
 typedef void (*weft_store_cb)(void *ctx, const weft_record_t *r, weft_merge_result_t how);
 void weft_store_set_callback(weft_store_t *s, weft_store_cb cb, void *ctx);
 
 /* Merge one record. Returns a weft_merge_result_t (> 0) when the store
  * changed or the record was parked, WEFT_EDUPLICATE when exactly this record
- * is held, WEFT_ESTALE when a newer one is, and another negative code
- * (WEFT_EBADSIG, WEFT_ENORIGHT, WEFT_EREVOKED, WEFT_EWRONGNET, WEFT_EFULL)
- * when refused. A refused record changes nothing. */
+ * is held or parked, WEFT_ESTALE when a newer one is, and another negative
+ * code (WEFT_EBADSIG, WEFT_ENORIGHT, WEFT_EREVOKED, WEFT_EWRONGNET,
+ * WEFT_EFULL, or a decoding error when r->raw does not decode) when
+ * refused. A refused record changes nothing. */
 int weft_store_merge(weft_store_t *s, const weft_record_t *r);
-/* Decode and merge raw bytes; why as in weft_record_decode. */
+/* Decode and merge raw bytes; why as in weft_record_decode, or
+ * weft_strerror() of the refusal. */
 int weft_store_merge_bytes(weft_store_t *s, const uint8_t *buf, size_t len, const char **why);
 
 /* Lookup by (type, subject); NULL if absent. Pointers stay valid until the
@@ -93,24 +130,42 @@ typedef int (*weft_store_iter_fn)(void *ctx, const weft_record_t *r);
 size_t weft_store_foreach(const weft_store_t *s, unsigned type, weft_store_iter_fn fn, void *ctx);
 size_t weft_store_count(const weft_store_t *s);
 size_t weft_store_pending_count(const weft_store_t *s);
+/* Bytes this store holds alone: its own struct and the map nodes, digest
+ * block and pending pool no other store shares. Records are not counted
+ * (they live once in the pool). A fresh clone owns one struct. */
+size_t weft_store_own_bytes(const weft_store_t *s);
 
-/* Digests. The whole-store digest is the XOR of BLAKE2b-256 over every held
- * record's hash, so it is independent of arrival order and updated in O(1)
- * per merge. Buckets split the same by the first byte of the subject hash so
- * anti-entropy can find what differs without listing everything. */
+/* Digests. The whole-store digest is the XOR of every held record's hash
+ * (BLAKE2b-256 of its bytes), so it is independent of arrival order and
+ * updated in O(1) per merge. Buckets split the same by the top 6 bits of the
+ * slot key (weft_store_key) so anti-entropy can find what differs without
+ * listing everything. Pending records are in no digest. */
 void weft_store_digest(const weft_store_t *s, uint8_t out[32]);
 void weft_store_bucket_digests(const weft_store_t *s, uint8_t out[WEFT_DIGEST_BUCKETS][32]);
 unsigned weft_store_bucket_of(const weft_record_t *r);
 /* (subject-key hash, record hash) of each held record in a bucket. */
 struct weft_store_entry_id {
-	uint8_t key[8];   /* BLAKE2b-64 of (type, subject): names the slot */
+	uint8_t key[8];   /* weft_store_key(type, subject): names the slot */
 	uint8_t hash[8];  /* first 8 bytes of the record hash: names the content */
 };
+/* Writes at most cap entries, in key order, and returns how many it wrote;
+ * weft_store_bucket_size() says how many the bucket holds. */
 size_t weft_store_bucket_entries(const weft_store_t *s, unsigned bucket, struct weft_store_entry_id *out, size_t cap);
+size_t weft_store_bucket_size(const weft_store_t *s, unsigned bucket);
 const weft_record_t *weft_store_get_by_key(const weft_store_t *s, const uint8_t key[8]);
+/* The slot key of (type, subject): the first 8 bytes of BLAKE2b-128 of
+ * (type || subject) (libsodium has no shorter BLAKE2b output). Its top 6
+ * bits are the record's digest bucket. */
+void weft_store_key(unsigned type, const uint8_t subject[32], uint8_t key[8]);
 
 /* Serialise every held record (and the pending pool) as a msgpack array of
- * raw records; load merges them back (each re-checked). */
+ * bin (each a raw record), in an order that loads without parking (admin
+ * chain, invites, members, the rest, then the pending pool); equal stores
+ * give equal bytes. load merges them back, each decoded and re-checked, into
+ * a scratch copy that replaces the store's content only if every record was
+ * good (duplicates, superseded and revoked ones are fine): on any error the
+ * store is unchanged and *why names the first problem. load does not call
+ * the callback. */
 int weft_store_serialize(const weft_store_t *s, uint8_t **out, size_t *len);
 int weft_store_load(weft_store_t *s, const uint8_t *buf, size_t len, const char **why);
 
@@ -119,7 +174,8 @@ int weft_store_load(weft_store_t *s, const uint8_t *buf, size_t len, const char 
 typedef enum {
 	WEFT_MEMBER_ACTIVE = 0,
 	WEFT_MEMBER_PENDING = 1,  /* joined with an --approval invite, not approved */
-	WEFT_MEMBER_EXPIRED = 2,  /* override or invite-pinned expiry passed */
+	WEFT_MEMBER_EXPIRED = 2,  /* the override's expiry passed (an invite's
+				   * expiry limits joining, not membership) */
 	WEFT_MEMBER_REVOKED = 3,
 	WEFT_MEMBER_OVERUSED = 4, /* beyond the invite's first N uses */
 	WEFT_MEMBER_LEFT = 5,     /* left gracefully */
@@ -144,10 +200,21 @@ typedef struct weft_view {
 	const weft_record_t *network; /* NULL until settings are known */
 	size_t nmembers;
 	struct weft_member_view *members; /* sorted by (join_time, node_id) */
+	uint32_t *by_id; /* private: member indices sorted by node id (weft_view_find) */
 } weft_view_t;
 
 /* now is unix milliseconds. The view owns its arrays; free with
- * weft_view_free. Pointers into the store stay valid until the next merge. */
+ * weft_view_free. Pointers into the store stay valid until the next merge.
+ * Status, first that applies: revoked, left (node state flag), over-used
+ * (beyond the first max_uses members of its invite by (join time, node id),
+ * counting every member record, revoked and left ones too), expired
+ * (override expiry), pending (invite wants approval, no approving
+ * override), active. Name: override, else invite pin, else node state; tags:
+ * override, else invite. Addresses: weft_alloc_assign over every member but
+ * the over-used ones (revoked and left ones keep theirs reserved, so an
+ * address is never handed to another node while these records exist), pins
+ * from the override, else the invite. No network record: no addresses.
+ * weft_view_find is O(log n). */
 int weft_store_view(const weft_store_t *s, uint64_t now_ms, weft_view_t *v);
 void weft_view_free(weft_view_t *v);
 const struct weft_member_view *weft_view_find(const weft_view_t *v, const weft_pk_t *node_id);
