@@ -1,1 +1,587 @@
-/* core/token.c: being written; see token.h for what it owns. */
+/* Invite tokens (token.h): the one-line text form, its checksum, a strict
+ * msgpack codec for the token's own array, and the checks that make a token
+ * trustworthy before anyone joins with it. Pure: the caller gives the time. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "error.h"
+#include "token.h"
+
+#define TOKEN_FORMAT 1
+#define TOKEN_FIELDS 6
+#define CSUM_LEN 4
+#define PREFIX_LEN (sizeof(WEFT_TOKEN_PREFIX) - 1)
+/* The most bytes a token's text can carry after its prefix. */
+#define TEXT_BIN_MAX ((WEFT_TOKEN_MAX - 1 - PREFIX_LEN) * 3 / 4)
+/* The most bytes the fields could take before the size of the text is
+ * checked: array and version, two 32-byte bins, two records, the list. */
+#define ENC_MAX (2 + 2 * (2 + 32) + 2 * (3 + WEFT_RECORD_MAX) + 1 + \
+		 WEFT_TOKEN_MAX_BOOTSTRAP * (3 + WEFT_HOSTPORT_MAX) + CSUM_LEN)
+
+/* Reasons that name a value (a date, a field's own error) are built here;
+ * token.h documents that the next call overwrites them. */
+static _Thread_local char why_buf[192];
+
+static int fail(const char **why, const char *msg, int err)
+{
+	if (why)
+		*why = msg;
+	return err;
+}
+
+__attribute__((format(printf, 3, 4)))
+static int failf(const char **why, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why) {
+		va_start(ap, fmt);
+		vsnprintf(why_buf, sizeof(why_buf), fmt, ap);
+		va_end(ap);
+		*why = why_buf;
+	}
+	return err;
+}
+
+/* ---- msgpack, only the minimal forms ----
+ * The token's array is small and fixed, so it is written into a stack
+ * buffer and read back by a reader that accepts exactly the forms the writer
+ * emits: a token has one encoding, and nothing here allocates. */
+
+struct mp_out {
+	uint8_t *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void put(struct mp_out *w, const void *src, size_t n)
+{
+	if (w->overflow || n > w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+static void put_tag(struct mp_out *w, uint8_t tag, uint64_t v, unsigned nbytes)
+{
+	uint8_t b[9];
+	unsigned i;
+
+	b[0] = tag;
+	for (i = 0; i < nbytes; i++)
+		b[1 + i] = (uint8_t)(v >> (8 * (nbytes - 1 - i)));
+	put(w, b, 1 + nbytes);
+}
+
+static void put_uint(struct mp_out *w, uint64_t v)
+{
+	if (v < 0x80)
+		put_tag(w, (uint8_t)v, 0, 0);
+	else if (v <= 0xff)
+		put_tag(w, 0xcc, v, 1);
+	else if (v <= 0xffff)
+		put_tag(w, 0xcd, v, 2);
+	else if (v <= 0xffffffff)
+		put_tag(w, 0xce, v, 4);
+	else
+		put_tag(w, 0xcf, v, 8);
+}
+
+static void put_array(struct mp_out *w, size_t n)
+{
+	if (n < 16)
+		put_tag(w, (uint8_t)(0x90 | n), 0, 0);
+	else
+		put_tag(w, 0xdc, n, 2); /* the token never has more than 65535 */
+}
+
+static void put_bin(struct mp_out *w, const void *src, size_t n)
+{
+	if (n < 0x100)
+		put_tag(w, 0xc4, n, 1);
+	else
+		put_tag(w, 0xc5, n, 2); /* records are far below 65536 bytes */
+	put(w, src, n);
+}
+
+static void put_str(struct mp_out *w, const char *s, size_t n)
+{
+	if (n < 32)
+		put_tag(w, (uint8_t)(0xa0 | n), 0, 0);
+	else if (n < 0x100)
+		put_tag(w, 0xd9, n, 1);
+	else
+		put_tag(w, 0xda, n, 2);
+	put(w, s, n);
+}
+
+struct mp_in {
+	const uint8_t *p;
+	size_t len, off;
+};
+
+static int get_be(struct mp_in *r, unsigned nbytes, uint64_t *v)
+{
+	unsigned i;
+
+	if (r->len - r->off < nbytes)
+		return -1;
+	*v = 0;
+	for (i = 0; i < nbytes; i++)
+		*v = (*v << 8) | r->p[r->off++];
+	return 0;
+}
+
+static int get_tag(struct mp_in *r, uint8_t *tag)
+{
+	if (r->off >= r->len)
+		return -1;
+	*tag = r->p[r->off++];
+	return 0;
+}
+
+static int get_uint(struct mp_in *r, uint64_t *v)
+{
+	uint8_t tag;
+
+	if (get_tag(r, &tag))
+		return -1;
+	if (tag < 0x80) {
+		*v = tag;
+		return 0;
+	}
+	switch (tag) {
+	case 0xcc:
+		return get_be(r, 1, v) || *v < 0x80 ? -1 : 0;
+	case 0xcd:
+		return get_be(r, 2, v) || *v <= 0xff ? -1 : 0;
+	case 0xce:
+		return get_be(r, 4, v) || *v <= 0xffff ? -1 : 0;
+	case 0xcf:
+		return get_be(r, 8, v) || *v <= 0xffffffff ? -1 : 0;
+	default:
+		return -1;
+	}
+}
+
+static int get_array(struct mp_in *r, size_t *n)
+{
+	uint8_t tag;
+	uint64_t v;
+
+	if (get_tag(r, &tag))
+		return -1;
+	if ((tag & 0xf0) == 0x90) {
+		*n = tag & 0x0f;
+		return 0;
+	}
+	if (tag != 0xdc || get_be(r, 2, &v) || v < 16)
+		return -1;
+	*n = (size_t)v;
+	return 0;
+}
+
+/* A bin or str body of n bytes that must lie inside the input. */
+static int get_body(struct mp_in *r, uint64_t n, const uint8_t **p, size_t *len)
+{
+	if (n > r->len - r->off)
+		return -1;
+	*p = r->p + r->off;
+	*len = (size_t)n;
+	r->off += (size_t)n;
+	return 0;
+}
+
+static int get_bin(struct mp_in *r, const uint8_t **p, size_t *len)
+{
+	uint8_t tag;
+	uint64_t n;
+
+	if (get_tag(r, &tag))
+		return -1;
+	if (tag == 0xc4) {
+		if (get_be(r, 1, &n))
+			return -1;
+	} else if (tag == 0xc5) {
+		if (get_be(r, 2, &n) || n < 0x100)
+			return -1;
+	} else {
+		return -1;
+	}
+	return get_body(r, n, p, len);
+}
+
+static int get_str(struct mp_in *r, const uint8_t **p, size_t *len)
+{
+	uint8_t tag;
+	uint64_t n;
+
+	if (get_tag(r, &tag))
+		return -1;
+	if ((tag & 0xe0) == 0xa0) {
+		n = tag & 0x1f;
+	} else if (tag == 0xd9) {
+		if (get_be(r, 1, &n) || n < 32)
+			return -1;
+	} else if (tag == 0xda) {
+		if (get_be(r, 2, &n) || n < 0x100)
+			return -1;
+	} else {
+		return -1;
+	}
+	return get_body(r, n, p, len);
+}
+
+/* ---- bootstrap endpoints ---- */
+
+static bool is_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner
+ * hyphens. An all-numeric name must be a real dotted quad, so "999.1.1.1"
+ * is refused rather than sent to a resolver. */
+static int check_hostname(const char *h, size_t n)
+{
+	char ip[16];
+	weft_ip_t addr;
+	size_t i, label = 0;
+	bool numeric = true;
+
+	if (n == 0 || n > WEFT_DOMAIN_MAX)
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = h[i];
+
+		if (c == '.') {
+			if (label == 0 || h[i - 1] == '-')
+				return -1;
+			label = 0;
+			continue;
+		}
+		if (!is_alnum(c) && c != '-')
+			return -1;
+		if (c == '-' && label == 0)
+			return -1;
+		if (!(c >= '0' && c <= '9'))
+			numeric = false;
+		if (++label > WEFT_NAME_MAX)
+			return -1;
+	}
+	if (label == 0 || h[n - 1] == '-')
+		return -1;
+	if (!numeric)
+		return 0;
+	if (n >= sizeof(ip))
+		return -1;
+	memcpy(ip, h, n);
+	ip[n] = '\0';
+	return weft_ip_parse(&addr, ip) == 0 && addr.family == 4 ? 0 : -1;
+}
+
+int weft_token_check_bootstrap(const char *s, const char **why)
+{
+	const char *colon, *port;
+	char ip6[WEFT_ADDRSTRLEN];
+	weft_ip_t addr;
+	size_t len, hlen, i;
+	unsigned long p = 0;
+
+	if (!s || !*s)
+		return fail(why, "empty bootstrap endpoint (write HOST:PORT, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+	len = strnlen(s, WEFT_HOSTPORT_MAX);
+	if (len == WEFT_HOSTPORT_MAX)
+		return fail(why, "bootstrap endpoint is too long (a host name has at most 253 characters)", WEFT_EBADADDR);
+	colon = strrchr(s, ':');
+	if (!colon)
+		return fail(why, "bootstrap endpoint has no port (write HOST:PORT, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+	port = colon + 1;
+	if (!*port || strlen(port) > 5 || port[0] == '0')
+		return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+	for (i = 0; port[i]; i++) {
+		if (port[i] < '0' || port[i] > '9')
+			return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+		p = p * 10 + (unsigned long)(port[i] - '0');
+	}
+	if (p > 65535)
+		return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+	hlen = (size_t)(colon - s);
+	if (hlen == 0)
+		return fail(why, "bootstrap endpoint has no host (write HOST:PORT, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+	if (s[0] == '[') {
+		if (hlen < 3 || s[hlen - 1] != ']' || hlen - 2 >= sizeof(ip6))
+			return fail(why, "bootstrap endpoint has a bad IPv6 address (write [ADDRESS]:PORT, e.g. [2001:db8::1]:51821)", WEFT_EBADADDR);
+		memcpy(ip6, s + 1, hlen - 2);
+		ip6[hlen - 2] = '\0';
+		if (weft_ip_parse(&addr, ip6) != 0 || addr.family != 6)
+			return fail(why, "bootstrap endpoint has a bad IPv6 address (write [ADDRESS]:PORT, e.g. [2001:db8::1]:51821)", WEFT_EBADADDR);
+		return 0;
+	}
+	if (memchr(s, ':', hlen))
+		return fail(why, "an IPv6 bootstrap endpoint needs brackets, e.g. [2001:db8::1]:51821", WEFT_EBADADDR);
+	if (check_hostname(s, hlen))
+		return fail(why, "bootstrap endpoint has a bad host (use a DNS name or an IP address, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+	return 0;
+}
+
+/* ---- encode ---- */
+
+static void checksum(uint8_t out[CSUM_LEN], const uint8_t *p, size_t len)
+{
+	uint8_t h[crypto_generichash_BYTES];
+
+	crypto_generichash(h, sizeof(h), p, len, NULL, 0);
+	memcpy(out, h, CSUM_LEN);
+}
+
+int weft_token_encode(const weft_token_t *t, char *out, size_t cap)
+{
+	uint8_t buf[ENC_MAX];
+	struct mp_out w = { .p = buf, .cap = sizeof(buf) };
+	size_t i, b64len;
+	int ret;
+
+	if (cap)
+		out[0] = '\0';
+	if (t->settings.type != WEFT_REC_NETWORK || t->invite.type != WEFT_REC_INVITE ||
+	    t->settings.raw_len == 0 || t->settings.raw_len > WEFT_RECORD_MAX ||
+	    t->invite.raw_len == 0 || t->invite.raw_len > WEFT_RECORD_MAX)
+		return -EINVAL;
+	if (t->nbootstrap > WEFT_TOKEN_MAX_BOOTSTRAP)
+		return WEFT_EOVERSIZE;
+	for (i = 0; i < t->nbootstrap; i++) {
+		ret = weft_token_check_bootstrap(t->bootstrap[i], NULL);
+		if (ret)
+			return ret;
+	}
+
+	put_array(&w, TOKEN_FIELDS);
+	put_uint(&w, TOKEN_FORMAT);
+	put_bin(&w, t->network_id.b, WEFT_PK_LEN);
+	put_bin(&w, t->settings.raw, t->settings.raw_len);
+	put_bin(&w, t->invite.raw, t->invite.raw_len);
+	put_bin(&w, t->invite_kp.sk, WEFT_SEED_LEN); /* sk = seed || pk */
+	put_array(&w, t->nbootstrap);
+	for (i = 0; i < t->nbootstrap; i++)
+		put_str(&w, t->bootstrap[i], strlen(t->bootstrap[i]));
+	if (w.overflow || w.len + CSUM_LEN > TEXT_BIN_MAX) {
+		ret = WEFT_EOVERSIZE;
+		goto out;
+	}
+	checksum(buf + w.len, buf, w.len);
+	w.len += CSUM_LEN;
+
+	b64len = sodium_base64_ENCODED_LEN(w.len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	if (cap < PREFIX_LEN + b64len) { /* b64len counts the NUL */
+		ret = -ENOSPC;
+		goto out;
+	}
+	memcpy(out, WEFT_TOKEN_PREFIX, PREFIX_LEN);
+	sodium_bin2base64(out + PREFIX_LEN, cap - PREFIX_LEN, buf, w.len,
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	ret = 0;
+out:
+	sodium_memzero(buf, sizeof(buf)); /* it held the invite secret */
+	return ret;
+}
+
+/* ---- decode ---- */
+
+static int decode_record(weft_record_t *r, const uint8_t *p, size_t len, unsigned type,
+			 const char *what, const char **why)
+{
+	const char *rwhy = NULL;
+
+	if (len > WEFT_RECORD_MAX)
+		return failf(why, WEFT_EBADTOKEN, "token is malformed: its %s record is too large", what);
+	if (weft_record_decode(r, p, len, &rwhy) != 0)
+		return failf(why, WEFT_EBADTOKEN, "token is malformed: its %s record does not decode (%s)",
+			     what, rwhy ? rwhy : "invalid");
+	if (r->type != type)
+		return failf(why, WEFT_EBADTOKEN, "token is malformed: its %s record has the wrong type", what);
+	return 0;
+}
+
+static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const char **why)
+{
+	struct mp_in r = { .p = buf, .len = len };
+	const uint8_t *p;
+	size_t n, nboot, i;
+	uint64_t version;
+	int ret;
+
+	if (get_array(&r, &n) || n < 1)
+		return fail(why, "token is malformed: it is not a weft token array", WEFT_EBADTOKEN);
+	if (get_uint(&r, &version))
+		return fail(why, "token is malformed: it has no format version", WEFT_EBADTOKEN);
+	if (version != TOKEN_FORMAT)
+		return fail(why, "token has a format this weft does not know (made by a newer weft? upgrade weft)", WEFT_EBADTOKEN);
+	if (n != TOKEN_FIELDS)
+		return fail(why, "token is malformed: wrong number of fields", WEFT_EBADTOKEN);
+
+	if (get_bin(&r, &p, &n) || n != WEFT_PK_LEN)
+		return fail(why, "token is malformed: the network id is not a 32-byte key", WEFT_EBADTOKEN);
+	memcpy(t->network_id.b, p, WEFT_PK_LEN);
+
+	if (get_bin(&r, &p, &n))
+		return fail(why, "token is malformed: no network settings record", WEFT_EBADTOKEN);
+	ret = decode_record(&t->settings, p, n, WEFT_REC_NETWORK, "network settings", why);
+	if (ret)
+		return ret;
+	if (get_bin(&r, &p, &n))
+		return fail(why, "token is malformed: no invite certificate", WEFT_EBADTOKEN);
+	ret = decode_record(&t->invite, p, n, WEFT_REC_INVITE, "invite certificate", why);
+	if (ret)
+		return ret;
+
+	if (get_bin(&r, &p, &n) || n != WEFT_SEED_LEN)
+		return fail(why, "token is malformed: the invite secret is not a 32-byte seed", WEFT_EBADTOKEN);
+	weft_keypair_from_seed(&t->invite_kp, p);
+
+	if (get_array(&r, &nboot))
+		return fail(why, "token is malformed: no bootstrap endpoint list", WEFT_EBADTOKEN);
+	if (nboot > WEFT_TOKEN_MAX_BOOTSTRAP)
+		return fail(why, "token is malformed: more than 8 bootstrap endpoints", WEFT_EBADTOKEN);
+	for (i = 0; i < nboot; i++) {
+		const char *bwhy = NULL;
+
+		if (get_str(&r, &p, &n) || n >= WEFT_HOSTPORT_MAX)
+			return fail(why, "token is malformed: a bootstrap endpoint is not a short string", WEFT_EBADTOKEN);
+		if (memchr(p, '\0', n))
+			return fail(why, "token is malformed: a bootstrap endpoint contains a NUL byte", WEFT_EBADTOKEN);
+		memcpy(t->bootstrap[i], p, n);
+		t->bootstrap[i][n] = '\0';
+		if (weft_token_check_bootstrap(t->bootstrap[i], &bwhy))
+			return failf(why, WEFT_EBADTOKEN, "token is malformed: %s", bwhy);
+	}
+	t->nbootstrap = (uint8_t)nboot;
+	if (r.off != r.len)
+		return fail(why, "token is malformed: trailing bytes after its contents", WEFT_EBADTOKEN);
+	return 0;
+}
+
+int weft_token_decode(weft_token_t *t, const char *text, const char **why)
+{
+	uint8_t buf[TEXT_BIN_MAX + 1];
+	uint8_t sum[CSUM_LEN];
+	const char *b64_end;
+	size_t len, binlen = 0, i;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!text || !*text)
+		return fail(why, "the token is empty", WEFT_EBADTOKEN);
+	len = strnlen(text, WEFT_TOKEN_MAX);
+	if (len == WEFT_TOKEN_MAX)
+		return fail(why, "this is not a weft invite token (far too long)", WEFT_EBADTOKEN);
+	if (len < PREFIX_LEN || memcmp(text, WEFT_TOKEN_PREFIX, PREFIX_LEN) != 0) {
+		/* "weft2-..." will be a later format: say so rather than "not a token". */
+		if (len > 5 && memcmp(text, "weft", 4) == 0 && text[4] >= '2' && text[4] <= '9' && text[5] == '-')
+			return fail(why, "token was made by a newer weft (its prefix is not \"weft1-\"); upgrade weft", WEFT_EBADTOKEN);
+		return fail(why, "this is not a weft invite token (it should start with \"weft1-\")", WEFT_EBADTOKEN);
+	}
+	/* libsodium 1.0.18 takes some bytes >= 0x80 for letters, so the
+	 * alphabet is checked here; sodium then rejects trailing bits that are
+	 * not zero and lengths no encoding produces, so every changed or
+	 * dropped character is caught here or by the checksum. */
+	for (i = PREFIX_LEN; i < len; i++) {
+		if (!is_alnum(text[i]) && text[i] != '-' && text[i] != '_') {
+			ret = fail(why, "token was altered or truncated (it is not valid base64url text)", WEFT_EBADTOKEN);
+			goto out;
+		}
+	}
+	if (sodium_base642bin(buf, sizeof(buf), text + PREFIX_LEN, len - PREFIX_LEN, NULL, &binlen,
+			      &b64_end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    b64_end != text + len) {
+		ret = fail(why, "token was altered or truncated (it is not valid base64url text)", WEFT_EBADTOKEN);
+		goto out;
+	}
+	if (binlen <= CSUM_LEN) {
+		ret = fail(why, "token was truncated (too short)", WEFT_EBADTOKEN);
+		goto out;
+	}
+	binlen -= CSUM_LEN;
+	checksum(sum, buf, binlen);
+	if (memcmp(sum, buf + binlen, CSUM_LEN) != 0) {
+		ret = fail(why, "token was altered or truncated (checksum mismatch)", WEFT_EBADTOKEN);
+		goto out;
+	}
+	ret = decode_body(t, buf, binlen, why);
+out:
+	sodium_memzero(buf, sizeof(buf));
+	if (ret)
+		weft_token_wipe(t);
+	return ret;
+}
+
+/* ---- verify ---- */
+
+static void format_utc(char *out, size_t len, uint64_t s)
+{
+	struct tm tm;
+	time_t tt;
+
+	/* gmtime_r is arithmetic, not a clock read; past year 9999 it is
+	 * meaningless, so such times are shown as numbers. */
+	if (s > 253402300799ull) {
+		snprintf(out, len, "unix time %" PRIu64, s);
+		return;
+	}
+	tt = (time_t)s;
+	if (!gmtime_r(&tt, &tm) || strftime(out, len, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, len, "unix time %" PRIu64, s);
+}
+
+int weft_token_verify(const weft_token_t *t, uint64_t now_s, const char **why)
+{
+	const struct weft_rec_invite *inv = &t->invite.u.invite;
+	weft_keypair_t kp;
+	char when[48];
+	int ret;
+
+	if (t->settings.type != WEFT_REC_NETWORK || t->invite.type != WEFT_REC_INVITE)
+		return fail(why, "token is malformed: its records have the wrong types", WEFT_EBADTOKEN);
+	if (sodium_memcmp(t->settings.signer.b, t->network_id.b, WEFT_PK_LEN) != 0)
+		return fail(why, "network settings are signed by another network's key (token forged or mixed up)", WEFT_EWRONGNET);
+	if (sodium_memcmp(t->invite.signer.b, t->network_id.b, WEFT_PK_LEN) != 0)
+		return fail(why, "invite certificate is signed by another network's key (token forged or mixed up)", WEFT_EWRONGNET);
+	/* A settings record has no subject field: it is about the network whose
+	 * key signed it, so the signer check above is the subject check. */
+	if (weft_record_verify(&t->settings) != 0)
+		return fail(why, "signature of the network settings does not verify (token forged or corrupted)", WEFT_EBADSIG);
+	if (weft_record_verify(&t->invite) != 0)
+		return fail(why, "signature of the invite certificate does not verify (token forged or corrupted)", WEFT_EBADSIG);
+
+	/* Derive the pair again from the seed rather than trusting the public
+	 * half stored beside it: the seed is what a joiner will sign with. */
+	weft_keypair_from_seed(&kp, t->invite_kp.sk);
+	if (sodium_memcmp(kp.pk.b, inv->invite_pk.b, WEFT_PK_LEN) != 0 ||
+	    sodium_memcmp(kp.pk.b, t->invite_kp.pk.b, WEFT_PK_LEN) != 0) {
+		ret = fail(why, "invite secret does not match the invite certificate (token forged or mixed up)", WEFT_EBADTOKEN);
+		goto out;
+	}
+	if (inv->expires != 0 && now_s >= inv->expires) {
+		format_utc(when, sizeof(when), inv->expires);
+		ret = failf(why, WEFT_EEXPIRED, "invite expired on %s", when);
+		goto out;
+	}
+	ret = 0;
+out:
+	sodium_memzero(&kp, sizeof(kp));
+	return ret;
+}
+
+void weft_token_wipe(weft_token_t *t)
+{
+	sodium_memzero(t, sizeof(*t));
+}

@@ -5,8 +5,14 @@
  *       invite certificate record (bin), invite secret seed (bin 32),
  *       [ "HOST:PORT", ... ] bootstrap endpoints ]
  *
- * The invite secret lets the joiner sign its member record; it is wiped
- * with weft_token_wipe(). The network key is never in a token. */
+ * The checksum is the first 4 bytes of BLAKE2b-256 over the msgpack bytes
+ * (libsodium's generichash has no 4-byte output). The invite secret lets the
+ * joiner sign its member record; it is wiped with weft_token_wipe(). The
+ * network key is never in a token.
+ *
+ * *why (when non-NULL) is set on every failure to a sentence for people; it
+ * points to static text or to a thread-local buffer that the next call of a
+ * weft_token_* function on the same thread overwrites. */
 #ifndef WEFT_TOKEN_H
 #define WEFT_TOKEN_H
 
@@ -19,7 +25,7 @@
 #define WEFT_TOKEN_PREFIX "weft1-"
 #define WEFT_TOKEN_MAX_BOOTSTRAP 8
 #define WEFT_HOSTPORT_MAX 262 /* hostname (253) + ":65535" + NUL */
-#define WEFT_TOKEN_MAX 4096  /* chars */
+#define WEFT_TOKEN_MAX 4096  /* chars with the NUL: a buffer this big holds any token */
 
 typedef struct {
 	weft_pk_t network_id;
@@ -39,5 +45,10 @@ int weft_token_decode(weft_token_t *t, const char *text, const char **why);
  * now_s (WEFT_EEXPIRED). *why names the failure. */
 int weft_token_verify(const weft_token_t *t, uint64_t now_s, const char **why);
 void weft_token_wipe(weft_token_t *t);
+/* Check one bootstrap endpoint as encode and decode do: "HOST:PORT" where
+ * HOST is a DNS name, a dotted IPv4 address or "[IPv6]", PORT is 1-65535
+ * without leading zeros, and the whole fits WEFT_HOSTPORT_MAX with its NUL.
+ * 0 or WEFT_EBADADDR with *why. */
+int weft_token_check_bootstrap(const char *hostport, const char **why);
 
 #endif

@@ -1,0 +1,256 @@
+/* weft invite: sign an invite certificate with the admin key and print the
+ * token that carries it (with the network settings, a fresh invite secret
+ * and where to join) as one line. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+#include "token.h"
+
+enum {
+	OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN,
+	OPT_USES,
+	OPT_EXPIRES,
+	OPT_NAME,
+	OPT_ADDRESS,
+	OPT_TAGS,
+	OPT_APPROVAL,
+	OPT_BOOTSTRAP,
+};
+
+#define MAX_ADDRESS_ARGS 2 /* one IPv4 and one IPv6 */
+
+struct invite_args {
+	const char *network, *admin_key, *uses, *expires, *name, *tags;
+	const char *address[MAX_ADDRESS_ARGS];
+	unsigned naddress;
+	bool approval;
+	const char *bootstrap[WEFT_TOKEN_MAX_BOOTSTRAP + 1]; /* one more to notice too many */
+	unsigned nbootstrap_args;
+};
+
+static int pin_address(struct weft_cli *cli, const char *s, const struct weft_rec_network *net,
+		       struct weft_rec_invite *inv)
+{
+	char cidr[WEFT_CIDRSTRLEN];
+	const weft_cidr_t *range;
+	weft_ip_t ip;
+
+	if (weft_ip_parse(&ip, s) != 0)
+		return weft_cli_fail(cli, "bad --address '%s': give one IP address, e.g. 10.42.0.7", s);
+	range = ip.family == 4 ? &net->cidr4 : &net->cidr6;
+	if (!range->ip.family)
+		return weft_cli_fail(cli, "bad --address '%s': network %s has no IPv6 range", s, net->name);
+	weft_cidr_format(range, cidr, sizeof(cidr));
+	if (!weft_cidr_contains(range, &ip))
+		return weft_cli_fail(cli, "bad --address '%s': it is outside the network's range %s", s, cidr);
+	if (weft_cidr_reserved(range, &ip))
+		return weft_cli_fail(cli, "bad --address '%s': it is the network or broadcast address of %s; "
+					  "pick another address in it", s, cidr);
+	if ((ip.family == 4 ? inv->address4 : inv->address6).family)
+		return weft_cli_fail(cli, "--address is given twice for IPv%u", ip.family);
+	if (ip.family == 4)
+		inv->address4 = ip;
+	else
+		inv->address6 = ip;
+	return 0;
+}
+
+/* --bootstrap may be repeated and may hold a comma-separated list (an
+ * IPv6 endpoint is bracketed, so a comma never splits one). */
+static int add_bootstrap(struct weft_cli *cli, const char *arg, weft_token_t *t)
+{
+	const char *p = arg, *comma, *why;
+	char ep[WEFT_HOSTPORT_MAX];
+	size_t n;
+	unsigned i;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n >= sizeof(ep))
+			return weft_cli_fail(cli, "bad --bootstrap '%.*s': too long", (int)n, p);
+		memcpy(ep, p, n);
+		ep[n] = '\0';
+		if (weft_token_check_bootstrap(ep, &why))
+			return weft_cli_fail(cli, "bad --bootstrap '%s': %s", ep, why);
+		for (i = 0; i < t->nbootstrap && strcmp(t->bootstrap[i], ep) != 0; i++)
+			;
+		if (i == t->nbootstrap) { /* repeats are dropped, not errors */
+			if (t->nbootstrap == WEFT_TOKEN_MAX_BOOTSTRAP)
+				return weft_cli_fail(cli, "too many --bootstrap endpoints: a token holds at most %d",
+						     WEFT_TOKEN_MAX_BOOTSTRAP);
+			memcpy(t->bootstrap[t->nbootstrap++], ep, n + 1);
+		}
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int make_invite(struct weft_cli *cli, const struct invite_args *a)
+{
+	weft_keypair_t admin;
+	weft_token_t t, check;
+	char text[WEFT_TOKEN_MAX];
+	struct weft_rec_invite *inv;
+	uint64_t v, life = 7 * 86400, now_s = cli->now_ms / 1000;
+	const char *why = NULL;
+	unsigned i;
+	int ret = WEFT_CLI_FAIL, err;
+
+	memset(&t, 0, sizeof(t));
+	memset(&check, 0, sizeof(check));
+	memset(text, 0, sizeof(text));
+	memset(&admin, 0, sizeof(admin));
+	t.invite.type = WEFT_REC_INVITE;
+	inv = &t.invite.u.invite;
+
+	/* Everything that needs no key first, so a typo costs no key read. */
+	inv->max_uses = 1;
+	if (a->uses) {
+		if (weft_cli_parse_uint(cli, "--uses", a->uses, 1, UINT32_MAX, &v))
+			goto out;
+		inv->max_uses = (uint32_t)v;
+	}
+	if (a->expires && weft_cli_parse_duration(cli, "--expires", a->expires, &life))
+		goto out;
+	if (a->name) {
+		if (weft_cli_parse_name(cli, "--name", a->name))
+			goto out;
+		snprintf(inv->name, sizeof(inv->name), "%s", a->name);
+	}
+	if (a->tags && weft_cli_parse_tags(cli, a->tags, inv->tags, &inv->ntags))
+		goto out;
+	inv->approval = a->approval;
+	for (i = 0; i < a->nbootstrap_args; i++)
+		if (add_bootstrap(cli, a->bootstrap[i], &t))
+			goto out;
+	if (t.nbootstrap == 0) {
+		/* Later the daemon will supply the members this host knows. */
+		weft_cli_fail(cli, "no bootstrap endpoint: give --bootstrap HOST:PORT, the public address and gossip "
+				   "port of a member (e.g. --bootstrap 203.0.113.5:51821)");
+		goto out;
+	}
+
+	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &t.settings))
+		goto out;
+	for (i = 0; i < a->naddress; i++)
+		if (pin_address(cli, a->address[i], &t.settings.u.network, inv))
+			goto out;
+
+	t.network_id = admin.pk;
+	weft_keypair_generate(&t.invite_kp);
+	inv->invite_pk = t.invite_kp.pk;
+	inv->created = now_s;
+	inv->expires = life ? now_s + life : 0;
+	err = weft_record_sign(&t.invite, &admin);
+	if (err) {
+		weft_cli_fail(cli, "cannot sign the invite: %s", weft_strerror(err));
+		goto out;
+	}
+	err = weft_token_encode(&t, text, sizeof(text));
+	if (err) {
+		weft_cli_fail(cli, "cannot encode the token: %s", weft_strerror(err));
+		goto out;
+	}
+	/* Never hand out a token that a joiner would refuse. */
+	if (weft_token_decode(&check, text, &why) != 0 || weft_token_verify(&check, now_s, &why) != 0) {
+		weft_cli_fail(cli, "the new token does not check out (%s); this is a bug in weft", why);
+		goto out;
+	}
+	fprintf(cli->out, "%s\n", text);
+	ret = WEFT_CLI_OK;
+out:
+	weft_keys_wipe(&admin, sizeof(admin));
+	weft_token_wipe(&t);
+	weft_token_wipe(&check);
+	weft_keys_wipe(text, sizeof(text));
+	return ret;
+}
+
+static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		WEFT_CLI_COMMON_OPTIONS,
+		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
+		{ "uses", required_argument, NULL, OPT_USES },
+		{ "expires", required_argument, NULL, OPT_EXPIRES },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "address", required_argument, NULL, OPT_ADDRESS },
+		{ "tags", required_argument, NULL, OPT_TAGS },
+		{ "approval", no_argument, NULL, OPT_APPROVAL },
+		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		{ 0 },
+	};
+	struct invite_args a = { 0 };
+	bool done;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
+		case OPT_USES: a.uses = optarg; break;
+		case OPT_EXPIRES: a.expires = optarg; break;
+		case OPT_NAME: a.name = optarg; break;
+		case OPT_TAGS: a.tags = optarg; break;
+		case OPT_APPROVAL: a.approval = true; break;
+		case OPT_ADDRESS:
+			if (a.naddress == MAX_ADDRESS_ARGS)
+				return weft_cli_usage(cli, cmd, "--address at most twice (one IPv4, one IPv6)");
+			a.address[a.naddress++] = optarg;
+			break;
+		case OPT_BOOTSTRAP:
+			if (a.nbootstrap_args == WEFT_TOKEN_MAX_BOOTSTRAP)
+				return weft_cli_fail(cli, "too many --bootstrap endpoints: a token holds at most %d",
+						     WEFT_TOKEN_MAX_BOOTSTRAP);
+			a.bootstrap[a.nbootstrap_args++] = optarg;
+			break;
+		default:
+			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
+			if (done)
+				return ret;
+		}
+	}
+	if (optind >= argc)
+		return weft_cli_usage(cli, cmd, "missing NETWORK");
+	if (optind + 1 < argc)
+		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 1]);
+	a.network = argv[optind];
+	if (!a.admin_key || !*a.admin_key)
+		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
+	if (weft_cli_parse_name(cli, "network name", a.network))
+		return WEFT_CLI_FAIL;
+	return make_invite(cli, &a);
+}
+
+const struct weft_cli_cmd weft_cli_cmd_invite = {
+	.name = "invite",
+	.path = "invite",
+	.fn = run,
+	.summary = "sign an invite and print its token",
+	.usage = "invite NETWORK --admin-key FILE [--uses N] [--expires DURATION] [--name NAME]\n"
+		 "                   [--address IP] [--tags T1,T2] [--approval] [--bootstrap HOST:PORT ...]",
+	.help = "Signs an invite certificate with the admin key and prints one line: the token\n"
+		"a new node joins with ('weft join TOKEN'). The token holds the network\n"
+		"settings, the invite and its secret, and where to join, never the admin key\n"
+		"or the network key; still, anyone holding it may join, so pass it privately.\n"
+		"The settings are read from FILE.net, written beside the key by 'weft init'.\n"
+		"\n"
+		"  --admin-key FILE      the network's admin key (must be mode 0600)\n"
+		"  --uses N              how many nodes may join with it (default 1)\n"
+		"  --expires DURATION    lifetime: 30m, 12h, 7d, 2w, 1d12h, or never (default 7d)\n"
+		"  --name NAME           pin the joining node's name\n"
+		"  --address IP          pin its address (inside the network's range; may be\n"
+		"                        given once for IPv4 and once for IPv6)\n"
+		"  --tags T1,T2          tags for the node (policy), up to 8\n"
+		"  --approval            nodes that join wait until the admin approves them\n"
+		"  --bootstrap HOST:PORT a member's public address and gossip port to join\n"
+		"                        through; repeat it or give a comma list, up to 8\n"
+		"\n"
+		"Without --bootstrap the running daemon will supply the members it knows; this\n"
+		"build has no daemon yet, so --bootstrap is required for now. --json does not\n"
+		"change the output: the token is already one line ('weft token inspect --json'\n"
+		"describes it).\n",
+};
