@@ -1,0 +1,649 @@
+/* gossip/swim.c: membership and failure detection. SWIM (ping, ack,
+ * ping-req through k helpers, incarnation numbers, suspicion and
+ * refutation) with Lifeguard's refinements: a suspicion timeout that starts
+ * long and shrinks with independent confirmations, nacks from helpers, a
+ * local-health multiplier that slows our probing when we are the slow one,
+ * and the suspicion piggybacked on pings to the suspect ("buddy system").
+ * Liveness never removes a member: dead members are retried with backoff so
+ * that partitions heal by themselves. */
+#include <math.h>
+#include <string.h>
+
+#include "error.h"
+#include "internal.h"
+
+static uint32_t n_live(const weft_gossip_t *g)
+{
+	uint32_t n = g->n_alive + g->n_suspect;
+
+	return n ? n : 1;
+}
+
+/* Lifeguard: timeouts and the probe interval stretch with the local-health
+ * score, so a node that is itself overloaded stops accusing others. */
+static uint64_t scaled(const weft_gossip_t *g, uint32_t ms)
+{
+	return MS(ms) * (g->awareness + 1);
+}
+
+static void awareness(weft_gossip_t *g, int delta)
+{
+	int64_t a = (int64_t)g->awareness + delta;
+
+	if (a < 0)
+		a = 0;
+	if (a > (int64_t)g->p.awareness_max - 1)
+		a = (int64_t)g->p.awareness_max - 1;
+	g->awareness = (uint32_t)a;
+}
+
+/* ---- sending ---- */
+
+static void send_ping(weft_gossip_t *g, uint8_t type, uint32_t target, uint32_t seq,
+		      const struct weft_gossip_dgram *dest)
+{
+	struct gpkt pk;
+	uint32_t to = type == WEFT_MSG_PING ? target : weft_dir_find(g->dir, &dest->peer);
+
+	weft_g_pkt_start(g, &pk, type, dest);
+	weft_mp_array(&pk.w, 4);
+	weft_mp_bin(&pk.w, g->id.pk.b, WEFT_PK_LEN);
+	weft_mp_uint(&pk.w, seq);
+	weft_mp_bin(&pk.w, g->dir->ids[target].b, WEFT_PK_LEN);
+	weft_bcast_fill(g, &pk.w, weft_g_pkt_room(&pk), to);
+	weft_g_pkt_send(g, &pk);
+}
+
+static void send_ack(weft_gossip_t *g, const struct weft_gossip_dgram *dest, uint32_t seq,
+		     const weft_endpoint_t *observed, uint32_t dest_idx)
+{
+	struct gpkt pk;
+
+	weft_g_pkt_start(g, &pk, WEFT_MSG_ACK, dest);
+	weft_mp_array(&pk.w, 4);
+	weft_mp_bin(&pk.w, g->id.pk.b, WEFT_PK_LEN);
+	weft_mp_uint(&pk.w, seq);
+	if (observed)
+		weft_wire_put_endpoint(&pk.w, observed);
+	else
+		weft_mp_nil(&pk.w);
+	weft_bcast_fill(g, &pk.w, weft_g_pkt_room(&pk), dest_idx);
+	weft_g_pkt_send(g, &pk);
+}
+
+static void send_nack(weft_gossip_t *g, const struct weft_gossip_dgram *dest, uint32_t seq)
+{
+	struct gpkt pk;
+
+	weft_g_pkt_start(g, &pk, WEFT_MSG_NACK, dest);
+	weft_mp_array(&pk.w, 2);
+	weft_mp_bin(&pk.w, g->id.pk.b, WEFT_PK_LEN);
+	weft_mp_uint(&pk.w, seq);
+	weft_g_pkt_send(g, &pk);
+}
+
+/* ---- suspicion ---- */
+
+static void heap_push(weft_gossip_t *g, uint64_t deadline, uint32_t member, uint32_t inc)
+{
+	struct gheap *h, t;
+	uint32_t i, p, cap;
+
+	if (g->nheap == g->heap_cap) {
+		cap = g->heap_cap ? g->heap_cap * 2 : 16;
+		h = weft_g_realloc(&g->mem, g->heap, cap, sizeof(*h));
+		if (!h)
+			return; /* the suspicion then never expires here; others decide */
+		g->heap = h;
+		g->heap_cap = cap;
+	}
+	i = g->nheap++;
+	g->heap[i] = (struct gheap){deadline, member, inc};
+	while (i > 0) {
+		p = (i - 1) / 2;
+		if (g->heap[p].deadline <= g->heap[i].deadline)
+			break;
+		t = g->heap[p];
+		g->heap[p] = g->heap[i];
+		g->heap[i] = t;
+		i = p;
+	}
+}
+
+static struct gheap heap_pop(weft_gossip_t *g)
+{
+	struct gheap top = g->heap[0], t;
+	uint32_t i = 0, c;
+
+	g->heap[0] = g->heap[--g->nheap];
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= g->nheap)
+			break;
+		if (c + 1 < g->nheap && g->heap[c + 1].deadline < g->heap[c].deadline)
+			c++;
+		if (g->heap[i].deadline <= g->heap[c].deadline)
+			break;
+		t = g->heap[c];
+		g->heap[c] = g->heap[i];
+		g->heap[i] = t;
+		i = c;
+	}
+	return top;
+}
+
+/* Lifeguard's timeout: max when nobody else has confirmed, shrinking
+ * logarithmically to min as k independent suspicions arrive. min is
+ * suspicion_mult * log10(N) probe intervals, but at least two: below that a
+ * node whose round trip briefly exceeds the probe interval is declared dead
+ * before its refutation can come back (seen in 1 run of 8 at N = 20). */
+static uint64_t susp_timeout(const weft_gossip_t *g, const struct gsusp *s)
+{
+	double lg = log10((double)n_live(g)), min, max, frac;
+
+	if (lg < 2.0)
+		lg = 2.0;
+	min = (double)g->p.suspicion_mult * lg * (double)g->p.probe_interval_ms;
+	max = (double)g->p.suspicion_max_mult * min;
+	if (s->k == 0)
+		return MS((uint64_t)min);
+	frac = log((double)s->n) / log((double)s->k + 1.0);
+	max -= (max - min) * frac;
+	return MS((uint64_t)(max < min ? min : max));
+}
+
+static void suspicion_start(weft_gossip_t *g, uint32_t idx, uint32_t inc, uint32_t from)
+{
+	struct gsusp *s;
+	uint32_t cap, n = n_live(g);
+
+	if (g->nsusp == g->susp_cap) {
+		cap = g->susp_cap ? g->susp_cap * 2 : 8;
+		s = weft_g_realloc(&g->mem, g->susp, cap, sizeof(*s));
+		if (!s)
+			return;
+		g->susp = s;
+		g->susp_cap = cap;
+	}
+	s = &g->susp[g->nsusp++];
+	memset(s, 0, sizeof(*s));
+	s->member = idx;
+	s->inc = inc;
+	s->start = g->now;
+	s->k = n >= 2 + WEFT_G_SUSPECT_K ? WEFT_G_SUSPECT_K : 0;
+	s->n = 1;
+	s->who[0] = from;
+	s->deadline = s->start + susp_timeout(g, s);
+	g->m[idx].aux = g->nsusp;
+	heap_push(g, s->deadline, idx, inc);
+}
+
+static bool suspicion_confirm(weft_gossip_t *g, struct gsusp *s, uint32_t from)
+{
+	unsigned i;
+
+	if (from == WEFT_G_NONE || s->n >= 1 + s->k)
+		return false;
+	for (i = 0; i < s->n; i++)
+		if (s->who[i] == from)
+			return false;
+	s->who[s->n++] = from;
+	s->deadline = s->start + susp_timeout(g, s);
+	heap_push(g, s->deadline, s->member, s->inc);
+	return true;
+}
+
+void weft_swim_clear_suspicion(weft_gossip_t *g, uint32_t idx)
+{
+	struct gmember *m = &g->m[idx];
+	uint32_t i, last;
+
+	if (m->state != WEFT_LIVE_SUSPECT || m->aux == 0 || m->aux > g->nsusp)
+		return;
+	i = m->aux - 1;
+	last = g->nsusp - 1;
+	if (i != last) {
+		g->susp[i] = g->susp[last];
+		g->m[g->susp[i].member].aux = i + 1;
+	}
+	g->nsusp--;
+	m->aux = 0;
+}
+
+static void suspect(weft_gossip_t *g, uint32_t idx, uint32_t inc, uint32_t from)
+{
+	struct gmember *m = &g->m[idx];
+
+	if (inc < m->inc)
+		return;
+	if (m->state == WEFT_LIVE_ALIVE) {
+		weft_members_set_state(g, idx, WEFT_LIVE_SUSPECT, inc);
+		suspicion_start(g, idx, inc, from);
+		g->st.suspicions++;
+		/* About 2k members that hear of it probe the suspect next: a
+		 * dead one collects its k confirmations within a probe period,
+		 * a live one hears of its suspicion sooner (the buddy system),
+		 * and the cost stays constant in N. */
+		if (from != g->self && weft_g_rand_below(g, n_live(g)) < 2 * WEFT_G_SUSPECT_K)
+			g->probe_next = idx;
+	} else if (m->state == WEFT_LIVE_SUSPECT && inc > m->inc) {
+		weft_swim_clear_suspicion(g, idx);
+		m->inc = inc;
+		suspicion_start(g, idx, inc, from);
+	} else if (m->state == WEFT_LIVE_SUSPECT && m->aux) {
+		/* Only a new, independent suspicion is news worth passing on. */
+		if (!suspicion_confirm(g, &g->susp[m->aux - 1], from))
+			return;
+	} else {
+		return;
+	}
+	weft_bcast_swim(g, WEFT_UPD_SUSPECT, idx, inc, from);
+}
+
+static void expire_suspicions(weft_gossip_t *g)
+{
+	struct gheap top;
+	struct gmember *m;
+
+	while (g->nheap && g->heap[0].deadline <= g->now) {
+		top = heap_pop(g);
+		m = &g->m[top.member];
+		if (m->state != WEFT_LIVE_SUSPECT || m->inc != top.inc || !m->aux ||
+		    g->susp[m->aux - 1].deadline != top.deadline)
+			continue; /* refuted, confirmed again, or replaced */
+		weft_members_set_state(g, top.member, WEFT_LIVE_DEAD, m->inc);
+		weft_bcast_swim(g, WEFT_UPD_DEAD, top.member, m->inc, g->self);
+	}
+}
+
+/* ---- updates about members ---- */
+
+static void refute(weft_gossip_t *g, uint32_t inc)
+{
+	g->inc = inc + 1;
+	g->m[g->self].inc = g->inc;
+	g->st.refutations++;
+	awareness(g, 1);
+	weft_bcast_swim(g, WEFT_UPD_ALIVE, g->self, g->inc, WEFT_G_NONE);
+}
+
+static void self_update(weft_gossip_t *g, uint8_t kind, uint32_t inc)
+{
+	if (g->left)
+		return; /* we said goodbye: do not argue */
+	if (kind == WEFT_UPD_ALIVE ? inc > g->inc : inc >= g->inc)
+		refute(g, inc);
+	else if (kind != WEFT_UPD_ALIVE)
+		/* A stale accusation: its sender missed our refutation (a lost
+		 * update, a healed partition). Say it again; it rides on our
+		 * answer to that very sender first. */
+		weft_bcast_swim(g, WEFT_UPD_ALIVE, g->self, g->inc, WEFT_G_NONE);
+}
+
+void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint32_t inc, const weft_pk_t *from)
+{
+	uint32_t idx = weft_dir_find(g->dir, node);
+	struct gmember *m;
+
+	if (idx == g->self) {
+		self_update(g, kind, inc);
+		return;
+	}
+	if (idx == WEFT_G_NONE || !weft_members_known(g, idx))
+		return; /* not a member here yet: anti-entropy brings its record */
+	m = &g->m[idx];
+	switch (kind) {
+	case WEFT_UPD_ALIVE:
+		if (inc <= m->inc)
+			return;
+		/* A dead member came back: a partition may have healed, so
+		 * the other dead ones are worth trying now, not at backoff. */
+		if (m->state == WEFT_LIVE_DEAD) {
+			g->heal_until = g->now + 10 * MS(g->p.probe_interval_ms);
+			weft_sync_soon(g, idx); /* and it missed what we learned meanwhile */
+		}
+		m->retry = 0;
+		weft_members_set_state(g, idx, WEFT_LIVE_ALIVE, inc);
+		break;
+	case WEFT_UPD_SUSPECT:
+		suspect(g, idx, inc, from ? weft_dir_find(g->dir, from) : WEFT_G_NONE);
+		return;
+	case WEFT_UPD_DEAD:
+	case WEFT_UPD_LEFT:
+		if (inc < m->inc || m->state == WEFT_LIVE_LEFT ||
+		    (kind == WEFT_UPD_DEAD && m->state == WEFT_LIVE_DEAD))
+			return;
+		weft_members_set_state(g, idx, kind == WEFT_UPD_DEAD ? WEFT_LIVE_DEAD : WEFT_LIVE_LEFT, inc);
+		break;
+	default:
+		return;
+	}
+	weft_bcast_swim(g, kind, idx, inc, from ? weft_dir_find(g->dir, from) : WEFT_G_NONE);
+}
+
+/* ---- probing ---- */
+
+static void probe_failed(weft_gossip_t *g)
+{
+	struct gprobe *p = &g->probe;
+	struct gmember *m = &g->m[p->target];
+
+	p->active = false;
+	g->st.probe_failures++;
+	/* Lifeguard: helpers that did not even nack point at our own links. */
+	if (p->nacks_expected)
+		awareness(g, p->nacks_expected - p->nacks_got);
+	else
+		awareness(g, 1);
+	if (!weft_members_known(g, p->target))
+		return;
+	/* Try another path next time: forget a stale NAT mapping and move
+	 * on to the member's next announced endpoint. */
+	weft_members_forget_observed(g, p->target, WEFT_EP_OBSERVED);
+	m->ep++;
+	suspect(g, p->target, m->inc, g->self);
+}
+
+static void probe_indirect(weft_gossip_t *g)
+{
+	struct gprobe *p = &g->probe;
+	uint32_t skip[1 + 8], h, n = 1, i;
+	struct weft_gossip_dgram d;
+
+	p->indirect = true;
+	skip[0] = p->target;
+	for (i = 0; i < g->p.indirect_checks; i++) {
+		h = weft_members_random(g, skip, n);
+		if (h == WEFT_G_NONE)
+			break;
+		skip[n++] = h;
+		if (!weft_members_dest(g, h, &d))
+			continue;
+		send_ping(g, WEFT_MSG_PING_REQ, p->target, p->seq, &d);
+		p->nacks_expected++;
+	}
+	/* A second direct ping (memberlist sends one over TCP): a lost
+	 * datagram then costs a suspicion only if this one is lost as well,
+	 * which cuts false suspicions at 5 % loss about tenfold. If the first
+	 * went through the tunnel, the tunnel may be what failed: this one
+	 * takes the underlay. */
+	if (p->dest.path == WEFT_PATH_OVERLAY)
+		g->m[p->target].flags |= MF_OVL_FAIL;
+	if (weft_members_dest(g, p->target, &d))
+		send_ping(g, WEFT_MSG_PING, p->target, p->seq, &d);
+}
+
+/* Dead members are pinged again with exponential backoff (dead_retry_min,
+ * doubling, at most dead_retry_max), a few random picks per probe period:
+ * the cost per node stays flat in N. Once one dead member comes back (a
+ * partition healed), backoff is ignored for a while so that both sides find
+ * each other within a few periods. */
+static uint32_t backoff_s(const weft_gossip_t *g, uint8_t retry)
+{
+	uint64_t b = (uint64_t)g->p.dead_retry_min_ms << (retry < 20 ? retry : 20);
+
+	if (b > g->p.dead_retry_max_ms)
+		b = g->p.dead_retry_max_ms;
+	return (uint32_t)((b + 999) / 1000);
+}
+
+static bool retry_ping(weft_gossip_t *g, uint32_t idx)
+{
+	struct weft_gossip_dgram d;
+	struct gmember *m = &g->m[idx];
+
+	m->aux = weft_g_secs(g) + backoff_s(g, m->retry);
+	if (m->retry < 20)
+		m->retry++;
+	if (!weft_members_dest(g, idx, &d))
+		return false;
+	send_ping(g, WEFT_MSG_PING, idx, ++g->seq, &d);
+	return true;
+}
+
+static void dead_retry(weft_gossip_t *g)
+{
+	uint32_t idx, tries, now_s = weft_g_secs(g);
+	struct gmember *m;
+
+	if (g->n_dead == 0)
+		return;
+	for (tries = 0; tries < 3; tries++) {
+		idx = weft_g_rand_below(g, g->mcap);
+		if (!weft_members_known(g, idx))
+			continue;
+		m = &g->m[idx];
+		if (m->state != WEFT_LIVE_DEAD || (m->flags & MF_PENDING) || (now_s < m->aux && g->now >= g->heal_until))
+			continue;
+		if (retry_ping(g, idx))
+			return;
+	}
+}
+
+void weft_swim_heard_from(weft_gossip_t *g, uint32_t idx)
+{
+	struct gmember *m = &g->m[idx];
+	uint32_t last;
+
+	/* A member we hold dead talks to us: ping it now rather than at its
+	 * backoff. The ping carries its death (buddy system) and its ack the
+	 * refutation, so one round trip mends a view that missed the news.
+	 * At most one such ping per dead_retry_min per member. */
+	if (m->state != WEFT_LIVE_DEAD)
+		return;
+	last = m->aux - backoff_s(g, m->retry ? m->retry - 1 : 0);
+	if (weft_g_secs(g) < last + backoff_s(g, 0))
+		return;
+	retry_ping(g, idx);
+}
+
+void weft_swim_tick(weft_gossip_t *g)
+{
+	struct gprobe *p = &g->probe;
+	uint32_t idx;
+
+	if (p->active && !p->acked)
+		probe_failed(g);
+	p->active = false;
+	g->next_probe = g->now + scaled(g, g->p.probe_interval_ms);
+	dead_retry(g);
+	idx = g->probe_next;
+	g->probe_next = WEFT_G_NONE;
+	if (idx == WEFT_G_NONE || !weft_members_eligible(g, idx) || g->m[idx].state != WEFT_LIVE_SUSPECT)
+		idx = weft_members_next_probe(g);
+	if (idx == WEFT_G_NONE)
+		return;
+	memset(p, 0, sizeof(*p));
+	p->active = true;
+	p->target = idx;
+	p->seq = ++g->seq;
+	p->t_indirect = g->now + scaled(g, g->p.probe_timeout_ms);
+	p->t_end = g->now + scaled(g, g->p.probe_interval_ms);
+	weft_members_dest(g, idx, &p->dest);
+	g->st.probes++;
+	send_ping(g, WEFT_MSG_PING, idx, p->seq, &p->dest);
+}
+
+void weft_swim_timers(weft_gossip_t *g)
+{
+	struct gprobe *p = &g->probe;
+	struct gping *q;
+	unsigned i;
+
+	if (p->active && !p->acked) {
+		if (!p->indirect && g->now >= p->t_indirect)
+			probe_indirect(g);
+		if (g->now >= p->t_end)
+			probe_failed(g);
+	}
+	for (i = 0; i < WEFT_G_PINGS; i++) {
+		q = &g->pings[i];
+		if (q->kind != PING_RELAY || g->now < q->deadline)
+			continue;
+		if (!q->acked)
+			send_nack(g, &q->req, q->req_seq);
+		q->kind = PING_FREE;
+	}
+	expire_suspicions(g);
+}
+
+uint64_t weft_swim_deadline(const weft_gossip_t *g)
+{
+	const struct gprobe *p = &g->probe;
+	uint64_t t = UINT64_MAX;
+	unsigned i;
+
+	if (p->active && !p->acked)
+		t = p->indirect ? p->t_end : p->t_indirect;
+	for (i = 0; i < WEFT_G_PINGS; i++)
+		if (g->pings[i].kind == PING_RELAY && g->pings[i].deadline < t)
+			t = g->pings[i].deadline;
+	if (g->nheap && g->heap[0].deadline < t)
+		t = g->heap[0].deadline;
+	return t;
+}
+
+void weft_swim_leave(weft_gossip_t *g)
+{
+	g->left = true;
+	g->inc++;
+	g->probe.active = false;
+	weft_members_set_state(g, g->self, WEFT_LIVE_LEFT, g->inc);
+	weft_bcast_swim(g, WEFT_UPD_LEFT, g->self, g->inc, WEFT_G_NONE);
+	g->next_gossip = g->now;
+}
+
+/* ---- handlers ---- */
+
+/* ping and ping-req share a body: [from, seq, target, items]. The body is
+ * checked whole before anything in it is applied. */
+static int read_probe(weft_gossip_t *g, struct grx *rx, uint32_t *seq, weft_pk_t *target)
+{
+	struct weft_rbuf items;
+	const uint8_t *t;
+
+	if (rx->nfields != 3 || weft_mp_read_u32(&rx->r, seq) || weft_mp_read_binfix(&rx->r, &t, WEFT_PK_LEN))
+		return WEFT_EMALFORMED;
+	memcpy(target->b, t, WEFT_PK_LEN);
+	items = rx->r;
+	if (weft_bcast_items(g, &rx->r, false) || weft_mp_end(&rx->r))
+		return WEFT_EMALFORMED;
+	weft_bcast_items(g, &items, true);
+	return 0;
+}
+
+int weft_swim_on_ping(weft_gossip_t *g, struct grx *rx)
+{
+	weft_pk_t target;
+	uint32_t seq;
+	int ret;
+
+	if (rx->nfields != 3)
+		return WEFT_EMALFORMED;
+	/* Checked before the items are applied: a ping meant for someone else
+	 * (an address reused by another node) changes nothing here. */
+	{
+		struct weft_rbuf peek = rx->r;
+		const uint8_t *t;
+
+		if (weft_mp_read_u32(&peek, &seq) || weft_mp_read_binfix(&peek, &t, WEFT_PK_LEN))
+			return WEFT_EMALFORMED;
+		if (memcmp(t, g->id.pk.b, WEFT_PK_LEN) != 0)
+			return WEFT_EPROTO;
+	}
+	ret = read_probe(g, rx, &seq, &target);
+	if (ret)
+		return ret;
+	send_ack(g, &rx->reply, seq, rx->path == WEFT_PATH_UNDERLAY ? rx->from : NULL,
+		 weft_dir_find(g->dir, &rx->sender));
+	return 0;
+}
+
+int weft_swim_on_ping_req(weft_gossip_t *g, struct grx *rx)
+{
+	struct weft_gossip_dgram d;
+	weft_pk_t target;
+	uint32_t seq, idx;
+	struct gping *q = NULL;
+	unsigned i;
+	int ret;
+
+	ret = read_probe(g, rx, &seq, &target);
+	if (ret)
+		return ret;
+	idx = weft_dir_find(g->dir, &target);
+	if (idx == WEFT_G_NONE || !weft_members_known(g, idx) || !weft_members_dest(g, idx, &d))
+		return 0; /* we cannot help; the requester's timer covers it */
+	for (i = 0; i < WEFT_G_PINGS && !q; i++)
+		if (g->pings[i].kind == PING_FREE)
+			q = &g->pings[i];
+	if (!q)
+		return 0;
+	q->kind = PING_RELAY;
+	q->acked = false;
+	q->seq = ++g->seq;
+	q->req_seq = seq;
+	q->req = rx->reply;
+	q->deadline = g->now + MS(g->p.probe_timeout_ms);
+	send_ping(g, WEFT_MSG_PING, idx, q->seq, &d);
+	return 0;
+}
+
+int weft_swim_on_ack(weft_gossip_t *g, struct grx *rx)
+{
+	struct gprobe *p = &g->probe;
+	struct weft_rbuf items;
+	weft_endpoint_t ep;
+	bool has_ep = false;
+	const uint8_t *b;
+	size_t n;
+	uint32_t seq;
+	unsigned i;
+
+	if (rx->nfields != 3 || weft_mp_read_u32(&rx->r, &seq))
+		return WEFT_EMALFORMED;
+	if (weft_mp_peek(&rx->r) == WEFT_MP_NIL) {
+		weft_mp_read_nil(&rx->r);
+	} else {
+		if (weft_mp_read_bin(&rx->r, &b, &n) || weft_wire_get_endpoint(b, n, &ep))
+			return WEFT_EMALFORMED;
+		has_ep = true;
+	}
+	items = rx->r;
+	if (weft_bcast_items(g, &rx->r, false) || weft_mp_end(&rx->r))
+		return WEFT_EMALFORMED;
+	weft_bcast_items(g, &items, true);
+
+	if (p->active && !p->acked && seq == p->seq) {
+		p->acked = true;
+		p->active = false;
+		awareness(g, -1);
+		if (has_ep && rx->path == WEFT_PATH_UNDERLAY &&
+		    memcmp(rx->sender.b, g->dir->ids[p->target].b, WEFT_PK_LEN) == 0)
+			weft_members_reflexive(g, &ep);
+		return 0;
+	}
+	for (i = 0; i < WEFT_G_PINGS; i++) {
+		struct gping *q = &g->pings[i];
+
+		if (q->kind != PING_RELAY || q->seq != seq || q->acked)
+			continue;
+		q->acked = true;
+		send_ack(g, &q->req, q->req_seq, NULL, weft_dir_find(g->dir, &q->req.peer));
+		q->kind = PING_FREE;
+		return 0;
+	}
+	return 0;
+}
+
+int weft_swim_on_nack(weft_gossip_t *g, struct grx *rx)
+{
+	struct gprobe *p = &g->probe;
+	uint32_t seq;
+
+	if (rx->nfields != 1 || weft_mp_read_u32(&rx->r, &seq) || weft_mp_end(&rx->r))
+		return WEFT_EMALFORMED;
+	if (p->active && seq == p->seq && p->nacks_got < p->nacks_expected)
+		p->nacks_got++;
+	return 0;
+}

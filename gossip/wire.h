@@ -1,0 +1,158 @@
+/* The gossip wire format: packet header, message types with their names,
+ * network-key sealing, and a small strict msgpack reader/writer for bodies.
+ * docs/PROTOCOL.md describes the same format for people.
+ *
+ * Every datagram is at most WEFT_GOSSIP_MTU (1200) bytes:
+ *
+ *   off len
+ *     0   2  magic "wf"
+ *     2   1  version (1)
+ *     3   1  type (table below)
+ *     4   8  network fingerprint: BLAKE2b-64("weft-net-v1" || network id)
+ *    12   1  flags: bit 0 SEALED; others must be zero
+ *    13   1  reserved, zero
+ *   then, if SEALED (member traffic on the underlay):
+ *    14   4  key epoch (big-endian, low 32 bits of the keyring epoch)
+ *    18  24  nonce
+ *    42   .  XChaCha20-Poly1305(network key, body), associated data = bytes 0..41
+ *   else:
+ *    14   .  body
+ *
+ * The body is one msgpack array, encoded canonically (smallest forms), with
+ * no trailing bytes. "id" is a bin 32 node id, "items" an array of
+ * piggybacked updates, each either a bin (a raw signed record) or
+ * [kind, id, incarnation] / [2 (suspect), id, incarnation, suspector id]
+ * (kind 1 alive, 2 suspect, 3 dead, 4 left).
+ *
+ *   ping       [from id, seq, target id, items]
+ *   ack        [from id, seq, observed endpoint (bin 6/18) or nil, items]
+ *   ping-req   [from id, seq, target id, items]
+ *   nack       [from id, seq]
+ *   gossip     [from id, items]
+ *   sync       [from id, xid, digest (bin 16), bucket digests (bin 64*8)]
+ *   sync-diff  [from id, xid, [[bucket, sub-digests (bin 16*8)], ...]]
+ *   sync-list  [from id, xid, [[bucket, sub, lo key, hi key, entries (bin n*16)], ...]]
+ *   sync-want  [from id, xid, keys (bin n*8)]
+ *   records    [from id, xid, [record (bin), ...]]
+ *   join-hello   [joiner id, padding (bin >= 64)]                      clear
+ *   join-cookie  [joiner id, cookie (bin 16)]                          clear
+ *   join-request [joiner id, cookie, invite (bin), member (bin),
+ *                 state (bin) or nil, signature (bin 64)]              clear
+ *   join-welcome [joiner id, part, nparts, crypto_box_seal(joiner's
+ *                 X25519, [cookie, status, epoch, key (bin 32) or nil,
+ *                 [record, ...]])]                                   box-sealed
+ *   join-refuse  [joiner id, cookie, error code (positive)]            clear
+ *
+ * Member types (ping..records) travel sealed on the underlay and in the
+ * clear on the overlay (WireGuard protects them). Join types travel only on
+ * the underlay, never sealed with the network key. */
+#ifndef WEFT_GOSSIP_WIRE_H
+#define WEFT_GOSSIP_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "keys.h"
+
+#define WEFT_WIRE_VERSION 1
+#define WEFT_WIRE_HDR_LEN 14
+#define WEFT_WIRE_SEALED_HDR_LEN (WEFT_WIRE_HDR_LEN + 4 + 24)
+#define WEFT_WIRE_TAG_LEN 16
+#define WEFT_WIRE_FPR_LEN 8
+#define WEFT_WIRE_FLAG_SEALED 0x01u
+
+/* X(name, value, text, class). class: M = member message, J = join. */
+#define WEFT_WIRE_TYPES(X)                                   \
+	X(PING, 1, "ping", M)                                \
+	X(ACK, 2, "ack", M)                                  \
+	X(PING_REQ, 3, "ping-req", M)                        \
+	X(NACK, 4, "nack", M)                                \
+	X(GOSSIP, 5, "gossip", M)                            \
+	X(SYNC, 6, "sync", M)                                \
+	X(SYNC_DIFF, 7, "sync-diff", M)                      \
+	X(SYNC_LIST, 8, "sync-list", M)                      \
+	X(SYNC_WANT, 9, "sync-want", M)                      \
+	X(RECORDS, 10, "records", M)                         \
+	X(JOIN_HELLO, 16, "join-hello", J)                   \
+	X(JOIN_COOKIE, 17, "join-cookie", J)                 \
+	X(JOIN_REQ, 18, "join-request", J)                   \
+	X(JOIN_WELCOME, 19, "join-welcome", J)               \
+	X(JOIN_REFUSE, 20, "join-refuse", J)
+
+enum {
+#define X(name, value, text, class) WEFT_MSG_##name = value,
+	WEFT_WIRE_TYPES(X)
+#undef X
+	WEFT_MSG_MAX = 20,
+};
+
+/* Name for logs; "unknown" for a value outside the table. */
+const char *weft_wire_type_name(unsigned type);
+
+/* Piggybacked membership update kinds (same values as enum weft_liveness). */
+enum { WEFT_UPD_ALIVE = 1, WEFT_UPD_SUSPECT = 2, WEFT_UPD_DEAD = 3, WEFT_UPD_LEFT = 4 };
+
+void weft_wire_fingerprint(uint8_t out[WEFT_WIRE_FPR_LEN], const weft_pk_t *network_id);
+
+struct weft_wire_hdr {
+	uint8_t type;
+	uint8_t flags;
+	uint32_t epoch;              /* sealed only */
+	const uint8_t *body;         /* sealed: the ciphertext with its tag */
+	size_t body_len;
+};
+/* Checks magic, version, fingerprint, flags and length; does not open. */
+int weft_wire_parse(const uint8_t *pkt, size_t len, const uint8_t fpr[WEFT_WIRE_FPR_LEN],
+		    struct weft_wire_hdr *h);
+/* Writes the clear header; returns WEFT_WIRE_HDR_LEN. */
+size_t weft_wire_header(uint8_t *pkt, uint8_t type, const uint8_t fpr[WEFT_WIRE_FPR_LEN], uint8_t flags);
+/* pkt holds a header with the SEALED flag and body_len body bytes at
+ * WEFT_WIRE_SEALED_HDR_LEN; writes epoch and nonce and encrypts in place,
+ * appending the tag. Returns the datagram length. */
+size_t weft_wire_seal(uint8_t *pkt, size_t body_len, uint32_t epoch, const uint8_t nonce[24],
+		      const uint8_t key[32]);
+/* Decrypts a sealed packet's body into out (cap >= body_len - tag).
+ * Returns the plaintext length or WEFT_EBADSIG. */
+int weft_wire_open(const uint8_t *pkt, size_t len, const uint8_t key[32], uint8_t *out, size_t cap);
+
+/* ---- msgpack, the subset bodies use ---- */
+struct weft_wbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool overflow; /* set when a write did not fit; the content is then useless */
+};
+void weft_mp_array(struct weft_wbuf *w, uint32_t n);
+void weft_mp_uint(struct weft_wbuf *w, uint64_t v);
+void weft_mp_bin(struct weft_wbuf *w, const void *p, size_t n);
+void weft_mp_nil(struct weft_wbuf *w);
+/* Append bytes that already are msgpack (a pre-encoded run of elements). */
+void weft_mp_raw(struct weft_wbuf *w, const void *p, size_t n);
+/* Bytes the encodings take, for budgeting. */
+size_t weft_mp_bin_size(size_t n);
+size_t weft_mp_uint_size(uint64_t v);
+
+struct weft_rbuf {
+	const uint8_t *p;
+	size_t len, off;
+};
+enum { WEFT_MP_OTHER = 0, WEFT_MP_UINT, WEFT_MP_BIN, WEFT_MP_ARRAY, WEFT_MP_NIL, WEFT_MP_END };
+int weft_mp_peek(const struct weft_rbuf *r);
+/* Each returns 0 or WEFT_EMALFORMED (wrong type, truncated, non-minimal). */
+int weft_mp_read_array(struct weft_rbuf *r, uint32_t *n);
+int weft_mp_read_uint(struct weft_rbuf *r, uint64_t *v);
+/* A uint that must fit 32 bits (sequence numbers, exchange ids). */
+int weft_mp_read_u32(struct weft_rbuf *r, uint32_t *v);
+int weft_mp_read_bin(struct weft_rbuf *r, const uint8_t **p, size_t *n);
+int weft_mp_read_nil(struct weft_rbuf *r);
+/* Convenience: a bin of exactly n bytes. */
+int weft_mp_read_binfix(struct weft_rbuf *r, const uint8_t **p, size_t n);
+/* 0 when the whole buffer was consumed, WEFT_ETRAILING otherwise. */
+int weft_mp_end(const struct weft_rbuf *r);
+
+/* Endpoints on the wire: bin 6 (IPv4 + port) or bin 18 (IPv6 + port). */
+void weft_wire_put_endpoint(struct weft_wbuf *w, const weft_endpoint_t *ep);
+int weft_wire_get_endpoint(const uint8_t *p, size_t n, weft_endpoint_t *ep);
+
+#endif
