@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "keys.h"
 
 #define SECRET_FILE_MAX (64 * 1024)
@@ -165,45 +166,19 @@ int weft_pk_from_hex(weft_pk_t *pk, const char *hex)
  * fsync) and the base name (pointer into path). */
 static int open_parent(const char *path, const char **base)
 {
-	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
-	int fd;
+	int fd, ret;
 
-	if (!slash) {
-		*base = path;
-		fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	} else {
-		size_t dl = slash == path ? 1 : (size_t)(slash - path);
-
-		if (dl >= sizeof(dir))
-			return -ENAMETOOLONG;
-		memcpy(dir, path, dl);
-		dir[dl] = '\0';
-		*base = slash + 1;
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
+	ret = weft_fileio_split(path, dir, sizeof(dir), base);
+	if (ret)
+		return ret;
+	fd = weft_fileio_open_dir(dir);
 	if (**base == '\0' || strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0) {
 		if (fd >= 0)
 			close(fd);
 		return -EISDIR;
 	}
-	return fd < 0 ? -errno : fd;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return fd;
 }
 
 /* Moves tmp to base without replacing an existing file. renameat2 with
@@ -252,19 +227,12 @@ int weft_secret_file_write(const char *path, const void *data, size_t len, int o
 		ret = -errno;
 		goto out;
 	}
-	ret = write_all(fd, data, len);
+	ret = weft_fileio_write_all(fd, data, len);
 	if (ret)
 		goto out;
-	if (fsync(fd) != 0) {
-		ret = -errno;
+	ret = weft_fileio_sync_close(&fd);
+	if (ret)
 		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		ret = -errno;
-		goto out;
-	}
-	fd = -1;
 	if (overwrite) {
 		if (renameat(dfd, tmp, dfd, base) != 0) {
 			ret = -errno;
@@ -276,11 +244,7 @@ int weft_secret_file_write(const char *path, const void *data, size_t len, int o
 			goto out;
 	}
 	tmp_made = 0;
-	if (fsync(dfd) != 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = 0;
+	ret = weft_fileio_sync_dir(dfd);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -337,19 +301,9 @@ int weft_secret_file_read(const char *path, char **data, size_t *len)
 		ret = -ENOMEM;
 		goto out;
 	}
-	while (got < cap - 1) {
-		ssize_t r = read(fd, buf + got, cap - 1 - got);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
+	ret = weft_fileio_read_all(fd, buf, cap - 1, &got);
+	if (ret)
+		goto out;
 	if (got > (size_t)st.st_size) {
 		ret = -EAGAIN; /* changed while we read it */
 		goto out;

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "error.h"
+#include "fileio.h"
 #include "persist.h"
 
 #define MAGIC "WEFT"
@@ -86,38 +87,6 @@ int weft_persist_unframe(const uint8_t *buf, size_t len, uint8_t kind, const uin
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* The directory holding path, for the temp file and the final fsync. */
-static int dir_of(const char *path, char *dir, size_t cap)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (!slash)
-		return snprintf(dir, cap, ".") < (int)cap ? 0 : -ENAMETOOLONG;
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= cap)
-		return -ENAMETOOLONG;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return 0;
-}
-
 int weft_persist_write(const char *path, uint8_t kind, const uint8_t *data, size_t len, unsigned mode)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
@@ -128,7 +97,7 @@ int weft_persist_write(const char *path, uint8_t kind, const uint8_t *data, size
 
 	if (len > WEFT_PERSIST_MAX)
 		return WEFT_EOVERSIZE;
-	ret = dir_of(path, dir, sizeof(dir));
+	ret = weft_fileio_split(path, dir, sizeof(dir), NULL);
 	if (ret)
 		return ret;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
@@ -151,39 +120,26 @@ int weft_persist_write(const char *path, uint8_t kind, const uint8_t *data, size
 		ret = -errno;
 		goto out;
 	}
-	ret = write_all(fd, header, sizeof(header));
+	ret = weft_fileio_write_all(fd, header, sizeof(header));
 	if (!ret)
-		ret = write_all(fd, data, len);
+		ret = weft_fileio_write_all(fd, data, len);
 	if (!ret)
-		ret = write_all(fd, sum, sizeof(sum));
+		ret = weft_fileio_write_all(fd, sum, sizeof(sum));
+	if (!ret)
+		ret = weft_fileio_sync_close(&fd);
 	if (ret)
 		goto out;
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		ret = -errno;
-		goto out;
-	}
-	fd = -1;
 	if (rename(tmp, path) < 0) {
 		ret = -errno;
 		goto out;
 	}
 	created = false;
-	/* The rename is durable only once the directory is. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = weft_fileio_open_dir(dir);
 	if (dfd < 0) {
-		ret = -errno;
+		ret = dfd;
 		goto out;
 	}
-	if (fsync(dfd) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = 0;
+	ret = weft_fileio_sync_dir(dfd);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -237,24 +193,15 @@ int weft_persist_read(const char *path, uint8_t kind, uint8_t **data, size_t *le
 		goto out;
 	}
 	/* Read to EOF (one byte more than stat said, to notice growth). */
-	for (;;) {
-		ssize_t r = read(fd, buf + have, (size_t)sb.st_size + 1 - have);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			*why = "cannot read the state file";
-			goto out;
-		}
-		if (r == 0)
-			break;
-		have += (size_t)r;
-		if (have > (size_t)sb.st_size) {
-			ret = WEFT_EMALFORMED;
-			*why = "state file changed while being read";
-			goto out;
-		}
+	ret = weft_fileio_read_all(fd, buf, (size_t)sb.st_size + 1, &have);
+	if (ret) {
+		*why = "cannot read the state file";
+		goto out;
+	}
+	if (have > (size_t)sb.st_size) {
+		ret = WEFT_EMALFORMED;
+		*why = "state file changed while being read";
+		goto out;
 	}
 	ret = weft_persist_unframe(buf, have, kind, &payload, &plen, why);
 	if (ret)

@@ -1,6 +1,8 @@
-/* Invite tokens (token.h): the one-line text form, its checksum, a strict
- * msgpack codec for the token's own array, and the checks that make a token
- * trustworthy before anyone joins with it. Pure: the caller gives the time. */
+/* Invite tokens (token.h): the one-line text form, its checksum, the token's
+ * own array in canonical msgpack (mpack.h: written into a stack buffer, read
+ * back strictly, so a token has one encoding), and the checks that make a
+ * token trustworthy before anyone joins with it. Pure: the caller gives the
+ * time. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -12,6 +14,7 @@
 #include <sodium.h>
 
 #include "error.h"
+#include "mpack.h"
 #include "token.h"
 
 #define TOKEN_FORMAT 1
@@ -48,197 +51,6 @@ static int failf(const char **why, int err, const char *fmt, ...)
 		*why = why_buf;
 	}
 	return err;
-}
-
-/* ---- msgpack, only the minimal forms ----
- * The token's array is small and fixed, so it is written into a stack
- * buffer and read back by a reader that accepts exactly the forms the writer
- * emits: a token has one encoding, and nothing here allocates. */
-
-struct mp_out {
-	uint8_t *p;
-	size_t len, cap;
-	bool overflow;
-};
-
-static void put(struct mp_out *w, const void *src, size_t n)
-{
-	if (w->overflow || n > w->cap - w->len) {
-		w->overflow = true;
-		return;
-	}
-	memcpy(w->p + w->len, src, n);
-	w->len += n;
-}
-
-static void put_tag(struct mp_out *w, uint8_t tag, uint64_t v, unsigned nbytes)
-{
-	uint8_t b[9];
-	unsigned i;
-
-	b[0] = tag;
-	for (i = 0; i < nbytes; i++)
-		b[1 + i] = (uint8_t)(v >> (8 * (nbytes - 1 - i)));
-	put(w, b, 1 + nbytes);
-}
-
-static void put_uint(struct mp_out *w, uint64_t v)
-{
-	if (v < 0x80)
-		put_tag(w, (uint8_t)v, 0, 0);
-	else if (v <= 0xff)
-		put_tag(w, 0xcc, v, 1);
-	else if (v <= 0xffff)
-		put_tag(w, 0xcd, v, 2);
-	else if (v <= 0xffffffff)
-		put_tag(w, 0xce, v, 4);
-	else
-		put_tag(w, 0xcf, v, 8);
-}
-
-static void put_array(struct mp_out *w, size_t n)
-{
-	if (n < 16)
-		put_tag(w, (uint8_t)(0x90 | n), 0, 0);
-	else
-		put_tag(w, 0xdc, n, 2); /* the token never has more than 65535 */
-}
-
-static void put_bin(struct mp_out *w, const void *src, size_t n)
-{
-	if (n < 0x100)
-		put_tag(w, 0xc4, n, 1);
-	else
-		put_tag(w, 0xc5, n, 2); /* records are far below 65536 bytes */
-	put(w, src, n);
-}
-
-static void put_str(struct mp_out *w, const char *s, size_t n)
-{
-	if (n < 32)
-		put_tag(w, (uint8_t)(0xa0 | n), 0, 0);
-	else if (n < 0x100)
-		put_tag(w, 0xd9, n, 1);
-	else
-		put_tag(w, 0xda, n, 2);
-	put(w, s, n);
-}
-
-struct mp_in {
-	const uint8_t *p;
-	size_t len, off;
-};
-
-static int get_be(struct mp_in *r, unsigned nbytes, uint64_t *v)
-{
-	unsigned i;
-
-	if (r->len - r->off < nbytes)
-		return -1;
-	*v = 0;
-	for (i = 0; i < nbytes; i++)
-		*v = (*v << 8) | r->p[r->off++];
-	return 0;
-}
-
-static int get_tag(struct mp_in *r, uint8_t *tag)
-{
-	if (r->off >= r->len)
-		return -1;
-	*tag = r->p[r->off++];
-	return 0;
-}
-
-static int get_uint(struct mp_in *r, uint64_t *v)
-{
-	uint8_t tag;
-
-	if (get_tag(r, &tag))
-		return -1;
-	if (tag < 0x80) {
-		*v = tag;
-		return 0;
-	}
-	switch (tag) {
-	case 0xcc:
-		return get_be(r, 1, v) || *v < 0x80 ? -1 : 0;
-	case 0xcd:
-		return get_be(r, 2, v) || *v <= 0xff ? -1 : 0;
-	case 0xce:
-		return get_be(r, 4, v) || *v <= 0xffff ? -1 : 0;
-	case 0xcf:
-		return get_be(r, 8, v) || *v <= 0xffffffff ? -1 : 0;
-	default:
-		return -1;
-	}
-}
-
-static int get_array(struct mp_in *r, size_t *n)
-{
-	uint8_t tag;
-	uint64_t v;
-
-	if (get_tag(r, &tag))
-		return -1;
-	if ((tag & 0xf0) == 0x90) {
-		*n = tag & 0x0f;
-		return 0;
-	}
-	if (tag != 0xdc || get_be(r, 2, &v) || v < 16)
-		return -1;
-	*n = (size_t)v;
-	return 0;
-}
-
-/* A bin or str body of n bytes that must lie inside the input. */
-static int get_body(struct mp_in *r, uint64_t n, const uint8_t **p, size_t *len)
-{
-	if (n > r->len - r->off)
-		return -1;
-	*p = r->p + r->off;
-	*len = (size_t)n;
-	r->off += (size_t)n;
-	return 0;
-}
-
-static int get_bin(struct mp_in *r, const uint8_t **p, size_t *len)
-{
-	uint8_t tag;
-	uint64_t n;
-
-	if (get_tag(r, &tag))
-		return -1;
-	if (tag == 0xc4) {
-		if (get_be(r, 1, &n))
-			return -1;
-	} else if (tag == 0xc5) {
-		if (get_be(r, 2, &n) || n < 0x100)
-			return -1;
-	} else {
-		return -1;
-	}
-	return get_body(r, n, p, len);
-}
-
-static int get_str(struct mp_in *r, const uint8_t **p, size_t *len)
-{
-	uint8_t tag;
-	uint64_t n;
-
-	if (get_tag(r, &tag))
-		return -1;
-	if ((tag & 0xe0) == 0xa0) {
-		n = tag & 0x1f;
-	} else if (tag == 0xd9) {
-		if (get_be(r, 1, &n) || n < 32)
-			return -1;
-	} else if (tag == 0xda) {
-		if (get_be(r, 2, &n) || n < 0x100)
-			return -1;
-	} else {
-		return -1;
-	}
-	return get_body(r, n, p, len);
 }
 
 /* ---- bootstrap endpoints ---- */
@@ -347,7 +159,7 @@ static void checksum(uint8_t out[CSUM_LEN], const uint8_t *p, size_t len)
 int weft_token_encode(const weft_token_t *t, char *out, size_t cap)
 {
 	uint8_t buf[ENC_MAX];
-	struct mp_out w = { .p = buf, .cap = sizeof(buf) };
+	struct weft_wbuf w = { .p = buf, .cap = sizeof(buf) };
 	size_t i, b64len;
 	int ret;
 
@@ -365,15 +177,15 @@ int weft_token_encode(const weft_token_t *t, char *out, size_t cap)
 			return ret;
 	}
 
-	put_array(&w, TOKEN_FIELDS);
-	put_uint(&w, TOKEN_FORMAT);
-	put_bin(&w, t->network_id.b, WEFT_PK_LEN);
-	put_bin(&w, t->settings.raw, t->settings.raw_len);
-	put_bin(&w, t->invite.raw, t->invite.raw_len);
-	put_bin(&w, t->invite_kp.sk, WEFT_SEED_LEN); /* sk = seed || pk */
-	put_array(&w, t->nbootstrap);
+	weft_mp_array(&w, TOKEN_FIELDS);
+	weft_mp_uint(&w, TOKEN_FORMAT);
+	weft_mp_bin(&w, t->network_id.b, WEFT_PK_LEN);
+	weft_mp_bin(&w, t->settings.raw, t->settings.raw_len);
+	weft_mp_bin(&w, t->invite.raw, t->invite.raw_len);
+	weft_mp_bin(&w, t->invite_kp.sk, WEFT_SEED_LEN); /* sk = seed || pk */
+	weft_mp_array(&w, t->nbootstrap);
 	for (i = 0; i < t->nbootstrap; i++)
-		put_str(&w, t->bootstrap[i], strlen(t->bootstrap[i]));
+		weft_mp_str(&w, t->bootstrap[i], strlen(t->bootstrap[i]));
 	if (w.overflow || w.len + CSUM_LEN > TEXT_BIN_MAX) {
 		ret = WEFT_EOVERSIZE;
 		goto out;
@@ -412,39 +224,51 @@ static int decode_record(weft_record_t *r, const uint8_t *p, size_t len, unsigne
 	return 0;
 }
 
+/* The token's arrays are an array 16 at most (the writer never needs more).
+ * Their counts are held to the token's own limits (fields, endpoints) before
+ * anything loops, so a count is read as such, not refused for exceeding the
+ * bytes left: a list that claims too many endpoints is reported as that. */
+static int get_array(struct weft_rbuf *r, uint32_t *n)
+{
+	if (weft_mp_read_array_head(r, n) || *n > 0xffff)
+		return WEFT_EMALFORMED;
+	return 0;
+}
+
 static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const char **why)
 {
-	struct mp_in r = { .p = buf, .len = len };
+	struct weft_rbuf r = { .p = buf, .len = len };
 	const uint8_t *p;
-	size_t n, nboot, i;
+	size_t n;
+	uint32_t nfields, nboot, i;
 	uint64_t version;
 	int ret;
 
-	if (get_array(&r, &n) || n < 1)
+	if (get_array(&r, &nfields) || nfields < 1)
 		return fail(why, "token is malformed: it is not a weft token array", WEFT_EBADTOKEN);
-	if (get_uint(&r, &version))
+	if (weft_mp_read_uint(&r, &version))
 		return fail(why, "token is malformed: it has no format version", WEFT_EBADTOKEN);
 	if (version != TOKEN_FORMAT)
 		return fail(why, "token has a format this weft does not know (made by a newer weft? upgrade weft)", WEFT_EBADTOKEN);
-	if (n != TOKEN_FIELDS)
+	if (nfields != TOKEN_FIELDS)
 		return fail(why, "token is malformed: wrong number of fields", WEFT_EBADTOKEN);
 
-	if (get_bin(&r, &p, &n) || n != WEFT_PK_LEN)
+	if (weft_mp_read_bin(&r, &p, &n) || n != WEFT_PK_LEN)
 		return fail(why, "token is malformed: the network id is not a 32-byte key", WEFT_EBADTOKEN);
 	memcpy(t->network_id.b, p, WEFT_PK_LEN);
 
-	if (get_bin(&r, &p, &n))
+	if (weft_mp_read_bin(&r, &p, &n))
 		return fail(why, "token is malformed: no network settings record", WEFT_EBADTOKEN);
 	ret = decode_record(&t->settings, p, n, WEFT_REC_NETWORK, "network settings", why);
 	if (ret)
 		return ret;
-	if (get_bin(&r, &p, &n))
+	if (weft_mp_read_bin(&r, &p, &n))
 		return fail(why, "token is malformed: no invite certificate", WEFT_EBADTOKEN);
 	ret = decode_record(&t->invite, p, n, WEFT_REC_INVITE, "invite certificate", why);
 	if (ret)
 		return ret;
 
-	if (get_bin(&r, &p, &n) || n != WEFT_SEED_LEN)
+	if (weft_mp_read_bin(&r, &p, &n) || n != WEFT_SEED_LEN)
 		return fail(why, "token is malformed: the invite secret is not a 32-byte seed", WEFT_EBADTOKEN);
 	weft_keypair_from_seed(&t->invite_kp, p);
 
@@ -455,7 +279,7 @@ static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const ch
 	for (i = 0; i < nboot; i++) {
 		const char *bwhy = NULL;
 
-		if (get_str(&r, &p, &n) || n >= WEFT_HOSTPORT_MAX)
+		if (weft_mp_read_str(&r, &p, &n) || n >= WEFT_HOSTPORT_MAX)
 			return fail(why, "token is malformed: a bootstrap endpoint is not a short string", WEFT_EBADTOKEN);
 		if (memchr(p, '\0', n))
 			return fail(why, "token is malformed: a bootstrap endpoint contains a NUL byte", WEFT_EBADTOKEN);
@@ -465,7 +289,7 @@ static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const ch
 			return failf(why, WEFT_EBADTOKEN, "token is malformed: %s", bwhy);
 	}
 	t->nbootstrap = (uint8_t)nboot;
-	if (r.off != r.len)
+	if (weft_mp_end(&r))
 		return fail(why, "token is malformed: trailing bytes after its contents", WEFT_EBADTOKEN);
 	return 0;
 }

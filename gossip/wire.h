@@ -1,5 +1,6 @@
 /* The gossip wire format: packet header, message types with their names,
- * network-key sealing, and a small strict msgpack reader/writer for bodies.
+ * network-key sealing and endpoints; bodies are canonical msgpack written and
+ * read with core/mpack.h.
  * docs/PROTOCOL.md describes the same format for people.
  *
  * Every datagram is at most WEFT_GOSSIP_MTU (1200) bytes:
@@ -55,6 +56,7 @@
 
 #include "addr.h"
 #include "keys.h"
+#include "mpack.h" /* the canonical msgpack bodies are written in */
 
 #define WEFT_WIRE_VERSION 1
 #define WEFT_WIRE_HDR_LEN 14
@@ -116,40 +118,6 @@ size_t weft_wire_seal(uint8_t *pkt, size_t body_len, uint32_t epoch, const uint8
 /* Decrypts a sealed packet's body into out (cap >= body_len - tag).
  * Returns the plaintext length or WEFT_EBADSIG. */
 int weft_wire_open(const uint8_t *pkt, size_t len, const uint8_t key[32], uint8_t *out, size_t cap);
-
-/* ---- msgpack, the subset bodies use ---- */
-struct weft_wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	bool overflow; /* set when a write did not fit; the content is then useless */
-};
-void weft_mp_array(struct weft_wbuf *w, uint32_t n);
-void weft_mp_uint(struct weft_wbuf *w, uint64_t v);
-void weft_mp_bin(struct weft_wbuf *w, const void *p, size_t n);
-void weft_mp_nil(struct weft_wbuf *w);
-/* Append bytes that already are msgpack (a pre-encoded run of elements). */
-void weft_mp_raw(struct weft_wbuf *w, const void *p, size_t n);
-/* Bytes the encodings take, for budgeting. */
-size_t weft_mp_bin_size(size_t n);
-size_t weft_mp_uint_size(uint64_t v);
-
-struct weft_rbuf {
-	const uint8_t *p;
-	size_t len, off;
-};
-enum { WEFT_MP_OTHER = 0, WEFT_MP_UINT, WEFT_MP_BIN, WEFT_MP_ARRAY, WEFT_MP_NIL, WEFT_MP_END };
-int weft_mp_peek(const struct weft_rbuf *r);
-/* Each returns 0 or WEFT_EMALFORMED (wrong type, truncated, non-minimal). */
-int weft_mp_read_array(struct weft_rbuf *r, uint32_t *n);
-int weft_mp_read_uint(struct weft_rbuf *r, uint64_t *v);
-/* A uint that must fit 32 bits (sequence numbers, exchange ids). */
-int weft_mp_read_u32(struct weft_rbuf *r, uint32_t *v);
-int weft_mp_read_bin(struct weft_rbuf *r, const uint8_t **p, size_t *n);
-int weft_mp_read_nil(struct weft_rbuf *r);
-/* Convenience: a bin of exactly n bytes. */
-int weft_mp_read_binfix(struct weft_rbuf *r, const uint8_t **p, size_t n);
-/* 0 when the whole buffer was consumed, WEFT_ETRAILING otherwise. */
-int weft_mp_end(const struct weft_rbuf *r);
 
 /* Endpoints on the wire: bin 6 (IPv4 + port) or bin 18 (IPv6 + port). */
 void weft_wire_put_endpoint(struct weft_wbuf *w, const weft_endpoint_t *ep);
