@@ -17,6 +17,13 @@ static const struct weft_cli_cmd *const commands[] = {
 	&weft_cli_cmd_init,
 	&weft_cli_cmd_invite,
 	&weft_cli_cmd_token,
+	&weft_cli_cmd_join,
+	&weft_cli_cmd_leave,
+	&weft_cli_cmd_list,
+	&weft_cli_cmd_status,
+	&weft_cli_cmd_peers,
+	&weft_cli_cmd_push,
+	&weft_cli_cmd_daemon,
 	&weft_cli_cmd_version,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -50,6 +50,14 @@ extern const struct weft_cli_cmd weft_cli_cmd_version;
 extern const struct weft_cli_cmd weft_cli_cmd_init;
 extern const struct weft_cli_cmd weft_cli_cmd_invite;
 extern const struct weft_cli_cmd weft_cli_cmd_token;
+/* The daemon and the commands that talk to it. */
+extern const struct weft_cli_cmd weft_cli_cmd_daemon;
+extern const struct weft_cli_cmd weft_cli_cmd_join;
+extern const struct weft_cli_cmd weft_cli_cmd_leave;
+extern const struct weft_cli_cmd weft_cli_cmd_list;
+extern const struct weft_cli_cmd weft_cli_cmd_status;
+extern const struct weft_cli_cmd weft_cli_cmd_peers;
+extern const struct weft_cli_cmd weft_cli_cmd_push;
 
 /* Run "weft ARGS..." (argv[0] is the program name) with the given context;
  * returns the exit code. weft_cli_main fills the context from the process

@@ -9,8 +9,11 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "cli.h"
+#include "ctl.h"
+#include "ctlclient.h"
 #include "error.h"
 #include "persist.h"
 #include "store.h"
@@ -33,13 +36,113 @@ struct init_args {
 	bool no_node;
 };
 
-/* Making this host the first member needs the daemon's control socket.
- * There is no daemon yet, so say so plainly instead of pretending. */
-static int init_first_member(struct weft_cli *cli, const struct init_args *a)
+/* The daemon makes the identity this host will have in the network, so
+ * that its secret never travels; the admin key then certifies it here. */
+static int ask_identity(struct weft_cli *cli, const struct init_args *a, weft_pk_t *node)
 {
-	return weft_cli_fail(cli, "making this host the network's first member needs the weft daemon, which this "
-				  "build does not have yet; run 'weft init %s ... --no-node' to create the network only",
-			     a->network);
+	struct json_object *req = json_object_new_object(), *v;
+	struct weft_cli_reply r;
+	int ret;
+
+	json_object_object_add(req, "cmd", json_object_new_string("identity"));
+	json_object_object_add(req, "network", json_object_new_string(a->network));
+	ret = weft_cli_ctl(cli, req, WEFT_CLI_CTL_TIMEOUT_MS, &r);
+	json_object_put(req);
+	if (ret) {
+		weft_cli_ctl_fail(cli, ret, &r,
+				  "; making this host the first member needs the daemon (or create the network only with "
+				  "--no-node)");
+		return -1;
+	}
+	ret = json_object_object_get_ex(r.result, "node_id", &v) &&
+			      weft_pk_from_hex(node, json_object_get_string(v)) == 0
+		      ? 0
+		      : -1;
+	weft_cli_reply_free(&r);
+	if (ret)
+		weft_cli_fail(cli, "the daemon's answer holds no node id (are weft and the daemon the same version?)");
+	return ret;
+}
+
+static int sign_into(struct weft_cli *cli, weft_record_t *r, const weft_keypair_t *admin, struct json_object *a)
+{
+	char *b64;
+	int err = weft_record_sign(r, admin);
+
+	if (err) {
+		weft_cli_fail(cli, "cannot sign the %s record: %s", weft_rec_type_name(r->type), weft_strerror(err));
+		return -1;
+	}
+	b64 = weft_ctl_b64(r->raw, r->raw_len);
+	if (!b64) {
+		weft_cli_fail(cli, "out of memory");
+		return -1;
+	}
+	json_object_array_add(a, json_object_new_string(b64));
+	free(b64);
+	return 0;
+}
+
+/* The first member: the admin certifies this host's node directly and
+ * starts the network key's first epoch, sealed to that node only (the
+ * key never leaves this process in the clear). */
+static int init_first_member(struct weft_cli *cli, const struct init_args *a, const weft_keypair_t *admin,
+			     const weft_record_t *settings, const weft_pk_t *node, struct json_object **status)
+{
+	struct json_object *req = json_object_new_object(), *recs = json_object_new_array();
+	uint8_t netkey[WEFT_NETKEY_LEN], xpk[32];
+	struct weft_cli_reply rep;
+	weft_record_t r;
+	char *b64;
+	int ret = -1;
+
+	json_object_object_add(req, "cmd", json_object_new_string("create"));
+	json_object_object_add(req, "network", json_object_new_string(a->network));
+	if (a->name)
+		json_object_object_add(req, "name", json_object_new_string(a->name));
+	json_object_object_add(req, "records", recs);
+	b64 = weft_ctl_b64(settings->raw, settings->raw_len);
+	if (!b64)
+		goto out;
+	json_object_array_add(recs, json_object_new_string(b64));
+	free(b64);
+
+	randombytes_buf(netkey, sizeof(netkey));
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_KEYRING;
+	r.u.keyring.epoch = 1;
+	crypto_generichash(r.u.keyring.key_hash, sizeof(r.u.keyring.key_hash), netkey, sizeof(netkey), NULL, 0);
+	if (sign_into(cli, &r, admin, recs))
+		goto out;
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_MEMBER;
+	r.u.member.node_id = *node;
+	r.u.member.invite_pk = admin->pk;
+	r.u.member.join_time = cli->now_ms;
+	if (sign_into(cli, &r, admin, recs))
+		goto out;
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_KEYSHARE;
+	r.u.keyshare.node_id = *node;
+	r.u.keyshare.epoch = 1;
+	if (weft_pk_to_x25519(xpk, node) || crypto_box_seal(r.u.keyshare.sealed, netkey, sizeof(netkey), xpk)) {
+		weft_cli_fail(cli, "cannot seal the network key to this node (the daemon's node id is not a valid key)");
+		goto out;
+	}
+	if (sign_into(cli, &r, admin, recs))
+		goto out;
+	ret = weft_cli_ctl(cli, req, WEFT_CLI_CTL_TIMEOUT_MS * 2, &rep);
+	if (ret) {
+		weft_cli_ctl_fail(cli, ret, &rep, NULL);
+		ret = -1;
+		goto out;
+	}
+	*status = rep.result;
+	ret = 0;
+out:
+	sodium_memzero(netkey, sizeof(netkey));
+	json_object_put(req);
+	return ret;
 }
 
 static int fill_settings(struct weft_cli *cli, const struct init_args *a, struct weft_rec_network *n)
@@ -82,7 +185,17 @@ static int fill_settings(struct weft_cli *cli, const struct init_args *a, struct
 	return 0;
 }
 
-static int print_result(struct weft_cli *cli, const weft_record_t *r, const char *keyfile, const char *netfile)
+static const char *status_str(struct json_object *st, const char *key)
+{
+	struct json_object *v;
+
+	return st && json_object_object_get_ex(st, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static int print_result(struct weft_cli *cli, const weft_record_t *r, const char *keyfile, const char *netfile,
+			struct json_object *status)
 {
 	const struct weft_rec_network *n = &r->u.network;
 	char hex[65], fpr[WEFT_FPR_LEN + 1], c4[WEFT_CIDRSTRLEN], c6[WEFT_CIDRSTRLEN];
@@ -100,10 +213,18 @@ static int print_result(struct weft_cli *cli, const weft_record_t *r, const char
 			"  fingerprint  %s\n"
 			"  cidr         %s%s%s\n"
 			"  admin key    %s (secret: keep it safe; it need not be on any node)\n"
-			"  settings     %s (not secret; keep it beside the key)\n"
-			"\nnext: weft invite %s --admin-key %s --bootstrap HOST:PORT\n",
-			n->name, hex, fpr, c4, n->cidr6.ip.family ? ", " : "", c6, keyfile, netfile, n->name,
-			keyfile);
+			"  settings     %s (not secret; keep it beside the key)\n",
+			n->name, hex, fpr, c4, n->cidr6.ip.family ? ", " : "", c6, keyfile, netfile);
+		if (status) {
+			const char *a4 = status_str(status, "address"), *a6 = status_str(status, "address6");
+
+			fprintf(cli->out, "  this host    the first member: %s%s%s on %s\n", a4 ? a4 : "(no address)",
+				a6 ? ", " : "", a6 ? a6 : "", status_str(status, "interface"));
+			fprintf(cli->out, "\nnext: weft invite %s --admin-key %s\n", n->name, keyfile);
+		} else {
+			fprintf(cli->out, "\nnext: weft invite %s --admin-key %s --bootstrap HOST:PORT\n", n->name,
+				keyfile);
+		}
 		return WEFT_CLI_OK;
 	}
 	o = json_object_new_object();
@@ -120,6 +241,7 @@ static int print_result(struct weft_cli *cli, const weft_record_t *r, const char
 	json_object_object_add(o, "settings_version", json_object_new_uint64(n->version));
 	json_object_object_add(o, "admin_key", json_object_new_string(keyfile));
 	json_object_object_add(o, "settings_file", json_object_new_string(netfile));
+	json_object_object_add(o, "node", json_object_get(status));
 	ret = weft_cli_print_json(cli, o);
 	json_object_put(o);
 	return ret;
@@ -128,20 +250,21 @@ static int print_result(struct weft_cli *cli, const weft_record_t *r, const char
 static int create(struct weft_cli *cli, const struct init_args *a)
 {
 	char netfile[PATH_MAX + 8];
+	struct json_object *status = NULL;
 	weft_record_t r;
 	weft_keypair_t kp;
+	weft_pk_t node;
 	struct stat st;
 	bool key_written = false;
 	int ret, err;
 
 	memset(&r, 0, sizeof(r));
+	memset(&kp, 0, sizeof(kp));
 	r.type = WEFT_REC_NETWORK;
 	if (fill_settings(cli, a, &r.u.network))
 		return WEFT_CLI_FAIL;
 	if (weft_cli_settings_path(cli, a->admin_key, netfile, sizeof(netfile)))
 		return WEFT_CLI_FAIL;
-	if (!a->no_node)
-		return init_first_member(cli, a);
 
 	/* Checked first for a clear message; O_EXCL below closes the race. */
 	if (lstat(a->admin_key, &st) == 0)
@@ -152,6 +275,9 @@ static int create(struct weft_cli *cli, const struct init_args *a)
 		return weft_cli_fail(cli, "%s already exists (settings of another network?); choose another "
 					  "--admin-key FILE or move it away",
 				     netfile);
+	/* The daemon is asked first, so that without one nothing is written. */
+	if (!a->no_node && ask_identity(cli, a, &node))
+		return WEFT_CLI_FAIL;
 
 	weft_keypair_generate(&kp);
 	/* The first version of the settings; later changes use higher ones. */
@@ -174,14 +300,22 @@ static int create(struct weft_cli *cli, const struct init_args *a)
 		ret = weft_cli_fail(cli, "cannot write network settings %s: %s", netfile, weft_strerror(err));
 		goto out;
 	}
+	if (!a->no_node && init_first_member(cli, a, &kp, &r, &node, &status)) {
+		/* No node took the network: remove both files, so that the
+		 * same command works once the problem is fixed. */
+		unlink(netfile);
+		ret = WEFT_CLI_FAIL;
+		goto out;
+	}
 	key_written = false; /* both files are in place: keep them */
-	ret = print_result(cli, &r, a->admin_key, netfile);
+	ret = print_result(cli, &r, a->admin_key, netfile, status);
 out:
 	/* A key whose settings could not be written was never used: remove
 	 * it so that running the same command again works. */
 	if (key_written)
 		unlink(a->admin_key);
 	weft_keys_wipe(&kp, sizeof(kp));
+	json_object_put(status);
 	return ret;
 }
 
@@ -273,6 +407,7 @@ const struct weft_cli_cmd weft_cli_cmd_init = {
 		"  --name NODENAME     this host's name in the network\n"
 		"  --no-node           create the network only; do not make this host a member\n"
 		"\n"
-		"Without --no-node, this host becomes the first member through the running\n"
-		"daemon. This build has no daemon yet, so --no-node is required for now.\n",
+		"Without --no-node, this host becomes the network's first member through the\n"
+		"running daemon ('weft daemon'): the admin key certifies the node the daemon\n"
+		"made and starts the network key, sealed to that node alone.\n",
 };

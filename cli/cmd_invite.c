@@ -4,7 +4,10 @@
 #include <getopt.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli.h"
+#include "ctlclient.h"
 #include "error.h"
 #include "token.h"
 
@@ -89,6 +92,49 @@ static int add_bootstrap(struct weft_cli *cli, const char *arg, weft_token_t *t)
 	}
 }
 
+/* Without --bootstrap, the members this host's daemon knows: its own
+ * endpoints first, then the members it sees alive. */
+static int daemon_bootstrap(struct weft_cli *cli, const struct invite_args *a, const weft_pk_t *network_id,
+			    weft_token_t *t)
+{
+	struct json_object *req = json_object_new_object(), *v, *e;
+	struct weft_cli_reply r;
+	char hex[65];
+	size_t i, n;
+	int ret;
+
+	json_object_object_add(req, "cmd", json_object_new_string("bootstrap"));
+	json_object_object_add(req, "network", json_object_new_string(a->network));
+	ret = weft_cli_ctl(cli, req, WEFT_CLI_CTL_TIMEOUT_MS, &r);
+	json_object_put(req);
+	if (ret) {
+		if (ret == 1 && !strcmp(r.code, "notfound"))
+			return weft_cli_fail(cli, "this host is not a member of %s, so it knows no bootstrap endpoint: "
+						  "give --bootstrap HOST:PORT, the public address and gossip port of a "
+						  "member (e.g. --bootstrap 203.0.113.5:51821)", a->network);
+		return weft_cli_ctl_fail(cli, ret, &r,
+					 "; or give --bootstrap HOST:PORT, the public address and gossip port of a "
+					 "member (e.g. --bootstrap 203.0.113.5:51821)");
+	}
+	weft_pk_to_hex(hex, network_id);
+	if (!json_object_object_get_ex(r.result, "network_id", &v) || strcmp(json_object_get_string(v), hex)) {
+		weft_cli_reply_free(&r);
+		return weft_cli_fail(cli, "this host's network %s is not the one of this admin key; give --bootstrap "
+					  "HOST:PORT", a->network);
+	}
+	n = json_object_object_get_ex(r.result, "bootstrap", &v) ? json_object_array_length(v) : 0;
+	for (i = 0; i < n && t->nbootstrap < WEFT_TOKEN_MAX_BOOTSTRAP; i++) {
+		e = json_object_array_get_idx(v, i);
+		if (weft_token_check_bootstrap(json_object_get_string(e), NULL) == 0)
+			snprintf(t->bootstrap[t->nbootstrap++], WEFT_HOSTPORT_MAX, "%s", json_object_get_string(e));
+	}
+	weft_cli_reply_free(&r);
+	if (!t->nbootstrap)
+		return weft_cli_fail(cli, "this host knows no address of %s's members yet: give --bootstrap HOST:PORT",
+				     a->network);
+	return 0;
+}
+
 static int make_invite(struct weft_cli *cli, const struct invite_args *a)
 {
 	weft_keypair_t admin;
@@ -127,14 +173,10 @@ static int make_invite(struct weft_cli *cli, const struct invite_args *a)
 	for (i = 0; i < a->nbootstrap_args; i++)
 		if (add_bootstrap(cli, a->bootstrap[i], &t))
 			goto out;
-	if (t.nbootstrap == 0) {
-		/* Later the daemon will supply the members this host knows. */
-		weft_cli_fail(cli, "no bootstrap endpoint: give --bootstrap HOST:PORT, the public address and gossip "
-				   "port of a member (e.g. --bootstrap 203.0.113.5:51821)");
-		goto out;
-	}
 
 	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &t.settings))
+		goto out;
+	if (t.nbootstrap == 0 && daemon_bootstrap(cli, a, &admin.pk, &t))
 		goto out;
 	for (i = 0; i < a->naddress; i++)
 		if (pin_address(cli, a->address[i], &t.settings.u.network, inv))
@@ -249,8 +291,8 @@ const struct weft_cli_cmd weft_cli_cmd_invite = {
 		"  --bootstrap HOST:PORT a member's public address and gossip port to join\n"
 		"                        through; repeat it or give a comma list, up to 8\n"
 		"\n"
-		"Without --bootstrap the running daemon will supply the members it knows; this\n"
-		"build has no daemon yet, so --bootstrap is required for now. --json does not\n"
-		"change the output: the token is already one line ('weft token inspect --json'\n"
-		"describes it).\n",
+		"Without --bootstrap the running daemon supplies the members this host knows\n"
+		"(its own endpoints first, then the members it sees alive), so the token still\n"
+		"works when any one of them is gone. --json does not change the output: the\n"
+		"token is already one line ('weft token inspect --json' describes it).\n",
 };

@@ -1,0 +1,54 @@
+/* The daemon's configuration file (default /etc/weft/weft.conf): global
+ * "key = value" lines, then optional "[network NAME]" sections that tune one
+ * network. Parsing is pure (text in, struct out, a "line N: ..." message on
+ * error), so it is unit-tested and fuzzed; loading reads the file. */
+#ifndef WEFT_CONFIG_H
+#define WEFT_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "record.h"
+#include "wg.h"
+
+#define WEFT_CONFIG_DEFAULT_PATH "/etc/weft/weft.conf"
+#define WEFT_DEFAULT_STATE_DIR "/var/lib/weft"
+#define WEFT_DEFAULT_SOCKET "/run/weft/weft.sock"
+#define WEFT_CONFIG_MAX_NETS 16
+#define WEFT_CONFIG_MAX_SIZE (64u << 10)
+
+struct weft_config_net {
+	char name[WEFT_NAME_MAX + 1];
+	char ifname[WEFT_WG_IFNAMSIZ];  /* "" = as joined (default weft-NAME) */
+	uint8_t nendpoints;             /* announced instead of the local addresses */
+	weft_endpoint_t endpoints[WEFT_MAX_ENDPOINTS]; /* port 0 = the WireGuard port */
+	int keepalive;                  /* seconds; -1 = the network's setting */
+};
+
+struct weft_config {
+	char state_dir[PATH_MAX];
+	char socket[PATH_MAX];
+	int log_level;                  /* enum weft_log_level */
+	weft_wg_backend_t wg_backend;
+	char wg_userspace[PATH_MAX];    /* "" = wireguard-go, boringtun... */
+	char wg_socket_dir[PATH_MAX];   /* "" = /var/run/wireguard */
+	uint32_t join_timeout_ms;       /* 0 = the protocol's default (30 s) */
+	uint32_t probe_interval_ms;     /* 0 = default */
+	uint32_t gossip_interval_ms;    /* 0 = default */
+	size_t nnets;
+	struct weft_config_net nets[WEFT_CONFIG_MAX_NETS];
+};
+
+void weft_config_defaults(struct weft_config *c);
+/* Parses text (len bytes, need not be NUL-terminated) over what c holds.
+ * Returns 0, or -EINVAL with "line N: what is wrong" in err. */
+int weft_config_parse(struct weft_config *c, const char *text, size_t len, char *err, size_t errlen);
+/* Reads and parses path. A missing file is fine when missing_ok (the
+ * default path need not exist); -ENOENT otherwise. */
+int weft_config_load(struct weft_config *c, const char *path, int missing_ok, char *err, size_t errlen);
+/* The section for a network, or NULL. */
+const struct weft_config_net *weft_config_net(const struct weft_config *c, const char *name);
+
+#endif

@@ -1,0 +1,338 @@
+/* A network's state on disk: the node file's codec (every field round-trips,
+ * every truncation and corruption is refused), atomic saving with mode
+ * 0600, loading both files back into a working store, listing and removal. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "error.h"
+#include "netstate.h"
+#include "persist.h"
+#include "store.h"
+
+static void sample(struct weft_local *l)
+{
+	uint8_t seed[WEFT_SEED_LEN];
+	unsigned i;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->network, sizeof(l->network), "office");
+	for (i = 0; i < WEFT_PK_LEN; i++)
+		l->network_id.b[i] = (uint8_t)(0xa0 + i);
+	for (i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)(i * 3 + 1);
+	weft_keypair_from_seed(&l->id, seed);
+	weft_wgpair_generate(&l->wg);
+	l->wg_key_time = 1795168800;
+	l->has_netkey = true;
+	memset(l->netkey, 0x42, sizeof(l->netkey));
+	l->netkey_epoch = 7;
+	l->incarnation = 300;
+	l->state_version = 1795168800123ull;
+	snprintf(l->ifname, sizeof(l->ifname), "weft-office");
+	l->listen_port = 40000;
+	l->gossip_port = 0;
+	snprintf(l->name, sizeof(l->name), "laptop");
+	l->nendpoints = 2;
+	weft_endpoint_parse(&l->endpoints[0], "203.0.113.5:51820");
+	weft_ip_parse(&l->endpoints[1].ip, "2001:db8::5");
+	l->status = WEFT_LOCAL_MEMBER;
+}
+
+static void assert_same(const struct weft_local *a, const struct weft_local *b)
+{
+	unsigned i;
+
+	assert_string_equal(a->network, b->network);
+	assert_memory_equal(a->network_id.b, b->network_id.b, WEFT_PK_LEN);
+	assert_memory_equal(a->id.pk.b, b->id.pk.b, WEFT_PK_LEN);
+	assert_memory_equal(a->id.sk, b->id.sk, WEFT_SK_LEN);
+	assert_memory_equal(a->wg.priv.b, b->wg.priv.b, WEFT_WGKEY_LEN);
+	assert_memory_equal(a->wg.pub.b, b->wg.pub.b, WEFT_WGKEY_LEN);
+	assert_int_equal(a->wg_key_time, b->wg_key_time);
+	assert_int_equal(a->has_netkey, b->has_netkey);
+	if (a->has_netkey)
+		assert_memory_equal(a->netkey, b->netkey, WEFT_NETKEY_LEN);
+	assert_int_equal(a->netkey_epoch, b->netkey_epoch);
+	assert_int_equal(a->incarnation, b->incarnation);
+	assert_int_equal(a->state_version, b->state_version);
+	assert_string_equal(a->ifname, b->ifname);
+	assert_int_equal(a->listen_port, b->listen_port);
+	assert_int_equal(a->gossip_port, b->gossip_port);
+	assert_string_equal(a->name, b->name);
+	assert_int_equal(a->nendpoints, b->nendpoints);
+	for (i = 0; i < a->nendpoints; i++)
+		assert_true(weft_endpoint_equal(&a->endpoints[i], &b->endpoints[i]));
+	assert_int_equal(a->status, b->status);
+}
+
+static void test_codec_roundtrip(void **state)
+{
+	struct weft_local a, b;
+	uint8_t buf[2048];
+	size_t len = 0;
+
+	sample(&a);
+	assert_int_equal(weft_local_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(weft_local_decode(&b, buf, len, NULL), 0);
+	assert_same(&a, &b);
+
+	/* Without a network key, no endpoints, no name, revoked. */
+	a.has_netkey = false;
+	memset(a.netkey, 0, sizeof(a.netkey));
+	a.nendpoints = 0;
+	a.name[0] = '\0';
+	a.status = WEFT_LOCAL_REVOKED;
+	a.wg_key_time = UINT64_MAX;
+	assert_int_equal(weft_local_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(weft_local_decode(&b, buf, len, NULL), 0);
+	assert_same(&a, &b);
+
+	/* Too small a buffer: refused, and wiped. */
+	assert_int_equal(weft_local_encode(&a, buf, 40, &len), -ENOSPC);
+	weft_local_wipe(&a);
+	weft_local_wipe(&b);
+}
+
+static void test_codec_refusals(void **state)
+{
+	struct weft_local a, b;
+	uint8_t buf[2048], bad[2048];
+	const char *why;
+	size_t len = 0, i;
+
+	sample(&a);
+	assert_int_equal(weft_local_encode(&a, buf, sizeof(buf), &len), 0);
+	for (i = 0; i < len; i++) {
+		why = NULL;
+		assert_int_equal(weft_local_decode(&b, buf, i, &why), WEFT_EMALFORMED);
+		assert_non_null(why);
+	}
+	memcpy(bad, buf, len);
+	bad[len] = 0;
+	assert_int_equal(weft_local_decode(&b, bad, len + 1, &why), WEFT_EMALFORMED);
+	assert_string_equal(why, "node file: trailing bytes");
+	/* A newer format is refused by name. */
+	memcpy(bad, buf, len);
+	bad[3] = 2; /* after the array16 header: the format version */
+	assert_int_equal(weft_local_decode(&b, bad, len, &why), WEFT_EMALFORMED);
+	assert_string_equal(why, "node file: unsupported format version");
+	/* Single flipped bits either fail cleanly or decode to something
+	 * that re-encodes (never a crash; the persist frame's checksum is
+	 * what catches corruption on disk). */
+	for (i = 0; i < len * 8; i += 3) {
+		memcpy(bad, buf, len);
+		bad[i / 8] ^= (uint8_t)(1u << (i % 8));
+		if (weft_local_decode(&b, bad, len, &why) == 0) {
+			uint8_t again[2048];
+			size_t n2;
+
+			assert_int_equal(weft_local_encode(&b, again, sizeof(again), &n2), 0);
+		}
+	}
+	/* Bad fields: a network name that is not a label, an unknown status. */
+	snprintf(a.network, sizeof(a.network), "Bad");
+	assert_int_equal(weft_local_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(weft_local_decode(&b, buf, len, &why), WEFT_EMALFORMED);
+	assert_string_equal(why, "node file: bad network name");
+	sample(&a);
+	a.status = 9;
+	assert_int_equal(weft_local_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(weft_local_decode(&b, buf, len, &why), WEFT_EMALFORMED);
+	assert_string_equal(why, "node file: bad status");
+	weft_local_wipe(&a);
+}
+
+static char *tmpdir(void)
+{
+	char *d = strdup("/tmp/weft-test-state-XXXXXX");
+
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+/* A store with the network's settings and a member, as a node holds. */
+static weft_store_t *make_store(weft_keypair_t *admin)
+{
+	weft_store_t *s;
+	weft_record_t r;
+
+	weft_keypair_generate(admin);
+	s = weft_store_new(&admin->pk, NULL, NULL);
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_NETWORK;
+	r.u.network.version = 1;
+	snprintf(r.u.network.name, sizeof(r.u.network.name), "office");
+	weft_cidr_parse(&r.u.network.cidr4, "10.77.0.0/16");
+	r.u.network.wg_port = 51820;
+	r.u.network.gossip_port = 51821;
+	r.u.network.mtu = 1420;
+	assert_int_equal(weft_record_sign(&r, admin), 0);
+	assert_true(weft_store_merge(s, &r) > 0);
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_MEMBER;
+	memset(r.u.member.node_id.b, 9, WEFT_PK_LEN);
+	r.u.member.invite_pk = admin->pk;
+	r.u.member.join_time = 1795168800000ull;
+	assert_int_equal(weft_record_sign(&r, admin), 0);
+	assert_true(weft_store_merge(s, &r) > 0);
+	return s;
+}
+
+static void test_save_load(void **state)
+{
+	char *dir = tmpdir(), netdir[PATH_MAX], path[PATH_MAX + 16];
+	struct weft_local a, b;
+	weft_keypair_t admin;
+	weft_store_t *s, *t;
+	const char *why = NULL;
+	uint8_t d1[32], d2[32];
+	struct stat st;
+
+	s = make_store(&admin);
+	sample(&a);
+	a.network_id = admin.pk;
+	assert_int_equal(weft_netstate_mkdir(dir, "office"), 0);
+	assert_int_equal(weft_netstate_dir(netdir, sizeof(netdir), dir, "office"), 0);
+	assert_int_equal(stat(netdir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(weft_netstate_save_local(netdir, &a), 0);
+	assert_int_equal(weft_netstate_save_store(netdir, s), 0);
+	snprintf(path, sizeof(path), "%s/node", netdir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/records", netdir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+
+	t = weft_store_new(&admin.pk, NULL, NULL);
+	assert_int_equal(weft_netstate_load(netdir, &b, t, &why), 0);
+	assert_same(&a, &b);
+	assert_int_equal(weft_store_count(t), 2);
+	weft_store_digest(s, d1);
+	weft_store_digest(t, d2);
+	assert_memory_equal(d1, d2, sizeof(d1));
+	weft_store_free(t);
+
+	/* A store of another network is refused before its records load. */
+	{
+		weft_keypair_t other;
+
+		weft_keypair_generate(&other);
+		t = weft_store_new(&other.pk, NULL, NULL);
+		assert_int_equal(weft_netstate_load(netdir, &b, t, &why), WEFT_EWRONGNET);
+		weft_store_free(t);
+	}
+
+	/* Saving again replaces the file atomically: no temp file stays. */
+	a.incarnation = 301;
+	assert_int_equal(weft_netstate_save_local(netdir, &a), 0);
+	assert_int_equal(weft_netstate_load_local(netdir, &b, NULL), 0);
+	assert_int_equal(b.incarnation, 301);
+	{
+		char names[4][WEFT_NAME_MAX + 1];
+		size_t n;
+
+		/* The network is listed once; the temp files are not. */
+		assert_int_equal(weft_netstate_list(dir, names, 4, &n), 0);
+		assert_int_equal(n, 1);
+		assert_string_equal(names[0], "office");
+	}
+
+	/* Loose permissions on the node file are refused (it holds keys). */
+	snprintf(path, sizeof(path), "%s/node", netdir);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(weft_netstate_load_local(netdir, &b, &why), WEFT_EKEYPERM);
+	assert_non_null(strstr(why, "chmod 600"));
+	assert_int_equal(chmod(path, 0600), 0);
+
+	/* A torn node file is refused, not half-loaded. */
+	assert_int_equal(truncate(path, 40), 0);
+	assert_int_equal(weft_netstate_load_local(netdir, &b, &why), WEFT_ECHECKSUM);
+	assert_int_equal(b.status, 0);
+
+	assert_int_equal(weft_netstate_remove(netdir), 0);
+	assert_int_equal(stat(netdir, &st), -1);
+	assert_int_equal(weft_netstate_load_local(netdir, &b, &why), -ENOENT);
+	assert_int_equal(weft_netstate_remove(netdir), 0); /* twice is fine */
+	assert_int_equal(rmdir(dir), 0);
+	weft_store_free(s);
+	weft_local_wipe(&a);
+	weft_local_wipe(&b);
+	weft_keys_wipe(&admin, sizeof(admin));
+	free(dir);
+}
+
+static void test_list(void **state)
+{
+	char *dir = tmpdir(), names[3][WEFT_NAME_MAX + 1], netdir[PATH_MAX], path[PATH_MAX + 16];
+	static const char *const nets[] = { "zeta", "alpha", "mid-1", "extra" };
+	struct weft_local a;
+	size_t n, i;
+	FILE *f;
+
+	sample(&a);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(weft_netstate_mkdir(dir, nets[i]), 0);
+		weft_netstate_dir(netdir, sizeof(netdir), dir, nets[i]);
+		assert_int_equal(weft_netstate_save_local(netdir, &a), 0);
+	}
+	/* Not networks: a directory without a node file, a bad name, a file. */
+	assert_int_equal(weft_netstate_mkdir(dir, "empty"), 0);
+	snprintf(path, sizeof(path), "%s/Not_A_Name", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/stray", dir);
+	f = fopen(path, "w");
+	fclose(f);
+	assert_int_equal(weft_netstate_list(dir, names, 3, &n), 0);
+	assert_int_equal(n, 3); /* capped */
+	{
+		char all[8][WEFT_NAME_MAX + 1];
+
+		assert_int_equal(weft_netstate_list(dir, all, 8, &n), 0);
+		assert_int_equal(n, 4);
+		assert_string_equal(all[0], "alpha");
+		assert_string_equal(all[1], "extra");
+		assert_string_equal(all[2], "mid-1");
+		assert_string_equal(all[3], "zeta");
+	}
+	/* A state directory that does not exist yet holds no network. */
+	assert_int_equal(weft_netstate_list("/nonexistent/weft", names, 3, &n), 0);
+	assert_int_equal(n, 0);
+	for (i = 0; i < 4; i++) {
+		weft_netstate_dir(netdir, sizeof(netdir), dir, nets[i]);
+		assert_int_equal(weft_netstate_remove(netdir), 0);
+	}
+	weft_netstate_dir(netdir, sizeof(netdir), dir, "empty");
+	assert_int_equal(weft_netstate_remove(netdir), 0);
+	snprintf(path, sizeof(path), "%s/Not_A_Name", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/stray", dir);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	weft_local_wipe(&a);
+	free(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codec_roundtrip),
+		cmocka_unit_test(test_codec_refusals),
+		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_list),
+	};
+
+	weft_crypto_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
