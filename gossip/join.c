@@ -166,6 +166,22 @@ static int pick_roll(void *ctx, const weft_record_t *r)
 	return 0;
 }
 
+/* A member as the joiner can merge it at once: its invite first (without
+ * it the member record would wait in the joiner's pending pool until
+ * anti-entropy brought the invite; with single-use invites every member
+ * has its own), then its member and state records. pick() dedupes a
+ * shared invite. */
+static void pick_member(weft_gossip_t *g, struct welcome_pick *w, const weft_pk_t *id)
+{
+	const weft_record_t *m = weft_store_get(g->store, WEFT_REC_MEMBER, id->b);
+
+	if (!m)
+		return;
+	pick(w, weft_store_get(g->store, WEFT_REC_INVITE, m->u.member.invite_pk.b));
+	pick(w, m);
+	pick(w, weft_store_get(g->store, WEFT_REC_NODE_STATE, id->b));
+}
+
 /* Room for the sealed plaintext of one welcome part. */
 #define WELCOME_PT_MAX (WEFT_GOSSIP_MTU - WEFT_WIRE_HDR_LEN - 1 - 34 - 1 - 1 - 3 - crypto_box_SEALBYTES)
 #define WELCOME_PT_FIXED (1 + 18 + 34 + 1 + 5 + 34 + 3)
@@ -213,16 +229,14 @@ static void welcome(weft_gossip_t *g, const struct grx *rx, const weft_pk_t *joi
 	pick(&w, weft_store_get(g->store, WEFT_REC_NETWORK, weft_g_net_subject));
 	pick(&w, weft_store_get(g->store, WEFT_REC_KEYRING, weft_g_net_subject));
 	weft_store_foreach(g->store, WEFT_REC_ADMIN_ROLL, pick_roll, &w);
-	pick(&w, weft_store_get(g->store, WEFT_REC_MEMBER, g->id.pk.b));
-	pick(&w, weft_store_get(g->store, WEFT_REC_NODE_STATE, g->id.pk.b));
+	pick_member(g, &w, &g->id.pk);
 	skip[n++] = weft_dir_find(g->dir, joiner);
 	while (n < sizeof(skip) / sizeof(skip[0])) {
 		idx = weft_members_random(g, skip, n);
 		if (idx == WEFT_G_NONE || !weft_members_dest(g, idx, &d))
 			break;
 		skip[n++] = idx;
-		pick(&w, weft_store_get(g->store, WEFT_REC_MEMBER, g->dir->ids[idx].b));
-		pick(&w, weft_store_get(g->store, WEFT_REC_NODE_STATE, g->dir->ids[idx].b));
+		pick_member(g, &w, &g->dir->ids[idx]);
 	}
 	for (i = 0; i < w.n; i++) {
 		need = weft_mp_bin_size(w.r[i]->raw_len);

@@ -426,13 +426,20 @@ static bool in_range(const uint8_t *key, const uint8_t *lo, const uint8_t *hi)
 
 static void send_records_of(weft_gossip_t *g, struct batch *rec, uint32_t *sent, const uint8_t key[8])
 {
-	const weft_record_t *r;
+	const weft_record_t *r, *inv;
 
 	if (*sent >= WEFT_G_SYNC_RECORDS)
 		return;
 	r = weft_store_get_by_key(g->store, key);
 	if (!r)
 		return;
+	/* A member record goes with its invite: without it the other side
+	 * would park the member in its pending pool until a later exchange
+	 * reached the invite's bucket (every member has its own invite when
+	 * invites are single-use). A duplicate costs the other side a hash. */
+	if (r->type == WEFT_REC_MEMBER && (inv = weft_store_get(g->store, WEFT_REC_INVITE,
+								r->u.member.invite_pk.b)))
+		batch_record(rec, inv);
 	batch_record(rec, r);
 	(*sent)++;
 }

@@ -260,6 +260,72 @@ static void test_record_reaches_everyone(void **state)
 
 /* ---- determinism ---- */
 
+/* One single-use invite per joiner (`weft invite`'s default): the welcome
+ * must carry the invite of every member it names, or the joiner parks those
+ * member records in its pending pool until anti-entropy brings the invites.
+ * Every joiner must hold the member record of every node that had joined
+ * before it within 4 s of its own join (joins 500 ms apart; the first
+ * exchange covers half the buckets, the next follows 1 s later). */
+#define OWN_N 120
+#define OWN_BOUND (4 * GNET_SEC)
+#define OWN_PACE (500 * GNET_MS) /* between joins */
+
+static bool holds_earlier(struct gnet *net, int j, const bool *was_joined)
+{
+	int k;
+
+	for (k = 0; k < j; k++)
+		if (was_joined[k] && !weft_store_get(net->nodes[j].store, WEFT_REC_MEMBER, net->nodes[k].id.pk.b))
+			return false;
+	return true;
+}
+
+static void test_own_invite_joiners_catch_up(void **state)
+{
+	struct gnet *net = gnet_new(31, NULL);
+	static bool was_joined[OWN_N][OWN_N];
+	uint64_t t_join[OWN_N], lat[OWN_N] = {0}, worst = 0, sum = 0;
+	bool done[OWN_N] = {false};
+	int i, k, over2 = 0, left = OWN_N - 1;
+	weft_record_t inv;
+	weft_keypair_t ikp;
+
+	gnet_add_founder(net);
+	done[0] = true;
+	for (i = 1; i < OWN_N || left > 0; i++) {
+		if (i < OWN_N) {
+			gnet_make_invite(net, &ikp, &inv, 5000 + (uint32_t)i, 1, 0, false);
+			for (k = 0; k < i; k++)
+				was_joined[i][k] = net->nodes[k].joined || k == 0;
+			t_join[i] = net->now;
+			assert_int_equal(gnet_add_joiner_with(net, (int)(net->rng % (uint64_t)i), &ikp, &inv, NULL), i);
+		}
+		gnet_run(net, OWN_PACE);
+		for (k = 1; k < OWN_N && k < i + 1; k++) {
+			if (done[k] || !holds_earlier(net, k, was_joined[k]))
+				continue;
+			done[k] = true;
+			left--;
+			lat[k] = net->now - t_join[k];
+		}
+		if (net->now > 60 * GNET_SEC + (uint64_t)OWN_N * OWN_PACE)
+			break;
+	}
+	for (k = 1; k < OWN_N; k++) {
+		if (!done[k])
+			lat[k] = net->now - t_join[k];
+		worst = lat[k] > worst ? lat[k] : worst;
+		sum += lat[k];
+		over2 += lat[k] > 2 * GNET_SEC;
+	}
+	printf("# %d joiners, own single-use invites: catch-up mean %llu ms, max %llu ms, %d over 2 s, %d never\n",
+	       OWN_N - 1, (unsigned long long)(sum / (OWN_N - 1) / GNET_MS), (unsigned long long)(worst / GNET_MS),
+	       over2, left);
+	assert_int_equal(left, 0);
+	assert_true(worst <= OWN_BOUND);
+	gnet_free(net);
+}
+
 static void run_transcript(uint64_t seed, uint8_t out[32])
 {
 	struct gnet *net = grow(seed, 10, NULL);
@@ -296,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_restart_without_token),
 		cmocka_unit_test(test_graceful_leave),
 		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_own_invite_joiners_catch_up),
 	};
 
 	if (weft_crypto_init())
