@@ -936,11 +936,24 @@ static void on_readable(uv_poll_t *h, int status, int events)
 
 static void leave_done(struct weft_net *n)
 {
+	weft_net_done_fn done = n->done;
+	int ret;
+
 	weft_log_info("%s: left the network; removing its interface and state", n->name);
+	/* Both go before the answer: whoever waits on `weft leave` finds them
+	 * gone, and a join of the same name right after cannot lose its new
+	 * state to this network's cleanup in net_free(). */
+	n->done = NULL;
 	n->remove_iface = true;
-	n->remove_state = true;
-	finish(n, 0, NULL);
 	net_close(n);
+	if (n->dir[0]) {
+		ret = weft_netstate_remove(n->dir);
+		if (ret)
+			weft_log_warn("%s: cannot remove %s: %s", n->name, n->dir, weft_strerror(ret));
+		n->persisted = false;
+	}
+	n->done = done;
+	finish(n, 0, NULL);
 }
 
 static void on_tick(uv_timer_t *t)

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -199,6 +201,24 @@ static bool wait_state(struct node *n, const char *name, const char *want)
 	return false;
 }
 
+/* A UDP port nothing on this host holds now (the kernel picks it), so two
+ * runs of this test, or another program, never collide on a fixed port. */
+static unsigned free_udp_port(void)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0), off = 0;
+	unsigned port;
+
+	assert_true(fd >= 0);
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin6_port);
+	close(fd);
+	return port;
+}
+
 static void node_dirs(struct node *n, const char *name, unsigned gossip)
 {
 	FILE *f;
@@ -225,8 +245,18 @@ static void test_two_daemons(void **state)
 	struct out o;
 	FILE *f;
 
-	node_dirs(&A, "a", 45821);
-	node_dirs(&B, "b", 46821);
+	unsigned ga = free_udp_port(), gb = free_udp_port();
+	char a_wg[8], a_g[8], b_wg[8], b_g[8], a_boot[32];
+
+	/* WireGuard ports are only recorded (memory backend); they need only
+	 * differ from the gossip port. */
+	snprintf(a_g, sizeof(a_g), "%u", ga);
+	snprintf(a_wg, sizeof(a_wg), "%u", ga == 65535 ? ga - 1 : ga + 1);
+	snprintf(b_g, sizeof(b_g), "%u", gb);
+	snprintf(b_wg, sizeof(b_wg), "%u", gb == 65535 ? gb - 1 : gb + 1);
+	snprintf(a_boot, sizeof(a_boot), "127.0.0.1:%u", ga);
+	node_dirs(&A, "a", ga);
+	node_dirs(&B, "b", gb);
 	snprintf(key, sizeof(key), "%s/office.key", top);
 	start(&A);
 
@@ -235,7 +265,7 @@ static void test_two_daemons(void **state)
 	out_free(&o);
 	/* A network is made and this daemon's host is its first member. */
 	assert_int_equal(weft(&o, &A, "init", "office", "--cidr", "10.91.0.0/16", "--cidr6", "fd91::/64", "--port",
-			      "45820", "--gossip-port", "45821", "--admin-key", key, "--name", "alpha", NULL),
+			      a_wg, "--gossip-port", a_g, "--admin-key", key, "--name", "alpha", NULL),
 			 0);
 	assert_non_null(strstr(o.out, "the first member: 10.91."));
 	out_free(&o);
@@ -244,8 +274,8 @@ static void test_two_daemons(void **state)
 	assert_string_equal(jstr(st, "name"), "alpha");
 	assert_string_equal(jstr(st, "interface"), "weft-office");
 	assert_string_equal(jstr(st, "backend"), "memory");
-	assert_int_equal(jint(st, "listen_port"), 45820);
-	assert_int_equal(jint(st, "gossip_port"), 45821);
+	assert_int_equal(jint(st, "listen_port"), (int)strtoul(a_wg, NULL, 10));
+	assert_int_equal(jint(st, "gossip_port"), (int)ga);
 	assert_int_equal(jint(st, "members"), 1);
 	assert_non_null(jstr(st, "address6"));
 	snprintf(node_a, sizeof(node_a), "%s", jstr(st, "node_id"));
@@ -265,11 +295,11 @@ static void test_two_daemons(void **state)
 	out_free(&o);
 	assert_int_equal(weft_token_decode(&t, token, &why), 0);
 	assert_int_equal(t.nbootstrap, 1);
-	assert_string_equal(t.bootstrap[0], "127.0.0.1:45821");
+	assert_string_equal(t.bootstrap[0], a_boot);
 	weft_token_wipe(&t);
 
 	start(&B);
-	assert_int_equal(weft(&o, &B, "join", token, "--name", "beta", "--listen-port", "46820", "--gossip-port", "46821",
+	assert_int_equal(weft(&o, &B, "join", token, "--name", "beta", "--listen-port", b_wg, "--gossip-port", b_g,
 			      NULL),
 			 0);
 	assert_non_null(strstr(o.out, "joined office"));
