@@ -1,8 +1,10 @@
 /* Command-line input: names, DNS domains, CIDRs, numbers, ports, durations
  * and tags. Every parser explains a refusal in one line that says what was
  * wrong and gives an example of what would work. */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -254,4 +256,39 @@ int weft_cli_parse_tags(struct weft_cli *cli, const char *s, char tags[][WEFT_TA
 			return 0;
 		p = comma + 1;
 	}
+}
+
+/* A token pasted from a mail or a terminal may be wrapped or carry a
+ * newline; base64url has no white space, so dropping it loses nothing. */
+int weft_cli_read_token(struct weft_cli *cli, const char *arg, char *out, size_t cap)
+{
+	size_t n = 0;
+	int c;
+
+	if (strcmp(arg, "-") != 0) {
+		for (; *arg; arg++) {
+			if (isspace((unsigned char)*arg))
+				continue;
+			if (n + 1 >= cap)
+				goto too_long;
+			out[n++] = *arg;
+		}
+	} else {
+		while ((c = fgetc(cli->in)) != EOF) {
+			if (isspace(c))
+				continue;
+			if (n + 1 >= cap)
+				goto too_long;
+			out[n++] = (char)c;
+		}
+		if (ferror(cli->in)) {
+			weft_cli_fail(cli, "cannot read the token from standard input");
+			return -1;
+		}
+	}
+	out[n] = '\0';
+	return 0;
+too_long:
+	weft_cli_fail(cli, "this is not a weft invite token (far too long)");
+	return -1;
 }

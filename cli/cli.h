@@ -100,6 +100,9 @@ int weft_cli_parse_port(struct weft_cli *cli, const char *opt, const char *s, ui
 int weft_cli_parse_duration(struct weft_cli *cli, const char *opt, const char *s, uint64_t *secs);
 /* "T1,T2": up to WEFT_MAX_TAGS distinct tags. */
 int weft_cli_parse_tags(struct weft_cli *cli, const char *s, char tags[][WEFT_TAG_MAX + 1], uint8_t *ntags);
+/* An invite token from ARG, or from cli->in when ARG is "-", into out (cap
+ * bytes, NUL-terminated) with all white space dropped. */
+int weft_cli_read_token(struct weft_cli *cli, const char *arg, char *out, size_t cap);
 /* Pure checks behind the parsers, for tests: 0 or -1. */
 int weft_cli_check_name(const char *s);
 int weft_cli_check_tag(const char *s);

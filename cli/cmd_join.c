@@ -1,7 +1,6 @@
 /* weft join: hand an invite token to the running daemon and wait until
  * this host is a member (or the network says why not). The token is checked
  * here first, so a damaged or expired one fails at once with its reason. */
-#include <ctype.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <string.h>
@@ -22,33 +21,6 @@ enum {
 	OPT_GOSSIP_PORT,
 	OPT_ENDPOINT,
 };
-
-/* A token pasted from a mail may be wrapped: white space is dropped. */
-static int read_token(struct weft_cli *cli, const char *arg, char *out, size_t cap)
-{
-	size_t n = 0;
-	int c;
-
-	if (strcmp(arg, "-") != 0) {
-		for (; *arg; arg++) {
-			if (isspace((unsigned char)*arg))
-				continue;
-			if (n + 1 >= cap)
-				return weft_cli_fail(cli, "this is not a weft invite token (far too long)");
-			out[n++] = *arg;
-		}
-	} else {
-		while ((c = fgetc(cli->in)) != EOF) {
-			if (isspace(c))
-				continue;
-			if (n + 1 >= cap)
-				return weft_cli_fail(cli, "this is not a weft invite token (far too long)");
-			out[n++] = (char)c;
-		}
-	}
-	out[n] = '\0';
-	return 0;
-}
 
 /* The checks a member would make anyway, with the reason spelled out. */
 static int check_token(struct weft_cli *cli, const char *text)
@@ -186,7 +158,7 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 	if (ifname && (!*ifname || strlen(ifname) > 15 || strchr(ifname, '/') || strchr(ifname, ' ')))
 		return weft_cli_fail(cli, "bad --interface '%s': 1-15 characters, no '/' or spaces", ifname);
 	memset(text, 0, sizeof(text));
-	if (read_token(cli, argv[optind], text, sizeof(text)))
+	if (weft_cli_read_token(cli, argv[optind], text, sizeof(text)))
 		goto out;
 	if (check_token(cli, text))
 		goto out;

@@ -2,7 +2,6 @@
  * grants, never its secret. A token that fails a check is refused with the
  * reason; an expired one is still shown (its grant is authentic, which
  * helps the admin tell invites apart) and then refused with exit 1. */
-#include <ctype.h>
 #include <getopt.h>
 #include <string.h>
 
@@ -11,36 +10,6 @@
 #include "cli.h"
 #include "error.h"
 #include "token.h"
-
-/* A token pasted from a mail or a terminal may be wrapped or carry a
- * newline; base64url has no white space, so dropping it loses nothing. */
-static int read_token(struct weft_cli *cli, const char *arg, char *out, size_t cap)
-{
-	size_t n = 0;
-	int c;
-
-	if (strcmp(arg, "-") != 0) {
-		for (; *arg; arg++) {
-			if (isspace((unsigned char)*arg))
-				continue;
-			if (n + 1 >= cap)
-				return weft_cli_fail(cli, "this is not a weft invite token (far too long)");
-			out[n++] = *arg;
-		}
-	} else {
-		while ((c = fgetc(cli->in)) != EOF) {
-			if (isspace(c))
-				continue;
-			if (n + 1 >= cap)
-				return weft_cli_fail(cli, "this is not a weft invite token (far too long)");
-			out[n++] = (char)c;
-		}
-		if (ferror(cli->in))
-			return weft_cli_fail(cli, "cannot read the token from standard input");
-	}
-	out[n] = '\0';
-	return 0;
-}
 
 static struct json_object *str_or_null(const char *s)
 {
@@ -202,7 +171,7 @@ static int inspect(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int arg
 
 	memset(&t, 0, sizeof(t));
 	ret = WEFT_CLI_FAIL;
-	if (read_token(cli, argv[optind], text, sizeof(text)))
+	if (weft_cli_read_token(cli, argv[optind], text, sizeof(text)))
 		goto out;
 	if (weft_token_decode(&t, text, &why) != 0) {
 		weft_cli_fail(cli, "%s; copy the whole token again, or ask the network's admin for a new one", why);

@@ -1,7 +1,7 @@
 /* A network's files in the state directory (netstate.h): the node file's
- * msgpack codec (a writer into a fixed buffer and a strict reader, so its
- * secrets never pass through a growing library buffer), and atomic saving
- * and loading of both files through core/persist. */
+ * layout, written and read with core/mpack (a writer into a fixed buffer and
+ * a strict reader, so its secrets never pass through a growing library
+ * buffer), and atomic saving and loading of both files through core/persist. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "error.h"
+#include "mpack.h"
 #include "netstate.h"
 #include "persist.h"
 
@@ -28,125 +29,41 @@ void weft_local_wipe(struct weft_local *l)
 	sodium_memzero(l, sizeof(*l));
 }
 
-/* ---- a writer for the msgpack subset the node file uses ---- */
-
-struct wbuf {
-	uint8_t *p;
-	size_t len, cap;
-	bool over;
-};
-
-static void put(struct wbuf *w, const void *d, size_t n)
-{
-	if (w->over || w->cap - w->len < n) {
-		w->over = true;
-		return;
-	}
-	memcpy(w->p + w->len, d, n);
-	w->len += n;
-}
-
-static void put_be(struct wbuf *w, uint8_t tag, uint64_t v, unsigned bytes)
-{
-	uint8_t b[9];
-	unsigned i;
-
-	b[0] = tag;
-	for (i = 0; i < bytes; i++)
-		b[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-	put(w, b, 1 + bytes);
-}
-
-static void w_uint(struct wbuf *w, uint64_t v)
-{
-	uint8_t b;
-
-	if (v < 128) {
-		b = (uint8_t)v;
-		put(w, &b, 1);
-	} else if (v <= 0xff) {
-		put_be(w, 0xcc, v, 1);
-	} else if (v <= 0xffff) {
-		put_be(w, 0xcd, v, 2);
-	} else if (v <= 0xffffffffu) {
-		put_be(w, 0xce, v, 4);
-	} else {
-		put_be(w, 0xcf, v, 8);
-	}
-}
-
-static void w_array(struct wbuf *w, uint32_t n)
-{
-	uint8_t b;
-
-	if (n < 16) {
-		b = (uint8_t)(0x90 | n);
-		put(w, &b, 1);
-	} else {
-		put_be(w, 0xdc, n, 2);
-	}
-}
-
-static void w_str(struct wbuf *w, const char *s)
-{
-	size_t n = strlen(s);
-	uint8_t b;
-
-	if (n < 32) {
-		b = (uint8_t)(0xa0 | n);
-		put(w, &b, 1);
-	} else {
-		put_be(w, 0xd9, n, 1); /* every string here is < 256 bytes */
-	}
-	put(w, s, n);
-}
-
-static void w_bin(struct wbuf *w, const uint8_t *d, size_t n)
-{
-	put_be(w, 0xc4, n, 1);
-	put(w, d, n);
-}
-
-static void w_nil(struct wbuf *w)
-{
-	uint8_t b = 0xc0;
-
-	put(w, &b, 1);
-}
+/* ---- the node file's codec ---- */
 
 int weft_local_encode(const struct weft_local *l, uint8_t *buf, size_t cap, size_t *len)
 {
-	struct wbuf w = { buf, 0, cap, false };
+	struct weft_wbuf w = { buf, 0, cap, false };
 	const weft_ip_t *ip;
 	unsigned i;
 
-	w_array(&w, NFIELDS);
-	w_uint(&w, WEFT_NETSTATE_FORMAT);
-	w_str(&w, l->network);
-	w_bin(&w, l->network_id.b, WEFT_PK_LEN);
-	w_bin(&w, l->id.sk, WEFT_SEED_LEN); /* libsodium's sk starts with the seed */
-	w_bin(&w, l->wg.priv.b, WEFT_WGKEY_LEN);
-	w_uint(&w, l->wg_key_time);
+	weft_mp_array(&w, NFIELDS);
+	weft_mp_uint(&w, WEFT_NETSTATE_FORMAT);
+	weft_mp_str(&w, l->network, strlen(l->network));
+	weft_mp_bin(&w, l->network_id.b, WEFT_PK_LEN);
+	weft_mp_bin(&w, l->id.sk, WEFT_SEED_LEN); /* libsodium's sk starts with the seed */
+	weft_mp_bin(&w, l->wg.priv.b, WEFT_WGKEY_LEN);
+	weft_mp_uint(&w, l->wg_key_time);
 	if (l->has_netkey)
-		w_bin(&w, l->netkey, WEFT_NETKEY_LEN);
+		weft_mp_bin(&w, l->netkey, WEFT_NETKEY_LEN);
 	else
-		w_nil(&w);
-	w_uint(&w, l->netkey_epoch);
-	w_uint(&w, l->incarnation);
-	w_uint(&w, l->state_version);
-	w_str(&w, l->ifname);
-	w_uint(&w, l->listen_port);
-	w_uint(&w, l->gossip_port);
-	w_str(&w, l->name);
-	w_array(&w, l->nendpoints);
+		weft_mp_nil(&w);
+	weft_mp_uint(&w, l->netkey_epoch);
+	weft_mp_uint(&w, l->incarnation);
+	weft_mp_uint(&w, l->state_version);
+	weft_mp_str(&w, l->ifname, strlen(l->ifname));
+	weft_mp_uint(&w, l->listen_port);
+	weft_mp_uint(&w, l->gossip_port);
+	weft_mp_str(&w, l->name, strlen(l->name));
+	weft_mp_array(&w, l->nendpoints);
 	for (i = 0; i < l->nendpoints && i < WEFT_MAX_ENDPOINTS; i++) {
 		ip = &l->endpoints[i].ip;
-		w_array(&w, 2);
-		w_bin(&w, ip->b, ip->family == 6 ? 16 : 4);
-		w_uint(&w, l->endpoints[i].port);
+		weft_mp_array(&w, 2);
+		weft_mp_bin(&w, ip->b, ip->family == 6 ? 16 : 4);
+		weft_mp_uint(&w, l->endpoints[i].port);
 	}
-	w_uint(&w, l->status);
-	if (w.over) {
+	weft_mp_uint(&w, l->status);
+	if (w.overflow) {
 		sodium_memzero(buf, cap);
 		return -ENOSPC;
 	}
@@ -154,111 +71,48 @@ int weft_local_encode(const struct weft_local *l, uint8_t *buf, size_t cap, size
 	return 0;
 }
 
-/* ---- the strict reader ---- */
-
-struct rbuf {
-	const uint8_t *p;
-	size_t len, pos;
-};
-
-static int r_be(struct rbuf *r, unsigned bytes, uint64_t *v)
+/* A uint no larger than max. */
+static int read_uint_max(struct weft_rbuf *r, uint64_t max, uint64_t *v)
 {
-	unsigned i;
-
-	if (r->len - r->pos < bytes)
-		return -1;
-	for (*v = 0, i = 0; i < bytes; i++)
-		*v = *v << 8 | r->p[r->pos++];
-	return 0;
-}
-
-static int r_byte(struct rbuf *r, uint8_t *b)
-{
-	if (r->pos >= r->len)
-		return -1;
-	*b = r->p[r->pos++];
-	return 0;
-}
-
-static int r_uint(struct rbuf *r, uint64_t max, uint64_t *v)
-{
-	uint8_t t;
-
-	if (r_byte(r, &t))
-		return -1;
-	if (t < 0x80)
-		*v = t;
-	else if (t == 0xcc) {
-		if (r_be(r, 1, v))
-			return -1;
-	} else if (t == 0xcd) {
-		if (r_be(r, 2, v))
-			return -1;
-	} else if (t == 0xce) {
-		if (r_be(r, 4, v))
-			return -1;
-	} else if (t == 0xcf) {
-		if (r_be(r, 8, v))
-			return -1;
-	} else {
-		return -1;
-	}
-	return *v <= max ? 0 : -1;
-}
-
-static int r_array(struct rbuf *r, uint32_t *n)
-{
-	uint64_t v;
-	uint8_t t;
-
-	if (r_byte(r, &t))
-		return -1;
-	if ((t & 0xf0) == 0x90) {
-		*n = t & 0x0f;
-		return 0;
-	}
-	if (t != 0xdc || r_be(r, 2, &v))
-		return -1;
-	*n = (uint32_t)v;
+	if (weft_mp_read_uint(r, v) || *v > max)
+		return WEFT_EMALFORMED;
 	return 0;
 }
 
 /* A string of at most cap-1 bytes without NULs, copied with its NUL. */
-static int r_str(struct rbuf *r, char *out, size_t cap)
+static int read_cstr(struct weft_rbuf *r, char *out, size_t cap)
 {
-	uint64_t n;
-	uint8_t t;
+	const uint8_t *p;
+	size_t n;
 
-	if (r_byte(r, &t))
-		return -1;
-	if ((t & 0xe0) == 0xa0)
-		n = t & 0x1f;
-	else if (t != 0xd9 || r_be(r, 1, &n))
-		return -1;
-	if (n >= cap || r->len - r->pos < n || memchr(r->p + r->pos, 0, (size_t)n))
-		return -1;
-	memcpy(out, r->p + r->pos, (size_t)n);
+	if (weft_mp_read_str(r, &p, &n) || n >= cap || memchr(p, 0, n))
+		return WEFT_EMALFORMED;
+	memcpy(out, p, n);
 	out[n] = '\0';
-	r->pos += (size_t)n;
 	return 0;
 }
 
-/* A bin of exactly n bytes (or of 4 or 16 when n is 0: an address). */
-static int r_bin(struct rbuf *r, uint8_t *out, size_t n, size_t *got)
+/* A bin of exactly n bytes, copied out. */
+static int read_bin_into(struct weft_rbuf *r, uint8_t *out, size_t n)
 {
-	uint64_t len;
-	uint8_t t;
+	const uint8_t *p;
 
-	if (r_byte(r, &t) || t != 0xc4 || r_be(r, 1, &len))
-		return -1;
-	if (n ? len != n : (len != 4 && len != 16))
-		return -1;
-	if (r->len - r->pos < len)
-		return -1;
-	memcpy(out, r->p + r->pos, (size_t)len);
-	r->pos += (size_t)len;
-	if (got)
-		*got = (size_t)len;
+	if (weft_mp_read_binfix(r, &p, n))
+		return WEFT_EMALFORMED;
+	memcpy(out, p, n);
+	return 0;
+}
+
+/* An address: a bin of 4 or 16 bytes. */
+static int read_ip(struct weft_rbuf *r, weft_ip_t *ip)
+{
+	const uint8_t *p;
+	size_t n;
+
+	if (weft_mp_read_bin(r, &p, &n) || (n != 4 && n != 16))
+		return WEFT_EMALFORMED;
+	memcpy(ip->b, p, n);
+	ip->family = n == 4 ? 4 : 6;
 	return 0;
 }
 
@@ -278,98 +132,101 @@ static bool valid_label(const char *s, bool empty_ok)
 
 int weft_local_decode(struct weft_local *l, const uint8_t *buf, size_t len, const char **why)
 {
-	struct rbuf r = { buf, len, 0 };
+	struct weft_rbuf r = { buf, len, 0 };
 	uint8_t seed[WEFT_SEED_LEN];
 	uint32_t n, i, m;
 	uint64_t v;
-	size_t got;
 	const char *dummy;
 
 	if (!why)
 		why = &dummy;
 	memset(l, 0, sizeof(*l));
 	*why = "node file: not the expected array";
-	if (r_array(&r, &n) || n != NFIELDS)
+	if (weft_mp_read_array_head(&r, &n) || n != NFIELDS)
 		goto bad;
 	*why = "node file: unsupported format version";
-	if (r_uint(&r, UINT32_MAX, &v) || v != WEFT_NETSTATE_FORMAT)
+	if (read_uint_max(&r, UINT32_MAX, &v) || v != WEFT_NETSTATE_FORMAT)
 		goto bad;
 	*why = "node file: bad network name";
-	if (r_str(&r, l->network, sizeof(l->network)) || !valid_label(l->network, false))
+	if (read_cstr(&r, l->network, sizeof(l->network)) || !valid_label(l->network, false))
 		goto bad;
 	*why = "node file: bad keys";
-	if (r_bin(&r, l->network_id.b, WEFT_PK_LEN, NULL) || r_bin(&r, seed, WEFT_SEED_LEN, NULL) ||
-	    r_bin(&r, l->wg.priv.b, WEFT_WGKEY_LEN, NULL))
+	if (read_bin_into(&r, l->network_id.b, WEFT_PK_LEN) || read_bin_into(&r, seed, WEFT_SEED_LEN) ||
+	    read_bin_into(&r, l->wg.priv.b, WEFT_WGKEY_LEN))
 		goto bad;
 	weft_keypair_from_seed(&l->id, seed);
 	sodium_memzero(seed, sizeof(seed));
 	weft_wgkey_public(&l->wg.pub, &l->wg.priv);
 	*why = "node file: bad numbers";
-	if (r_uint(&r, UINT64_MAX, &l->wg_key_time))
+	if (read_uint_max(&r, UINT64_MAX, &l->wg_key_time))
 		goto bad;
-	if (r.pos < r.len && r.p[r.pos] == 0xc0) {
-		r.pos++;
-	} else {
+	if (weft_mp_read_nil(&r)) {
 		*why = "node file: bad network key";
-		if (r_bin(&r, l->netkey, WEFT_NETKEY_LEN, NULL))
+		if (read_bin_into(&r, l->netkey, WEFT_NETKEY_LEN))
 			goto bad;
 		l->has_netkey = true;
 	}
 	*why = "node file: bad numbers";
-	if (r_uint(&r, UINT32_MAX, &v))
+	if (read_uint_max(&r, UINT32_MAX, &v))
 		goto bad;
 	l->netkey_epoch = (uint32_t)v;
-	if (r_uint(&r, UINT32_MAX, &v))
+	if (read_uint_max(&r, UINT32_MAX, &v))
 		goto bad;
 	l->incarnation = (uint32_t)v;
-	if (r_uint(&r, UINT64_MAX, &l->state_version))
+	if (read_uint_max(&r, UINT64_MAX, &l->state_version))
 		goto bad;
 	*why = "node file: bad interface name";
-	if (r_str(&r, l->ifname, sizeof(l->ifname)) || !l->ifname[0] || strchr(l->ifname, '/'))
+	if (read_cstr(&r, l->ifname, sizeof(l->ifname)) || !l->ifname[0] || strchr(l->ifname, '/'))
 		goto bad;
 	*why = "node file: bad ports";
-	if (r_uint(&r, 65535, &v))
+	if (read_uint_max(&r, 65535, &v))
 		goto bad;
 	l->listen_port = (uint16_t)v;
-	if (r_uint(&r, 65535, &v))
+	if (read_uint_max(&r, 65535, &v))
 		goto bad;
 	l->gossip_port = (uint16_t)v;
 	*why = "node file: bad node name";
-	if (r_str(&r, l->name, sizeof(l->name)) || !valid_label(l->name, true))
+	if (read_cstr(&r, l->name, sizeof(l->name)) || !valid_label(l->name, true))
 		goto bad;
 	*why = "node file: bad endpoints";
-	if (r_array(&r, &n) || n > WEFT_MAX_ENDPOINTS)
+	if (weft_mp_read_array_head(&r, &n) || n > WEFT_MAX_ENDPOINTS)
 		goto bad;
 	for (i = 0; i < n; i++) {
 		weft_endpoint_t *ep = &l->endpoints[i];
 
-		if (r_array(&r, &m) || m != 2 || r_bin(&r, ep->ip.b, 0, &got) || r_uint(&r, 65535, &v))
+		if (weft_mp_read_array_head(&r, &m) || m != 2 || read_ip(&r, &ep->ip) || read_uint_max(&r, 65535, &v))
 			goto bad;
-		ep->ip.family = got == 4 ? 4 : 6;
 		ep->port = (uint16_t)v;
 	}
 	l->nendpoints = (uint8_t)n;
 	*why = "node file: bad status";
-	if (r_uint(&r, 255, &v) || (v != WEFT_LOCAL_MEMBER && v != WEFT_LOCAL_REVOKED))
+	if (read_uint_max(&r, 255, &v) || (v != WEFT_LOCAL_MEMBER && v != WEFT_LOCAL_REVOKED))
 		goto bad;
 	l->status = (uint8_t)v;
 	*why = "node file: trailing bytes";
-	if (r.pos != r.len)
+	if (weft_mp_end(&r))
 		goto bad;
 	*why = NULL;
 	return 0;
 bad:
+	sodium_memzero(seed, sizeof(seed));
 	weft_local_wipe(l);
 	return WEFT_EMALFORMED;
 }
 
 /* ---- files ---- */
 
-int weft_netstate_dir(char *out, size_t cap, const char *state_dir, const char *network)
+/* DIR/NAME into out, for a network's directory and the files in it. */
+static int path_in(char *out, size_t cap, const char *dir, const char *name)
 {
-	int n = snprintf(out, cap, "%s/%s", state_dir, network);
+	int n = snprintf(out, cap, "%s/%s", dir, name);
 
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+int weft_netstate_dir(char *out, size_t cap, const char *state_dir, const char *network)
+{
+	return path_in(out, cap, state_dir, network);
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -403,13 +260,6 @@ int weft_netstate_mkdir(const char *state_dir, const char *network)
 	if (ret)
 		return ret;
 	return chmod(dir, 0700) < 0 ? -errno : 0;
-}
-
-static int path_in(char *out, size_t cap, const char *dir, const char *file)
-{
-	int n = snprintf(out, cap, "%s/%s", dir, file);
-
-	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
 int weft_netstate_save_local(const char *netdir, const struct weft_local *l)

@@ -7,8 +7,9 @@
  *
  * both written atomically through core/persist (temp, fsync, rename, fsync
  * the directory). A node restarted from these comes back without a token.
- * "node" is a msgpack array read and written here with a small codec of its
- * own, so that no library buffer ever holds its secrets unwiped. */
+ * "node" is a msgpack array read and written with core/mpack, which works in
+ * the caller's buffers, so that no library buffer ever holds its secrets
+ * unwiped. */
 #ifndef WEFT_NETSTATE_H
 #define WEFT_NETSTATE_H
 
