@@ -173,7 +173,8 @@ enum weft_gossip_event_type {
 	WEFT_GEV_JOIN_FAILED = 8,    /* err */
 	WEFT_GEV_NETKEY = 9,         /* epoch: a network key was installed (persist it) */
 	WEFT_GEV_OVERFLOW = 10,      /* events were dropped: re-read the store */
-	WEFT_GEV_MAX = 10,
+	WEFT_GEV_REVOKED = 11,       /* node = us: we are revoked and no longer gossip as a member */
+	WEFT_GEV_MAX = 11,
 };
 
 /* Endpoint candidate kinds. */

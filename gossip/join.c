@@ -16,9 +16,10 @@
  * cookie, and a refusal is smaller than any request. Only a request whose
  * source address the cookie proves, whose invite chain verifies and whose
  * signature shows the joiner holds its identity key gets the (larger)
- * welcome. Before admitting, the member checks the invite chain (admin ->
- * invite -> member record), the invite's expiry, its uses (the first N
- * members by (join time, node id)), revocation, the claimed join time
+ * welcome. Before admitting, the member checks revocation first (so a
+ * revoked node hears "revoked" whatever invite it shows), the invite chain
+ * (admin -> invite -> member record), the invite's expiry, its uses (the
+ * first N members by (join time, node id)), the claimed join time
  * against its clock, and whether approval is pending; a pending member gets
  * the settings but not the network key, and retries until approved. */
 #include <errno.h>
@@ -294,6 +295,12 @@ static int admit(weft_gossip_t *g, const weft_pk_t *joiner, const uint8_t *inv_r
 	bool rejoin = false;
 	int ret;
 
+	/* The joiner has proven its identity (the request's signature), so
+	 * a revocation is the answer whatever it presents: a revoked node
+	 * restarting from its store offers its old member record, naming an
+	 * old invite, and must hear "revoked", not a complaint about that. */
+	if (weft_store_is_revoked(g->store, joiner))
+		return WEFT_EREVOKED;
 	if (weft_record_decode(&rec, inv_raw, inv_len, NULL) || rec.type != WEFT_REC_INVITE)
 		return WEFT_EMALFORMED;
 	invite_pk = rec.u.invite.invite_pk;
@@ -309,8 +316,6 @@ static int admit(weft_gossip_t *g, const weft_pk_t *joiner, const uint8_t *inv_r
 	    memcmp(rec.u.member.invite_pk.b, invite_pk.b, WEFT_PK_LEN) ||
 	    memcmp(rec.signer.b, invite_pk.b, WEFT_PK_LEN))
 		return WEFT_ENORIGHT;
-	if (weft_store_is_revoked(g->store, joiner))
-		return WEFT_EREVOKED;
 	held = weft_store_get(g->store, WEFT_REC_MEMBER, joiner->b);
 	if (held) {
 		weft_record_hash(held, h1);

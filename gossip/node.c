@@ -103,6 +103,7 @@ const char *weft_gossip_event_name(unsigned type)
 		[WEFT_GEV_JOIN_FAILED] = "join-failed",
 		[WEFT_GEV_NETKEY] = "netkey",
 		[WEFT_GEV_OVERFLOW] = "overflow",
+		[WEFT_GEV_REVOKED] = "revoked",
 	};
 
 	return type <= WEFT_GEV_MAX && names[type] ? names[type] : "unknown";
@@ -386,10 +387,19 @@ static void store_cb(void *ctx, const weft_record_t *r, weft_merge_result_t how)
 void weft_g_membership(weft_gossip_t *g)
 {
 	const struct gmember *self = &g->m[g->self];
-	bool was = g->member;
+	bool was = g->member, was_revoked = g->revoked;
+	struct weft_gossip_event ev;
 
 	g->revoked = (self->flags & MF_REVOKED) != 0;
 	g->member = g->key.valid && (self->flags & MF_PRESENT) && !g->revoked;
+	if (g->revoked && !was_revoked) {
+		/* Our own revocation reached the store (by gossip, sync, or a
+		 * member telling us): we stop taking part, and say so. */
+		memset(&ev, 0, sizeof(ev));
+		ev.type = WEFT_GEV_REVOKED;
+		ev.node = g->id.pk;
+		weft_g_event(g, &ev);
+	}
 	if (g->member && !was) {
 		g->next_probe = g->now + MS(weft_g_rand_below(g, g->p.probe_interval_ms));
 		if (g->next_sync == UINT64_MAX)
@@ -575,6 +585,28 @@ void weft_gossip_free(weft_gossip_t *g)
 
 /* ---- receive ---- */
 
+/* A packet sealed with the network key came from a node we hold a
+ * revocation for: it still has the key and does not know. Answer with a
+ * records packet carrying the revocation, so it stops gossiping; rate
+ * limited per source address, as join traffic is, so a revoked node (or
+ * someone replaying its packets) cannot make us its amplifier. */
+static void tell_revoked(weft_gossip_t *g, const struct grx *rx)
+{
+	const weft_record_t *rev;
+	struct gpkt pk;
+
+	rev = weft_store_get(g->store, WEFT_REC_REVOCATION, rx->sender.b);
+	if (!rev || !weft_ratelimit_allow(g, &rx->from->ip))
+		return;
+	weft_g_pkt_start(g, &pk, WEFT_MSG_RECORDS, &rx->reply);
+	weft_mp_array(&pk.w, 3);
+	weft_mp_bin(&pk.w, g->id.pk.b, WEFT_PK_LEN);
+	weft_mp_uint(&pk.w, 0);
+	weft_mp_array(&pk.w, 1);
+	weft_mp_bin(&pk.w, rev->raw, rev->raw_len);
+	weft_g_pkt_send(g, &pk);
+}
+
 static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_hdr *h,
 		       const uint8_t *pkt, size_t len, uint8_t *plain)
 {
@@ -608,15 +640,18 @@ static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_
 		return WEFT_EPROTO; /* our own packet reflected back */
 	rx->nfields = n - 1;
 	rx->sender_idx = weft_dir_find(g->dir, &rx->sender);
-	if (rx->sender_idx != WEFT_G_NONE && g->m && rx->sender_idx < g->mcap &&
-	    (g->m[rx->sender_idx].flags & MF_REVOKED))
-		return WEFT_EREVOKED;
-	if (rx->sender_idx != WEFT_G_NONE && !weft_members_known(g, rx->sender_idx))
-		rx->sender_idx = WEFT_G_NONE;
 	rx->reply.path = rx->path;
 	rx->reply.to = *rx->from;
 	rx->reply.has_peer = true;
 	rx->reply.peer = rx->sender;
+	if (rx->sender_idx != WEFT_G_NONE && g->m && rx->sender_idx < g->mcap &&
+	    (g->m[rx->sender_idx].flags & MF_REVOKED)) {
+		if (rx->path == WEFT_PATH_UNDERLAY)
+			tell_revoked(g, rx);
+		return WEFT_EREVOKED;
+	}
+	if (rx->sender_idx != WEFT_G_NONE && !weft_members_known(g, rx->sender_idx))
+		rx->sender_idx = WEFT_G_NONE;
 	return 0;
 }
 

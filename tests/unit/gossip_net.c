@@ -448,10 +448,15 @@ void gnet_add_provisioned(struct gnet *net, int n)
 int gnet_add_joiner_with(struct gnet *net, int via, const weft_keypair_t *invite_kp, const weft_record_t *invite,
 			 const weft_keypair_t *identity)
 {
-	int i = gnet_node_create(net, identity), ret;
+	return gnet_join_node(net, gnet_node_create(net, identity), via, invite_kp, invite);
+}
+
+int gnet_join_node(struct gnet *net, int i, int via, const weft_keypair_t *invite_kp, const weft_record_t *invite)
+{
 	struct gnet_node *nd = &net->nodes[i];
 	weft_token_t tok;
 	weft_record_t st;
+	int ret;
 
 	ret = start_node(net, nd, false);
 	if (ret)

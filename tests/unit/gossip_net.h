@@ -91,6 +91,9 @@ int gnet_add_joiner_with(struct gnet *net, int via, const weft_keypair_t *invite
 			 const weft_keypair_t *identity);
 /* Build a joining node without starting it: identity and store only. */
 int gnet_node_create(struct gnet *net, const weft_keypair_t *identity);
+/* Start node i (made by gnet_node_create, its store perhaps filled by the
+ * test) as a joiner with a token for the given invite, through node via. */
+int gnet_join_node(struct gnet *net, int i, int via, const weft_keypair_t *invite_kp, const weft_record_t *invite);
 
 void gnet_run(struct gnet *net, uint64_t duration_ns);
 /* Run until pred(net) holds or the time is up; returns whether it held. */

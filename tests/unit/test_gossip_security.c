@@ -422,6 +422,7 @@ static void test_join_refusals(void **state)
 	struct gnet *net = three(7);
 	weft_keypair_t ikp, victim;
 	weft_record_t inv, rev;
+	const weft_record_t *held;
 	int j, k;
 
 	/* A revoked identity is refused whatever invite it holds. */
@@ -436,6 +437,36 @@ static void test_join_refusals(void **state)
 	assert_true(net->nodes[j].join_failed);
 	assert_int_equal(net->nodes[j].join_err, WEFT_EREVOKED);
 	assert_false(weft_gossip_is_member(net->nodes[j].g));
+
+	/* A member that was revoked restarts from its store and asks again
+	 * with a fresh, valid invite: its store still holds its old member
+	 * record (naming the old invite), which it presents. The answer is
+	 * still "revoked", not a complaint about the invite. */
+	gnet_keypair(&victim, 'V', 2);
+	j = gnet_add_joiner_with(net, 0, &net->invite, &net->invite_rec, &victim);
+	assert_true(gnet_run_until(net, 40 * GNET_SEC, join_done, &j));
+	assert_true(net->nodes[j].joined);
+	memset(&rev, 0, sizeof(rev));
+	rev.type = WEFT_REC_REVOCATION;
+	rev.u.revocation.node_id = victim.pk;
+	assert_true(gnet_publish_admin(net, 0, &rev) > 0);
+	gnet_run(net, 3 * GNET_SEC);
+	gnet_shutdown(net, j);
+	k = gnet_node_create(net, &victim);
+	weft_store_free(net->nodes[k].store);
+	net->nodes[k].store = weft_store_clone(net->nodes[j].store);
+	assert_non_null(net->nodes[k].store);
+	held = weft_store_get(net->nodes[k].store, WEFT_REC_MEMBER, victim.pk.b);
+	assert_non_null(held);
+	assert_memory_equal(held->u.member.invite_pk.b, net->invite.pk.b, WEFT_PK_LEN);
+	gnet_make_invite(net, &ikp, &inv, 9, 5, 0, false);
+	assert_true(gnet_publish_admin(net, 0, &inv) > 0);
+	gnet_run(net, 3 * GNET_SEC);
+	k = gnet_join_node(net, k, 1, &ikp, &inv);
+	assert_true(gnet_run_until(net, 40 * GNET_SEC, join_done, &k));
+	assert_true(net->nodes[k].join_failed);
+	assert_int_equal(net->nodes[k].join_err, WEFT_EREVOKED);
+	assert_false(weft_gossip_is_member(net->nodes[k].g));
 
 	/* Single use: the first joiner gets in, the second is refused. */
 	gnet_make_invite(net, &ikp, &inv, 10, 1, 0, false);
@@ -501,6 +532,112 @@ static void test_join_pending_approval(void **state)
 	assert_true(gnet_run_until(net, 60 * GNET_SEC, gnet_settled, NULL));
 	assert_true(net->nodes[j].joined);
 	assert_true(weft_gossip_is_member(net->nodes[j].g));
+	gnet_free(net);
+}
+
+/* ---- a revoked node is told ---- */
+
+struct from_count {
+	int node;
+	int to;               /* -1: to anyone */
+	uint8_t type;         /* 0: any member message */
+	uint32_t member_pkts; /* such messages the node sent */
+};
+
+static void count_from(struct gnet *net, int from, const struct weft_gossip_dgram *dg, const uint8_t *buf,
+		       size_t len, void *ctx)
+{
+	struct from_count *c = ctx;
+
+	if (from == c->node && len > 3 && buf[3] < WEFT_MSG_JOIN_HELLO && (!c->type || buf[3] == c->type) &&
+	    (c->to < 0 || weft_endpoint_equal(&dg->to, &net->nodes[c->to].ep)))
+		c->member_pkts++;
+}
+
+static void test_revoked_node_is_told(void **state)
+{
+	struct gnet *net = three(13);
+	struct from_count fc = {.node = 2, .to = -1, .type = 0, .member_pkts = 0};
+	const weft_record_t *held;
+	weft_record_t rev;
+	uint8_t key[32];
+	uint32_t epoch;
+	int i;
+
+	/* Node 2 is cut off while the admin revokes it, so the broadcast
+	 * and anti-entropy never reach it: after the partition heals it
+	 * still holds the key and gossips as a member. */
+	net->nodes[2].group = 1;
+	memset(&rev, 0, sizeof(rev));
+	rev.type = WEFT_REC_REVOCATION;
+	rev.u.revocation.node_id = net->nodes[2].id.pk;
+	assert_true(gnet_publish_admin(net, 0, &rev) > 0);
+	gnet_run(net, 10 * GNET_SEC);
+	assert_null(weft_store_get(net->nodes[2].store, WEFT_REC_REVOCATION, net->nodes[2].id.pk.b));
+	assert_true(weft_gossip_is_member(net->nodes[2].g));
+	assert_int_equal(net->nodes[2].events[WEFT_GEV_REVOKED], 0);
+	net->nodes[2].group = 0;
+	/* Its next sealed packet to a member is answered with the
+	 * revocation: it merges it, reports it once, and stops. */
+	gnet_run(net, 20 * GNET_SEC);
+	held = weft_store_get(net->nodes[2].store, WEFT_REC_REVOCATION, net->nodes[2].id.pk.b);
+	assert_non_null(held);
+	assert_int_equal(net->nodes[2].events[WEFT_GEV_REVOKED], 1);
+	assert_false(weft_gossip_is_member(net->nodes[2].g));
+	for (i = 0; i < 2; i++)
+		assert_int_equal(net->nodes[i].events[WEFT_GEV_REVOKED], 0);
+	/* It still holds the key (only a rotation takes that away), but no
+	 * longer sends member messages. */
+	assert_int_equal(weft_gossip_netkey(net->nodes[2].g, key, &epoch), 0);
+	net->tap = count_from;
+	net->ctx = &fc;
+	gnet_run(net, 20 * GNET_SEC);
+	net->tap = NULL;
+	assert_int_equal(fc.member_pkts, 0);
+	assert_string_equal(weft_gossip_event_name(WEFT_GEV_REVOKED), "revoked");
+	gnet_free(net);
+}
+
+/* A revoked node that keeps sending is answered at most at the rate the
+ * join traffic is: the answers are bounded whatever it sends. */
+static void test_revoked_answers_rate_limited(void **state)
+{
+	struct gnet *net = three(14);
+	struct from_count fc = {.node = 0, .to = 2, .type = WEFT_MSG_RECORDS, .member_pkts = 0};
+	const weft_record_t *recs[1];
+	uint8_t body[1200], pkt[1300];
+	weft_record_t rev;
+	size_t blen, len;
+	int i;
+
+	memset(&rev, 0, sizeof(rev));
+	rev.type = WEFT_REC_REVOCATION;
+	rev.u.revocation.node_id = net->nodes[2].id.pk;
+	assert_true(gnet_publish_admin(net, 0, &rev) > 0);
+	gnet_run(net, 5 * GNET_SEC);
+	assert_true(weft_store_is_revoked(net->nodes[0].store, &net->nodes[2].id.pk));
+	/* 200 sealed packets from node 2 at one instant. */
+	recs[0] = weft_store_get(net->nodes[2].store, WEFT_REC_MEMBER, net->nodes[2].id.pk.b);
+	assert_non_null(recs[0]);
+	blen = gossip_body(body, sizeof(body), &net->nodes[2].id.pk, recs, 1);
+	net->tap = count_from;
+	net->ctx = &fc;
+	for (i = 0; i < 200; i++) {
+		len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+		assert_int_equal(gnet_inject(net, 0, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len),
+				 WEFT_EREVOKED);
+	}
+	net->tap = NULL;
+	assert_true(fc.member_pkts >= 1);
+	assert_true(fc.member_pkts <= 10);
+	/* Over the overlay (no network key involved) it is not answered. */
+	fc.member_pkts = 0;
+	net->tap = count_from;
+	net->now += 10 * GNET_SEC;
+	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, body, blen);
+	assert_int_equal(gnet_inject(net, 0, WEFT_PATH_OVERLAY, &net->nodes[2].ep, pkt, len), WEFT_EREVOKED);
+	net->tap = NULL;
+	assert_int_equal(fc.member_pkts, 0);
 	gnet_free(net);
 }
 
@@ -570,6 +707,8 @@ int main(void)
 		cmocka_unit_test(test_join_refusals),
 		cmocka_unit_test(test_join_pending_approval),
 		cmocka_unit_test(test_key_rotation_locks_out),
+		cmocka_unit_test(test_revoked_node_is_told),
+		cmocka_unit_test(test_revoked_answers_rate_limited),
 	};
 
 	if (weft_crypto_init())
