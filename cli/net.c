@@ -843,6 +843,11 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev)
 		n->dirty_peers = true;
 		mark_dirty(n, true, true);
 		break;
+	case WEFT_GEV_REVOKED:
+		/* Also seen as a revocation record about ourselves; this event
+		 * comes when a member answered us with it, or at start. */
+		became_revoked(n);
+		break;
 	}
 }
 
