@@ -141,6 +141,22 @@ static int parse_endpoint(struct parser *p, const char *v, weft_endpoint_t *ep)
 	return 0;
 }
 
+static int parse_dns_listen(struct parser *p, const char *v, weft_endpoint_t *ep)
+{
+	char buf[WEFT_EPSTRLEN + 2];
+
+	memset(ep, 0, sizeof(*ep));
+	if (weft_ip_parse(&ep->ip, v) == 0 && ep->ip.family) {
+		ep->port = 53;
+		return 0;
+	}
+	memset(ep, 0, sizeof(*ep));
+	if (strlen(v) >= sizeof(buf) || weft_endpoint_parse(ep, v) != 0 || !ep->ip.family || !ep->port)
+		return perr(p, "bad dns_listen '%s': give an IP address, optionally with a port "
+			       "(127.0.0.53, 127.0.0.1:5353 or [::1]:5353)", v);
+	return 0;
+}
+
 static int global_key(struct parser *p, const char *key, const char *v)
 {
 	struct weft_config *c = p->c;
@@ -184,8 +200,10 @@ static int global_key(struct parser *p, const char *key, const char *v)
 		return parse_ms(p, key, v, &c->probe_interval_ms);
 	if (!strcmp(key, "gossip_interval"))
 		return parse_ms(p, key, v, &c->gossip_interval_ms);
+	if (!strcmp(key, "dns_listen"))
+		return parse_dns_listen(p, v, &c->dns_listen);
 	return perr(p, "unknown setting '%s' (known: state_dir, socket, log_level, wg_backend, wg_userspace, "
-		       "wg_socket_dir, join_timeout, probe_interval, gossip_interval)", key);
+		       "wg_socket_dir, join_timeout, probe_interval, gossip_interval, dns_listen)", key);
 }
 
 static int net_key(struct parser *p, const char *key, const char *v)
@@ -216,7 +234,9 @@ static int net_key(struct parser *p, const char *key, const char *v)
 		n->keepalive = (int)k;
 		return 0;
 	}
-	return perr(p, "unknown network setting '%s' (known: interface, endpoint, keepalive)", key);
+	if (!strcmp(key, "dns_listen"))
+		return parse_dns_listen(p, v, &n->dns_listen);
+	return perr(p, "unknown network setting '%s' (known: interface, endpoint, keepalive, dns_listen)", key);
 }
 
 static int section(struct parser *p, char *s)

@@ -25,6 +25,10 @@ struct weft_config_net {
 	uint8_t nendpoints;             /* announced instead of the local addresses */
 	weft_endpoint_t endpoints[WEFT_MAX_ENDPOINTS]; /* port 0 = the WireGuard port */
 	int keepalive;                  /* seconds; -1 = the network's setting */
+	/* "dns_listen = ADDR[:PORT]": also answer this network's DNS on this
+	 * address (e.g. 127.0.0.53:5353; port default 53), instead of the
+	 * global dns_listen. Family 0 = the global setting. */
+	weft_endpoint_t dns_listen;
 };
 
 struct weft_config {
@@ -37,6 +41,11 @@ struct weft_config {
 	uint32_t join_timeout_ms;       /* 0 = the protocol's default (30 s) */
 	uint32_t probe_interval_ms;     /* 0 = default */
 	uint32_t gossip_interval_ms;    /* 0 = default */
+	/* "dns_listen = ADDR[:PORT]": every network also answers its DNS zone
+	 * on this (loopback) address, besides its overlay addresses on port
+	 * 53. Port default 53; family 0 = none. One socket answers for one
+	 * network: with several, give each its own in its section. */
+	weft_endpoint_t dns_listen;
 	size_t nnets;
 	struct weft_config_net nets[WEFT_CONFIG_MAX_NETS];
 };

@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "dnssrv.h"
 #include "error.h"
 #include "log.h"
 #include "net.h"
@@ -179,6 +180,8 @@ static void net_close(struct weft_net *n)
 	uv_close((uv_handle_t *)&n->gtimer, on_handle_closed);
 	uv_close((uv_handle_t *)&n->tick, on_handle_closed);
 	uv_close((uv_handle_t *)&n->soon, on_handle_closed);
+	weft_dnssrv_free(n->dns);
+	n->dns = NULL;
 }
 
 void weft_net_forget_waiter(struct weft_net *n, void *ctx)
@@ -221,6 +224,7 @@ static struct weft_net *net_alloc(struct weft_daemon *d, const char *name)
 	uv_timer_init(d->loop, &n->soon);
 	n->gtimer.data = n->tick.data = n->soon.data = n;
 	n->open_handles = 3;
+	n->dns = weft_dnssrv_new(d->loop, name);
 	n->started_ns = mono_ns();
 	n->next = d->nets;
 	d->nets = n;
@@ -605,6 +609,30 @@ static void became_revoked(struct weft_net *n)
 	mark_dirty(n, true, true);
 }
 
+/* DNS on the overlay addresses once they are on the interface (none with
+ * the memory backend), and on the configured loopback address. */
+static void dns_listen(struct weft_net *n)
+{
+	const struct weft_config_net *cn = weft_config_net(&n->d->cfg, n->name);
+	weft_endpoint_t eps[3];
+	size_t k = 0;
+
+	memset(eps, 0, sizeof(eps));
+	if (n->wg_ifindex && n->addrs_applied && !n->closing) {
+		if (n->applied4.family) {
+			eps[k].ip = n->applied4;
+			eps[k++].port = WEFT_DNS_PORT;
+		}
+		if (n->applied6.family) {
+			eps[k].ip = n->applied6;
+			eps[k++].port = WEFT_DNS_PORT;
+		}
+	}
+	if (!n->closing)
+		eps[k++] = cn && cn->dns_listen.ip.family ? cn->dns_listen : n->d->cfg.dns_listen;
+	weft_dnssrv_listen(n->dns, eps, k);
+}
+
 static void sync_peers(struct weft_net *n)
 {
 	weft_wg_device_t want = { 0 };
@@ -623,6 +651,8 @@ static void sync_peers(struct weft_net *n)
 		return;
 	}
 	ret = weft_peerset_update(&n->peers, &v, now);
+	if (n->dns)
+		weft_dnssrv_update(n->dns, &v, n->store);
 	weft_view_free(&v);
 	if (ret) {
 		weft_log_error("%s: cannot update peers: %s", n->name, weft_strerror(ret));
@@ -630,9 +660,12 @@ static void sync_peers(struct weft_net *n)
 	}
 	if (n->peers.self_status == WEFT_MEMBER_REVOKED)
 		became_revoked(n);
-	if (!n->wg)
+	if (!n->wg) {
+		dns_listen(n);
 		return;
+	}
 	apply_addresses(n);
+	dns_listen(n);
 	env_fill(n, &env);
 	want.has_private_key = true;
 	want.private_key = n->local.wg.priv;
@@ -783,6 +816,7 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev)
 		case WEFT_REC_OVERRIDE:
 		case WEFT_REC_REVOCATION:
 		case WEFT_REC_POLICY:
+		case WEFT_REC_DNS: /* the zone is rebuilt with the peers */
 			n->dirty_peers = true;
 			break;
 		}

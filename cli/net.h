@@ -5,6 +5,8 @@
 
 #include "daemon.h"
 
+struct weft_dnssrv;
+
 #define WEFT_NET_MAX_LOCAL 16
 
 struct weft_net {
@@ -62,6 +64,8 @@ struct weft_net {
 
 	uint64_t recv_dropped;
 	uint64_t started_ns;
+
+	struct weft_dnssrv *dns;   /* its DNS server (dnssrv.h); NULL if out of memory */
 };
 
 /* The view at now and this node's entry in it (NULL if not in it). */

@@ -35,6 +35,7 @@ struct node {
 	pthread_t thread;
 	int rc;
 	bool running;
+	unsigned dns_port;  /* its loopback DNS listener (dns_listen) */
 };
 
 static char top[256];
@@ -231,9 +232,95 @@ static void node_dirs(struct node *n, const char *name, unsigned gossip)
 	f = fopen(n->conf, "w");
 	assert_non_null(f);
 	/* Announce loopback only: every datagram stays on this host. */
-	fprintf(f, "wg_backend = memory\nlog_level = warn\n[network office]\nendpoint = 127.0.0.1\n");
+	fprintf(f, "wg_backend = memory\nlog_level = warn\ndns_listen = 127.0.0.1:%u\n[network office]\n"
+		   "endpoint = 127.0.0.1\n",
+		n->dns_port);
 	fclose(f);
 	(void)gossip;
+}
+
+/* A query for name (type qtype, no EDNS) to the node's loopback DNS
+ * listener: the answer's length, or -1 after a second without one. */
+static int dns_query(struct node *n, const char *name, uint16_t qtype, uint16_t id, uint8_t *ans, size_t cap)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)n->dns_port) };
+	struct timeval tv = { 1, 0 };
+	uint8_t q[300] = { (uint8_t)(id >> 8), (uint8_t)id, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+	const char *lab = name, *dot;
+	size_t k = 12, l;
+	ssize_t len;
+	int fd;
+
+	while (*lab) {
+		dot = strchr(lab, '.');
+		l = dot ? (size_t)(dot - lab) : strlen(lab);
+		q[k++] = (uint8_t)l;
+		memcpy(q + k, lab, l);
+		k += l;
+		lab += l + (dot ? 1 : 0);
+	}
+	q[k++] = 0;
+	q[k++] = (uint8_t)(qtype >> 8);
+	q[k++] = (uint8_t)qtype;
+	q[k++] = 0;
+	q[k++] = 1; /* IN */
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(sendto(fd, q, k, 0, (struct sockaddr *)&sa, sizeof(sa)), (ssize_t)k);
+	len = recv(fd, ans, cap, 0);
+	close(fd);
+	return (int)len;
+}
+
+/* from asks n's listener for member's A record, NXDOMAIN for a name
+ * nobody has and REFUSED for a name outside the zone; the answer must
+ * carry member's address as `weft status` on member reports it. */
+static void check_dns(struct node *n, struct node *member, const char *name)
+{
+	struct json_object *st = weft_json(member, "status", "office");
+	char qname[100];
+	uint8_t ans[1500], want[4];
+	int len = -1, i;
+
+	assert_int_equal(inet_pton(AF_INET, jstr(st, "address"), want), 1);
+	json_object_put(st);
+	snprintf(qname, sizeof(qname), "%s.office.internal", name);
+	/* The zone follows the view: it may take a moment after the join. */
+	for (i = 0; i < 50; i++) {
+		len = dns_query(n, qname, 1, 0x4242, ans, sizeof(ans));
+		if (len > 12 && (ans[3] & 0xf) == 0 && ans[7] == 1)
+			break;
+		sleep_ms(100);
+	}
+	assert_true(len > 12 + 4);
+	assert_int_equal(ans[0], 0x42); /* the id */
+	assert_int_equal(ans[1], 0x42);
+	assert_true(ans[2] & 0x80);            /* QR */
+	assert_true(ans[2] & 0x04);            /* AA */
+	assert_int_equal(ans[3] & 0xf, 0);     /* NOERROR */
+	assert_int_equal(ans[6] << 8 | ans[7], 1); /* one answer */
+	assert_int_equal(ans[10] << 8 | ans[11], 0); /* no EDNS asked, none given */
+	/* The answer is the last record: its rdata, 4 bytes, ends the packet. */
+	assert_int_equal(ans[len - 6] << 8 | ans[len - 5], 4);
+	assert_memory_equal(ans + len - 4, want, 4);
+
+	len = dns_query(n, "nosuch.office.internal", 1, 7, ans, sizeof(ans));
+	assert_true(len >= 12);
+	assert_int_equal(ans[3] & 0xf, 3); /* NXDOMAIN */
+	assert_int_equal(ans[6] << 8 | ans[7], 0);
+	len = dns_query(n, "example.com", 1, 8, ans, sizeof(ans));
+	assert_true(len >= 12);
+	assert_int_equal(ans[3] & 0xf, 5); /* REFUSED */
+	/* Garbage is ignored and does not stop the server. */
+	len = dns_query(n, "", 0, 9, ans, sizeof(ans));
+	assert_true(len == -1 || (len >= 12 && (ans[3] & 0xf) != 0));
+	len = dns_query(n, qname, 28, 10, ans, sizeof(ans)); /* AAAA */
+	assert_true(len > 12 + 16);
+	assert_int_equal(ans[3] & 0xf, 0);
+	assert_int_equal(ans[6] << 8 | ans[7], 1);
+	assert_int_equal(ans[len - 18] << 8 | ans[len - 17], 16);
 }
 
 static void test_two_daemons(void **state)
@@ -255,6 +342,8 @@ static void test_two_daemons(void **state)
 	snprintf(b_g, sizeof(b_g), "%u", gb);
 	snprintf(b_wg, sizeof(b_wg), "%u", gb == 65535 ? gb - 1 : gb + 1);
 	snprintf(a_boot, sizeof(a_boot), "127.0.0.1:%u", ga);
+	A.dns_port = free_udp_port();
+	B.dns_port = free_udp_port();
 	node_dirs(&A, "a", ga);
 	node_dirs(&B, "b", gb);
 	snprintf(key, sizeof(key), "%s/office.key", top);
@@ -320,6 +409,10 @@ static void test_two_daemons(void **state)
 	assert_int_equal(json_object_array_length(a), 1);
 	json_object_put(a);
 
+	/* Each daemon answers DNS for the zone on its loopback listener. */
+	check_dns(&A, &B, "beta");
+	check_dns(&B, &A, "alpha");
+
 	/* Tables for people. */
 	assert_int_equal(weft(&o, &A, "peers", "office", NULL), 0);
 	assert_non_null(strstr(o.out, "alpha (this)"));
@@ -356,6 +449,8 @@ static void test_two_daemons(void **state)
 	assert_string_equal(jstr(st, "state"), "member");
 	assert_string_equal(jstr(st, "node_id"), node_a);
 	json_object_put(st);
+	/* and answers DNS again, from the zone of its saved records. */
+	check_dns(&A, &A, "alpha");
 	assert_int_equal(weft(&o, &A, "leave", "office", NULL), 0);
 	out_free(&o);
 	a = weft_json(&A, "list", NULL);
