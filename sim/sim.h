@@ -1,0 +1,228 @@
+/* sim/: a discrete-event network simulator that runs the real gossip/ code
+ * for thousands of nodes in one process, in virtual time. This header is the
+ * library's surface: scenarios (parsed from the text format documented in
+ * sim/scenarios/README.md), a run, and its measured results. */
+#ifndef WEFT_SIM_H
+#define WEFT_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "gossip.h"
+
+#define WEFT_SIM_MAX_NODES 200000u
+#define WEFT_SIM_MAX_GROUPS 32
+#define WEFT_SIM_MAX_ACTIONS 20000u
+#define WEFT_SIM_MAX_VIA 8
+#define WEFT_SIM_NAME_MAX 31
+#define WEFT_SIM_SEC 1000000000ull
+#define WEFT_SIM_MS 1000000ull
+
+/* How WireGuard is modelled (see sim/tunnel.c). */
+enum weft_sim_wg {
+	WEFT_SIM_WG_MODEL = 0,  /* tunnels from a handshake model kept in sim/ */
+	WEFT_SIM_WG_NONE = 1,   /* no tunnels: all gossip on the underlay */
+	WEFT_SIM_WG_MEMORY = 2, /* the model, with every host's peers in wg/'s memory backend */
+};
+
+/* Which nodes an action names, resolved when it runs. */
+enum weft_sim_pick_kind {
+	WEFT_SIM_PICK_NONE = 0,
+	WEFT_SIM_PICK_NODE,    /* node n (an index) */
+	WEFT_SIM_PICK_ADMIN,   /* node 0: the node the admin created the network on */
+	WEFT_SIM_PICK_RANDOM,  /* one random node that is up */
+	WEFT_SIM_PICK_COUNT,   /* n random nodes (up ones for crash, down ones for restart) */
+	WEFT_SIM_PICK_PERCENT, /* n per million of all nodes, at least one */
+	WEFT_SIM_PICK_ALL,     /* every candidate */
+};
+
+struct weft_sim_pick {
+	uint8_t kind;
+	uint32_t n;
+};
+
+enum weft_sim_act_kind {
+	WEFT_SIM_ACT_PUBLISH = 1, /* a node publishes a new version of its state record */
+	WEFT_SIM_ACT_CRASH,       /* nodes stop (optionally restarting after dur) */
+	WEFT_SIM_ACT_RESTART,     /* stopped nodes restart from their persisted state */
+	WEFT_SIM_ACT_JOIN,        /* count new nodes join with an invite token */
+	WEFT_SIM_ACT_PARTITION,   /* traffic between two groups stops */
+	WEFT_SIM_ACT_HEAL,        /* it flows again (g1 = 0xff: every partition) */
+	WEFT_SIM_ACT_REVOKE,      /* the admin revokes a node (record injected at from) */
+	WEFT_SIM_ACT_ROTATE,      /* the admin orders a WireGuard key rotation */
+	WEFT_SIM_ACT_CIDR,        /* the admin changes the network's CIDR */
+	WEFT_SIM_ACT_LOSS,        /* link loss changes (value: per million) */
+	WEFT_SIM_ACT_LATENCY,     /* one-way latency changes (ns) */
+	WEFT_SIM_ACT_JITTER,      /* jitter changes (ns) */
+	WEFT_SIM_ACT_MAX = WEFT_SIM_ACT_JITTER,
+};
+
+struct weft_sim_action {
+	uint64_t at_ns;
+	uint8_t kind;
+	uint8_t g1, g2;               /* partition and heal: group indices */
+	uint8_t nvia;
+	uint32_t line;                /* in the scenario text, for messages */
+	uint32_t count;               /* join */
+	uint64_t dur_ns;              /* crash ... for D: restart after D (0 = stay down) */
+	uint64_t value;               /* loss ppm, latency or jitter ns */
+	struct weft_sim_pick who;     /* crash, restart, revoke target, publish origin */
+	struct weft_sim_pick from;    /* revoke, rotate, cidr: where the record enters */
+	struct weft_sim_pick via[WEFT_SIM_MAX_VIA]; /* join: bootstrap endpoints in order */
+	weft_cidr_t cidr;
+};
+
+/* A group of nodes by index; a bound is an index, or (pct) a share of the
+ * initial node count in per million, so one file serves every size. */
+struct weft_sim_bound {
+	bool pct;
+	uint32_t v;
+};
+
+struct weft_sim_group {
+	char name[WEFT_SIM_NAME_MAX + 1];
+	struct weft_sim_bound lo, hi; /* [lo, hi) */
+};
+
+struct weft_sim_scenario {
+	char name[WEFT_SIM_NAME_MAX + 1];
+	uint32_t nodes;
+	uint64_t seed;
+	uint64_t duration_ns;
+	uint32_t loss_ppm;
+	uint64_t latency_ns, jitter_ns;
+	uint64_t bandwidth;   /* bytes per second per node and direction; 0 = no cap */
+	uint64_t queue_ns;    /* longest a packet waits for a capped link before it is dropped */
+	uint8_t wg;           /* enum weft_sim_wg */
+	struct weft_gossip_params params; /* zero fields: gossip's defaults */
+	uint64_t measure_from_ns, measure_to_ns; /* bandwidth window; to 0 = end of run */
+	uint8_t ngroups;
+	struct weft_sim_group groups[WEFT_SIM_MAX_GROUPS];
+	size_t nacts, cap;
+	struct weft_sim_action *acts; /* sorted by time, then by line */
+};
+
+/* A parse error: the line (1-based, 0 = the whole text) and a sentence. */
+struct weft_sim_perr {
+	uint32_t line;
+	char msg[160];
+};
+
+/* The defaults: 100 nodes, seed 1, 60 s, no loss, 10 ms +- 5 ms, no
+ * bandwidth cap (queue 200 ms when one is set), the WireGuard model, no
+ * actions. */
+void weft_sim_scenario_init(struct weft_sim_scenario *sc);
+/* Parses text (len bytes, need not be NUL-terminated) over the defaults.
+ * 0, or WEFT_EMALFORMED / WEFT_EOVERSIZE / -ENOMEM with err filled. The
+ * scenario must be freed even on error. */
+int weft_sim_scenario_parse(struct weft_sim_scenario *sc, const char *text, size_t len, struct weft_sim_perr *err);
+/* Checks what depends on the final node count (after command-line
+ * overrides): node indices, groups. 0 or WEFT_EMALFORMED with err. */
+int weft_sim_scenario_check(const struct weft_sim_scenario *sc, struct weft_sim_perr *err);
+void weft_sim_scenario_free(struct weft_sim_scenario *sc);
+/* Sets a gossip tunable by its field name ("gossip_interval_ms"). */
+int weft_sim_param_set(struct weft_gossip_params *p, const char *name, uint64_t value);
+const char *weft_sim_wg_name(unsigned wg);
+
+/* ---- results ---- */
+
+/* Distribution of delays in ms over (record or crash, node) pairs. */
+struct weft_sim_dist {
+	uint64_t count;    /* pairs that happened */
+	uint64_t expected; /* pairs that should have */
+	double p50_ms, p99_ms, max_ms; /* over those that happened; -1 when none */
+};
+
+/* One kind of tracked record ("state", "revocation", "rotate", "rotate-key",
+ * "network", "member"). */
+struct weft_sim_group_result {
+	char name[16];
+	uint32_t records;
+	struct weft_sim_dist d;
+};
+
+#define WEFT_SIM_RESULT_GROUPS 8
+#define WEFT_SIM_CURVE_MAX 2001
+
+struct weft_sim_result {
+	/* the run */
+	uint32_t nodes;     /* initial */
+	uint32_t nodes_total; /* with joiners */
+	uint64_t seed;
+	double virtual_s;
+	double wall_s;
+	long peak_rss_kb;
+	uint32_t loss_ppm;  /* at the start */
+	double latency_ms, jitter_ms;
+	uint8_t wg;
+	char scenario[WEFT_SIM_NAME_MAX + 1];
+	uint64_t events;    /* simulator events processed */
+
+	/* dissemination of the records the scenario published (the "state",
+	 * "revocation", "rotate", "network" groups pooled) */
+	struct weft_sim_dist dis;
+	double informed_fraction;
+	/* fraction of (record, node) pairs informed by time curve_t[i] */
+	size_t ncurve;
+	double curve_step_ms;
+	double curve[WEFT_SIM_CURVE_MAX];
+	size_t ngroups;
+	struct weft_sim_group_result groups[WEFT_SIM_RESULT_GROUPS];
+
+	/* failure detection */
+	uint32_t crashes;
+	struct weft_sim_dist det; /* crash -> a node marks it dead */
+	uint64_t false_suspicions, false_deaths;
+	uint64_t partition_deaths; /* dead marks across a partition (not false) */
+
+	/* joins */
+	uint32_t joins, joined, join_failed;
+	struct weft_sim_dist join; /* join start -> JOINED */
+
+	/* cost, in the measurement window, per node that was up */
+	double window_s;
+	double bytes_per_node_per_s, bytes_per_node_per_s_max;     /* gossip datagrams (UDP payload) */
+	double packets_per_node_per_s, packets_per_node_per_s_max;
+	double wire_bytes_per_node_per_s, wire_bytes_per_node_per_s_max; /* + IP/UDP, WireGuard */
+	uint64_t handshakes, handshakes_failed;
+	uint64_t pkts_sent, pkts_lost, pkts_dropped; /* lost: loss, partition; dropped: queue, no route, down */
+	uint64_t overlay_pkts, underlay_pkts;
+
+	/* state at the end */
+	uint32_t up;
+	uint32_t up_members;    /* up, members, not revoked */
+	bool converged;         /* every up member holds the same store digest */
+	uint32_t min_alive_view; /* fewest up nodes any up node sees alive (itself included) */
+	uint32_t revoked_seen;  /* up nodes that still count a revoked node as a member */
+	uint64_t event_overflows;
+	char trace[65];         /* BLAKE2b of every datagram in order: same seed, same trace */
+};
+
+typedef struct weft_sim weft_sim_t;
+
+/* Call once per process before anything else that uses libsodium:
+ * installs a seedable source behind randombytes (so that nothing in a run
+ * depends on the system's randomness) and initialises the crypto. */
+int weft_sim_global_init(void);
+
+/* Builds the network of sc->nodes members (sc is copied). err gets a
+ * sentence on failure. */
+int weft_sim_new(weft_sim_t **out, const struct weft_sim_scenario *sc, char *err, size_t errlen);
+/* Runs to the end of the scenario. On failure (-EIO) weft_sim_error()
+ * says what stopped it. */
+int weft_sim_run(weft_sim_t *s);
+const char *weft_sim_error(const weft_sim_t *s);
+/* Fills r (wall_s and peak_rss_kb are left to the caller, who measures
+ * them around the run). */
+void weft_sim_result(weft_sim_t *s, struct weft_sim_result *r);
+void weft_sim_free(weft_sim_t *s);
+
+/* Output: a table for people, or the JSON object CLI.md names. */
+void weft_sim_report_text(const struct weft_sim_result *r, FILE *out);
+/* Returns a malloc'd NUL-terminated string, or NULL when out of memory. */
+char *weft_sim_report_json(const struct weft_sim_result *r, bool pretty);
+
+#endif
