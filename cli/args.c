@@ -10,24 +10,16 @@
 
 #include "cli.h"
 #include "error.h"
+#include "record.h"
 
 static bool is_lower_alnum(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* A DNS label in lower case: 1-63 of [a-z0-9-], no hyphen at either end.
- * Network and node names become DNS labels (NODE.NETWORK.internal). */
 static int check_label(const char *s, size_t n)
 {
-	size_t i;
-
-	if (n == 0 || n > WEFT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return -1;
-	return 0;
+	return weft_name_valid(s, n) ? 0 : -1;
 }
 
 int weft_cli_check_name(const char *s)

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "record.h"
 #include "log.h"
 
 void weft_config_defaults(struct weft_config *c)
@@ -66,14 +67,7 @@ static bool is_space(char ch)
 /* A name as record.h allows for networks: a lower-case DNS label. */
 static bool valid_label(const char *s)
 {
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > WEFT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
+	return weft_name_valid(s, strlen(s));
 }
 
 static bool valid_ifname(const char *s)

@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "error.h"
+#include "record.h"
 
 struct cmdspec {
 	const char *name;
@@ -68,14 +69,7 @@ void weft_ctl_req_free(struct weft_ctl_req *req)
 
 static bool is_label(const char *s, size_t n)
 {
-	size_t i;
-
-	if (n == 0 || n > WEFT_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
+	return weft_name_valid(s, n);
 }
 
 static bool is_ifname(const char *s, size_t n)

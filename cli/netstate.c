@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "error.h"
+#include "record.h"
 #include "mpack.h"
 #include "netstate.h"
 #include "persist.h"
@@ -118,16 +119,9 @@ static int read_ip(struct weft_rbuf *r, weft_ip_t *ip)
 
 static bool valid_label(const char *s, bool empty_ok)
 {
-	size_t n = strlen(s), i;
+	size_t n = strlen(s);
 
-	if (n == 0)
-		return empty_ok;
-	if (s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
+	return n == 0 ? empty_ok : weft_name_valid(s, n);
 }
 
 int weft_local_decode(struct weft_local *l, const uint8_t *buf, size_t len, const char **why)

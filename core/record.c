@@ -583,6 +583,11 @@ static bool valid_label(const char *s, size_t len, bool underscore)
 	return true;
 }
 
+bool weft_name_valid(const char *s, size_t len)
+{
+	return s && valid_label(s, len, false);
+}
+
 static bool valid_hostname(const char *s, size_t len, bool underscore)
 {
 	size_t start = 0, i;

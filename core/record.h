@@ -248,6 +248,11 @@ typedef struct weft_record {
 	uint8_t raw[WEFT_RECORD_MAX];
 } weft_record_t;
 
+/* Whether s[0..len) is a node or network name: a lower-case DNS label,
+ * 1..WEFT_NAME_MAX of [a-z0-9-] with no '-' at either end (names become
+ * labels of NODE.NETWORK.internal). The one check every layer uses. */
+bool weft_name_valid(const char *s, size_t len);
+
 /* Name of a record type for logs and errors ("network", "member", ...). */
 const char *weft_rec_type_name(unsigned type);
 
