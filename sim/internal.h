@@ -23,9 +23,9 @@
 #define SIM_WG_RESP 92  /* handshake response */
 /* WireGuard's timers (whitepaper §6.1): a session is used for 180 s, a new
  * handshake is started after 120 s of use, and one is retried after 5 s. */
-#define SIM_REJECT_AFTER_MS 180000u
-#define SIM_REKEY_AFTER_MS 120000u
-#define SIM_REKEY_TIMEOUT_MS 5000u
+#define SIM_REJECT_AFTER (180 * WEFT_SIM_SEC)
+#define SIM_REKEY_AFTER (120 * WEFT_SIM_SEC)
+#define SIM_REKEY_TIMEOUT (5 * WEFT_SIM_SEC)
 
 #define SIM_GOSSIP_PORT 51821
 #define SIM_WG_PORT 51820
@@ -97,13 +97,11 @@ struct sim_side {
 	bool told;         /* the node's gossip was told the tunnel is up */
 	uint32_t boot, keyver; /* of this side's node when it did */
 	uint32_t peer_keyver;  /* of the peer's key it used */
+	uint64_t t_hs;     /* when */
 	uint32_t pend_boot, pend_keyver, pend_peer_keyver;
-	uint32_t init_boot; /* in which life of its node it sent the last initiation */
-	/* Virtual ms (WireGuard's timers are seconds; this keeps a session,
-	 * of which a large run has millions, small). */
-	uint32_t t_hs;     /* handshake completed */
-	uint32_t t_pend;   /* initiation answered */
-	uint32_t t_init;   /* last initiation sent, 0 = none */
+	uint64_t t_pend;
+	uint64_t t_init;   /* last initiation this side sent */
+	uint32_t init_boot; /* in which life of its node */
 };
 
 struct sim_session {
@@ -250,7 +248,6 @@ void sim_overlay_of(uint32_t idx, weft_endpoint_t *ep);
 uint32_t sim_node_by_endpoint(const struct weft_sim *s, const weft_endpoint_t *ep);
 uint32_t sim_node_by_id(const struct weft_sim *s, const weft_pk_t *id);
 int sim_index_id(struct weft_sim *s, uint32_t idx);
-bool sim_cut_between(const struct weft_sim *s, uint32_t a, uint32_t b);
 /* Whether a and b were cut off from each other at any time in [from, to]. */
 bool sim_cut_recently(const struct weft_sim *s, uint32_t a, uint32_t b, uint64_t from);
 struct sim_pkt *sim_pkt_alloc(struct weft_sim *s);
@@ -302,7 +299,6 @@ void sim_fail(struct weft_sim *s, const char *fmt, ...) __attribute__((format(pr
 int sim_track_add(struct weft_sim *s, uint8_t group, const weft_record_t *r, uint32_t origin);
 void sim_track_on_record(struct weft_sim *s, struct sim_node *nd, uint8_t type, const uint8_t subject[32]);
 int sim_crash_open(struct weft_sim *s, struct sim_node *nd);
-void sim_crash_close(struct weft_sim *s, struct sim_node *nd);
 void sim_metrics_liveness(struct weft_sim *s, struct sim_node *obs, const weft_pk_t *who, uint8_t state);
 void sim_metrics_up(struct weft_sim *s, struct sim_node *nd, bool up);
 void sim_metrics_result(struct weft_sim *s, struct weft_sim_result *r);

@@ -1,8 +1,9 @@
 /* sim/link.c: the network between simulated hosts. Addresses (an underlay
- * address per host, a placeholder overlay one), the map from node id to
- * host, and the link model: latency with jitter, random loss, partitions
- * between named groups, and a per-host bandwidth cap in each direction with
- * a bounded queue. Every datagram's fate is drawn from the run's seed. */
+ * address per host, and an overlay one that only has to be distinct), the
+ * map from node id to host, and the link model: latency with jitter, random
+ * loss, partitions between named groups, and a per-host bandwidth cap in
+ * each direction with a bounded queue. Every datagram's fate is drawn from
+ * the run's seed. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,7 @@ static bool separates(const struct sim_cut *c, uint32_t ga, uint32_t gb)
 	return ((ga & m1) && (gb & m2)) || ((ga & m2) && (gb & m1));
 }
 
-bool sim_cut_between(const struct weft_sim *s, uint32_t a, uint32_t b)
+static bool cut_between(const struct weft_sim *s, uint32_t a, uint32_t b)
 {
 	size_t i;
 
@@ -192,22 +193,23 @@ void sim_link_send(struct weft_sim *s, struct sim_pkt *p, bool deliverable)
 	int64_t j;
 
 	s->pkts_sent++;
-	count_tx(s, src, p->wire, p->kind == PK_GOSSIP, p->len);
 	trace(s, p);
 	if (s->sc.bandwidth) {
 		t = (src->tx_free > t ? src->tx_free : t) + serialise(s, p->wire);
 		if (t - s->now > s->sc.queue_ns) {
+			/* Dropped at the sender's full queue: never on the wire. */
 			s->pkts_dropped++;
 			sim_pkt_free(s, p);
 			return;
 		}
 		src->tx_free = t;
 	}
+	count_tx(s, src, p->wire, p->kind == PK_GOSSIP, p->len);
 	if (!deliverable) {
 		sim_pkt_free(s, p);
 		return;
 	}
-	if (sim_cut_between(s, p->src, p->dst) ||
+	if (cut_between(s, p->src, p->dst) ||
 	    (s->loss_ppm && sim_rand_below(&s->rng, 1000000) < s->loss_ppm)) {
 		s->pkts_lost++;
 		sim_pkt_free(s, p);

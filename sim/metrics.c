@@ -195,7 +195,7 @@ nomem:
 	return -1;
 }
 
-void sim_crash_close(struct weft_sim *s, struct sim_node *nd)
+static void crash_close(struct weft_sim *s, struct sim_node *nd)
 {
 	if (nd->crash_idx != SIM_NONE)
 		s->crashes[nd->crash_idx].t_back = s->now;
@@ -266,7 +266,7 @@ void sim_metrics_up(struct weft_sim *s, struct sim_node *nd, bool up)
 	if (up) {
 		nd->up_since = s->now;
 		if (nd->crash_idx != SIM_NONE || nd->crashes)
-			sim_crash_close(s, nd);
+			crash_close(s, nd);
 		return;
 	}
 	nd->up_ns += overlap(nd->up_since, s->now, s->win_from, s->win_to);

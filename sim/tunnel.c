@@ -28,11 +28,6 @@
  * changes costs one apply. */
 #define WG_APPLY_DELAY (100 * WEFT_SIM_MS)
 
-static uint32_t now_ms(const struct weft_sim *s)
-{
-	return (uint32_t)(s->now / WEFT_SIM_MS);
-}
-
 /* ---- the session table: open addressing by host pair ---- */
 
 static uint64_t pair_hash(uint32_t a, uint32_t b)
@@ -95,7 +90,7 @@ static struct sim_session *session(struct weft_sim *s, uint32_t x, uint32_t y, b
 		return e;
 	if (!create)
 		return NULL;
-	if (10 * (s->sess.n + 1) > 7 * s->sess.cap) {
+	if (2 * (s->sess.n + 1) > s->sess.cap) {
 		if (sess_grow(&s->sess)) {
 			sim_fail(s, "out of memory for WireGuard sessions");
 			return NULL;
@@ -142,7 +137,7 @@ static bool side_valid(const struct weft_sim *s, const struct sim_side *sd, uint
 	const struct sim_node *n = &s->nodes[self], *p = &s->nodes[peer];
 
 	return sd->up && sd->boot == n->boot && sd->keyver == n->wg_keyver && sd->peer_keyver == p->wg_keyver &&
-	       now_ms(s) - sd->t_hs < SIM_REJECT_AFTER_MS;
+	       s->now - sd->t_hs < SIM_REJECT_AFTER;
 }
 
 /* A handshake message from -> to, carrying what each side's life and
@@ -176,11 +171,11 @@ static void initiate(struct weft_sim *s, uint32_t from, uint32_t to, struct sim_
 	const struct sim_node *nf = &s->nodes[from], *nt = &s->nodes[to];
 	weft_wgkey_t key;
 
-	if (sd->t_init && sd->init_boot == nf->boot && now_ms(s) - sd->t_init < SIM_REKEY_TIMEOUT_MS)
+	if (sd->t_init && sd->init_boot == nf->boot && s->now - sd->t_init < SIM_REKEY_TIMEOUT)
 		return;
 	if (!configured(s, from, to, &key))
 		return;
-	sd->t_init = now_ms(s) ? now_ms(s) : 1;
+	sd->t_init = s->now;
 	sd->init_boot = nf->boot;
 	s->handshakes++;
 	/* The key the initiator encrypts to: the responder's current one, or
@@ -201,7 +196,7 @@ void sim_tunnel_underlay_send(struct weft_sim *s, uint32_t from, uint32_t peer)
 		return;
 	/* The peer's initiation is on its way (our answer to its packet is
 	 * what brought us here): one handshake serves both sides. */
-	if (e->s[1 - side].t_init && now_ms(s) - e->s[1 - side].t_init < SIM_REKEY_TIMEOUT_MS &&
+	if (e->s[1 - side].t_init && s->now - e->s[1 - side].t_init < SIM_REKEY_TIMEOUT &&
 	    e->s[1 - side].init_boot == s->nodes[peer].boot)
 		return;
 	initiate(s, from, peer, &e->s[side]);
@@ -270,7 +265,7 @@ static bool pending(const struct weft_sim *s, const struct sim_side *sd, uint32_
 	const struct sim_node *n = &s->nodes[self], *p = &s->nodes[peer];
 
 	return sd->pend && sd->pend_boot == n->boot && sd->pend_keyver == n->wg_keyver &&
-	       sd->pend_peer_keyver == p->wg_keyver && now_ms(s) - sd->t_pend < SIM_REJECT_AFTER_MS;
+	       sd->pend_peer_keyver == p->wg_keyver && s->now - sd->t_pend < SIM_REJECT_AFTER;
 }
 
 bool sim_tunnel_pass(struct weft_sim *s, uint32_t from, uint32_t to)
@@ -284,7 +279,7 @@ bool sim_tunnel_pass(struct weft_sim *s, uint32_t from, uint32_t to)
 		return false;
 	mine = &e->s[side];
 	theirs = &e->s[1 - side];
-	if (mine->up && mine->boot == s->nodes[from].boot && now_ms(s) - mine->t_hs >= SIM_REKEY_AFTER_MS)
+	if (mine->up && mine->boot == s->nodes[from].boot && s->now - mine->t_hs >= SIM_REKEY_AFTER)
 		initiate(s, from, to, mine);
 	return side_valid(s, mine, from, to) && (side_valid(s, theirs, to, from) || pending(s, theirs, to, from));
 }
@@ -296,7 +291,7 @@ static void complete(struct weft_sim *s, uint32_t self, uint32_t peer, struct si
 	sd->boot = s->nodes[self].boot;
 	sd->keyver = s->nodes[self].wg_keyver;
 	sd->peer_keyver = peer_keyver;
-	sd->t_hs = now_ms(s);
+	sd->t_hs = s->now;
 	tell_up(s, self, peer, sd);
 }
 
@@ -335,7 +330,7 @@ void sim_tunnel_on_packet(struct weft_sim *s, struct sim_pkt *p)
 		sd->pend_boot = self->boot;
 		sd->pend_keyver = self->wg_keyver;
 		sd->pend_peer_keyver = p->src_keyver;
-		sd->t_pend = now_ms(s);
+		sd->t_pend = s->now;
 		hs_send(s, PK_HS_RESP, p->dst, p->src, p->src_boot, p->src_keyver);
 		return;
 	case PK_HS_RESP:

@@ -3,8 +3,8 @@
  * asserted): a record reaches every node within the push-gossip bound, a
  * partition heals, a revocation reaches every live node, crashes are
  * noticed with no false death at 5 % loss, restarted and joining nodes
- * come back, wg/'s memory backend carries the overlay, and one seed gives
- * one run.
+ * come back, wg/'s memory backend carries the overlay, a capped link holds
+ * its cap, and one seed gives one run.
  *
  * Sizes: the normal build runs 200 nodes; the sanitizer build (ASan makes a
  * run several times slower) halves the sizes, and WEFT_SIM_TEST_NODES
@@ -292,7 +292,7 @@ static void test_partition_heals(void **state)
 	fclose(f);
 	weft_sim_scenario_init(&sc);
 	assert_int_equal(weft_sim_scenario_parse(&sc, buf, len, &err), 0);
-	sc.nodes = base_nodes() / 2;
+	sc.nodes = base_nodes();
 	run_sc(&sc, &r);
 	/* Each side declared the other dead while cut off ... */
 	assert_true(r.partition_deaths >= (uint64_t)(r.nodes / 2) * (r.nodes / 2));
@@ -391,6 +391,23 @@ static void test_wg_memory(void **state)
 	assert_int_equal(r.min_alive_view, n);
 }
 
+/* A capped link never carries more than its cap (each node's busiest
+ * second included), and with room to spare the protocol still works. */
+static void test_bandwidth_cap(void **state)
+{
+	struct weft_sim_result r;
+	uint32_t n = base_nodes() / 2;
+
+	run_text("duration 20s\nbandwidth 2k\nevery 1s from 2s to 6s publish random\n", n, 0, &r);
+	assert_true(r.pkts_dropped > 0);
+	if (r.wire_bytes_per_node_per_s_max > 2000.0)
+		fail_msg("%.1f B/s through a 2,000 B/s link", r.wire_bytes_per_node_per_s_max);
+	run_text("duration 20s\nbandwidth 100k\nevery 1s from 2s to 6s publish random\n", n, 0, &r);
+	assert_int_equal(r.dis.count, r.dis.expected);
+	assert_int_equal(r.false_deaths, 0);
+	assert_true(r.converged);
+}
+
 static char *json_without_wall(const struct weft_sim_result *res)
 {
 	struct weft_sim_result r = *res;
@@ -460,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_crash_detection),
 		cmocka_unit_test(test_restart_and_join),
 		cmocka_unit_test(test_wg_memory),
+		cmocka_unit_test(test_bandwidth_cap),
 		cmocka_unit_test(test_same_seed_same_run),
 	};
 
