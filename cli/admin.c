@@ -1,15 +1,22 @@
 /* The admin's files: the admin key (0600, secret) and beside it FILE.net,
  * the network settings it signed (persist-framed, not secret), which every
- * admin command needs to sign records for the right network. */
+ * admin command needs to sign records for the right network; and how the
+ * records an admin command signs reach the network (the local daemon, or
+ * a file for 'weft push'). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
 #include "cli.h"
+#include "ctl.h"
+#include "ctlclient.h"
 #include "error.h"
+#include "mpack.h"
 #include "persist.h"
 
 int weft_cli_settings_path(struct weft_cli *cli, const char *keyfile, char *out, size_t len)
@@ -102,4 +109,182 @@ fail:
 	free(data);
 	weft_keys_wipe(kp, sizeof(*kp));
 	return -1;
+}
+
+/* ---- handing signed records on ---- */
+
+static int write_out(struct weft_cli *cli, const char *path, const weft_record_t *recs, size_t n)
+{
+	struct weft_wbuf w = { 0 };
+	size_t i, cap = weft_mp_array_size((uint32_t)n);
+	int ret;
+
+	for (i = 0; i < n; i++)
+		cap += weft_mp_bin_size(recs[i].raw_len);
+	w.p = malloc(cap);
+	if (!w.p)
+		return weft_cli_fail(cli, "out of memory");
+	w.cap = cap;
+	weft_mp_array(&w, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		weft_mp_bin(&w, recs[i].raw, recs[i].raw_len);
+	/* Signed records are public (a key share is sealed to its member). */
+	ret = weft_persist_write(path, WEFT_PERSIST_STORE, w.p, w.len, 0644);
+	free(w.p);
+	if (ret)
+		return weft_cli_fail(cli, "cannot write %s: %s", path, weft_strerror(ret));
+	if (!cli->json)
+		fprintf(cli->out, "wrote %zu signed record%s to %s; run 'weft push %s' on any member\n", n,
+			n == 1 ? "" : "s", path, path);
+	return WEFT_CLI_OK;
+}
+
+int weft_cli_admin_emit(struct weft_cli *cli, const char *network, const char *out_path,
+			const weft_record_t *recs, size_t n)
+{
+	struct json_object *req, *a, *v;
+	struct weft_cli_reply r;
+	size_t i, nref;
+	char *b64;
+	int ret;
+
+	if (n == 0 || n > WEFT_CTL_MAX_RECORDS)
+		return weft_cli_fail(cli, "%zu records to hand on; at most %u at a time", n, WEFT_CTL_MAX_RECORDS);
+	if (out_path)
+		return write_out(cli, out_path, recs, n);
+	req = json_object_new_object();
+	a = json_object_new_array();
+	json_object_object_add(req, "cmd", json_object_new_string("push"));
+	json_object_object_add(req, "network", json_object_new_string(network));
+	json_object_object_add(req, "records", a);
+	for (i = 0; i < n; i++) {
+		b64 = weft_ctl_b64(recs[i].raw, recs[i].raw_len);
+		if (!b64) {
+			json_object_put(req);
+			return weft_cli_fail(cli, "out of memory");
+		}
+		json_object_array_add(a, json_object_new_string(b64));
+		free(b64);
+	}
+	ret = weft_cli_ctl(cli, req, WEFT_CLI_CTL_TIMEOUT_MS, &r);
+	json_object_put(req);
+	if (ret)
+		return weft_cli_ctl_fail(cli, ret, &r,
+					 "or sign offline with --out FILE and run 'weft push FILE' on any member");
+	nref = json_object_object_get_ex(r.result, "refused", &v) ? json_object_array_length(v) : 0;
+	for (i = 0; i < nref; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i), *t, *x;
+
+		json_object_object_get_ex(e, "type", &t);
+		json_object_object_get_ex(e, "error", &x);
+		fprintf(cli->err, "weft: error: the daemon refused the %s record: %s\n", json_object_get_string(t),
+			json_object_get_string(x));
+	}
+	weft_cli_reply_free(&r);
+	return nref ? WEFT_CLI_FAIL : WEFT_CLI_OK;
+}
+
+int weft_cli_admin_fetch(struct weft_cli *cli, const char *network, unsigned type, weft_record_t **out,
+			 size_t *nout)
+{
+	struct json_object *req, *a;
+	struct weft_cli_reply r;
+	weft_record_t *recs = NULL;
+	uint8_t raw[WEFT_RECORD_MAX];
+	size_t i, n, bin;
+	const char *s, *why;
+	int ret;
+
+	*out = NULL;
+	*nout = 0;
+	req = json_object_new_object();
+	json_object_object_add(req, "cmd", json_object_new_string("records"));
+	json_object_object_add(req, "network", json_object_new_string(network));
+	json_object_object_add(req, "type", json_object_new_string(weft_rec_type_name(type)));
+	ret = weft_cli_ctl(cli, req, WEFT_CLI_CTL_TIMEOUT_MS, &r);
+	json_object_put(req);
+	if (ret < 0)
+		return 1;
+	if (ret) {
+		weft_cli_ctl_fail(cli, ret, &r, NULL);
+		return -1;
+	}
+	if (!json_object_object_get_ex(r.result, "records", &a) || !json_object_is_type(a, json_type_array)) {
+		weft_cli_reply_free(&r);
+		weft_cli_fail(cli, "the daemon's answer holds no records (is it an older weft? restart it)");
+		return -1;
+	}
+	n = json_object_array_length(a);
+	recs = calloc(n ? n : 1, sizeof(*recs));
+	if (!recs) {
+		weft_cli_reply_free(&r);
+		weft_cli_fail(cli, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		s = json_object_get_string(json_object_array_get_idx(a, i));
+		why = NULL;
+		if (!s || sodium_base642bin(raw, sizeof(raw), s, strlen(s), NULL, &bin, NULL,
+					    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		    weft_record_decode(&recs[*nout], raw, bin, &why) != 0 || recs[*nout].type != type)
+			continue; /* the daemon held it verified; a bad one here is skipped */
+		(*nout)++;
+	}
+	weft_cli_reply_free(&r);
+	*out = recs;
+	return 0;
+}
+
+static bool hex_prefix_of(const char *arg, const weft_pk_t *id)
+{
+	char hex[65];
+	size_t n = strlen(arg);
+
+	weft_pk_to_hex(hex, id);
+	return n >= 4 && n <= 64 && strncasecmp(hex, arg, n) == 0;
+}
+
+int weft_cli_admin_node(struct weft_cli *cli, const char *network, const char *arg, weft_pk_t *id)
+{
+	weft_record_t *st = NULL, *ov = NULL;
+	size_t nst = 0, nov = 0, i, j, found = 0;
+	const char *name;
+	int ret;
+
+	if (strlen(arg) == 64 && weft_pk_from_hex(id, arg) == 0)
+		return 0; /* a full id needs no daemon (an offline admin) */
+	ret = weft_cli_admin_fetch(cli, network, WEFT_REC_NODE_STATE, &st, &nst);
+	if (ret == 1)
+		return weft_cli_fail(cli, "cannot ask the daemon which node '%s' is (is it running? "
+					  "'systemctl start weft'); or give the node's full id (64 hex digits)", arg);
+	if (ret)
+		return -1;
+	if (weft_cli_admin_fetch(cli, network, WEFT_REC_OVERRIDE, &ov, &nov) < 0) {
+		free(st);
+		return -1;
+	}
+	for (i = 0; i < nst; i++) {
+		const weft_pk_t *nid = &st[i].u.node_state.node_id;
+
+		name = st[i].u.node_state.name;
+		for (j = 0; j < nov; j++)
+			if (!memcmp(ov[j].u.override.node_id.b, nid->b, WEFT_PK_LEN) &&
+			    (ov[j].u.override.set & WEFT_OVR_NAME))
+				name = ov[j].u.override.name;
+		if (!strcmp(name, arg) || hex_prefix_of(arg, nid)) {
+			if (found && !memcmp(id->b, nid->b, WEFT_PK_LEN))
+				continue;
+			*id = *nid;
+			found++;
+		}
+	}
+	free(st);
+	free(ov);
+	if (found == 1)
+		return 0;
+	if (found > 1)
+		return weft_cli_fail(cli, "'%s' names more than one node of %s; give more of its id "
+					  "('weft peers %s' lists them)", arg, network, network);
+	return weft_cli_fail(cli, "no node '%s' in %s; 'weft peers %s' lists the members (a name, or at "
+				  "least 4 hex digits of an id)", arg, network, network);
 }

@@ -126,5 +126,20 @@ int weft_cli_settings_path(struct weft_cli *cli, const char *keyfile, char *out,
  * the key pair is wiped then. */
 int weft_cli_admin_load(struct weft_cli *cli, const char *keyfile, const char *network, weft_keypair_t *kp,
 			weft_record_t *settings);
+/* Hand n signed records on: with out_path, write them to that file (for
+ * 'weft push FILE' on any member; no daemon needed); else push them to the
+ * local daemon. Prints what happened; returns a WEFT_CLI_* exit code. */
+int weft_cli_admin_emit(struct weft_cli *cli, const char *network, const char *out_path,
+			const weft_record_t *recs, size_t n);
+/* The records of one type the local daemon holds for network (decoded; the
+ * daemon verified them): 0 with *out malloc'd (free it), 1 when the daemon
+ * cannot be reached (nothing printed: the caller may do without), -1 after
+ * printing an error. */
+int weft_cli_admin_fetch(struct weft_cli *cli, const char *network, unsigned type, weft_record_t **out,
+			 size_t *nout);
+/* NODE on the command line: a full node id (64 hex digits, no daemon
+ * needed), or a node name or a unique id prefix (>= 4 hex digits) looked up
+ * in the local daemon. 0, or -1 after printing the error. */
+int weft_cli_admin_node(struct weft_cli *cli, const char *network, const char *arg, weft_pk_t *id);
 
 #endif

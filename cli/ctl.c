@@ -35,6 +35,7 @@ static const struct cmdspec specs[WEFT_CTL_CMD_MAX + 1] = {
 	[WEFT_CTL_CREATE] = { "create", WEFT_CTLF_NETWORK | WEFT_CTLF_RECORDS, JOIN_OPTS },
 	[WEFT_CTL_PUSH] = { "push", WEFT_CTLF_RECORDS, WEFT_CTLF_NETWORK },
 	[WEFT_CTL_BOOTSTRAP] = { "bootstrap", WEFT_CTLF_NETWORK, 0 },
+	[WEFT_CTL_RECORDS] = { "records", WEFT_CTLF_NETWORK | WEFT_CTLF_TYPE, 0 },
 };
 
 static const struct {
@@ -49,6 +50,7 @@ static const struct {
 	{ "gossip_port", WEFT_CTLF_GOSSIP_PORT },
 	{ "endpoints", WEFT_CTLF_ENDPOINTS },
 	{ "records", WEFT_CTLF_RECORDS },
+	{ "type", WEFT_CTLF_TYPE },
 };
 
 const char *weft_ctl_cmd_name(int cmd)
@@ -230,6 +232,15 @@ static int field(struct weft_ctl_req *req, unsigned bit, struct json_object *v, 
 		return parse_endpoints(req, v, why);
 	case WEFT_CTLF_RECORDS:
 		return parse_records(req, v, why);
+	case WEFT_CTLF_TYPE:
+		s = str_of(v, &n);
+		for (unsigned t = 1; s && t <= WEFT_REC_TYPE_MAX; t++)
+			if (!strcmp(s, weft_rec_type_name(t))) {
+				req->rtype = (uint8_t)t;
+				return 0;
+			}
+		*why = "type must be a record type name (\"override\", \"dns\", ...)";
+		return WEFT_EMALFORMED;
 	}
 	*why = "unknown field";
 	return WEFT_EMALFORMED;

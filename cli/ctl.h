@@ -35,7 +35,8 @@ enum weft_ctl_cmd {
 	WEFT_CTL_CREATE,    /* {network, records, name?, interface?, listen_port?, gossip_port?, endpoints?} */
 	WEFT_CTL_PUSH,      /* {records, network?} -> [{network, accepted, refused}] */
 	WEFT_CTL_BOOTSTRAP, /* {network} -> {"network_id", "bootstrap": ["HOST:PORT"...]} */
-	WEFT_CTL_CMD_MAX = WEFT_CTL_BOOTSTRAP,
+	WEFT_CTL_RECORDS,   /* {network, type} -> {"network_id", "records": [base64...]}: held records of a type */
+	WEFT_CTL_CMD_MAX = WEFT_CTL_RECORDS,
 };
 
 /* Fields, as bits of weft_ctl_req.has. */
@@ -48,6 +49,7 @@ enum {
 	WEFT_CTLF_GOSSIP_PORT = 1u << 5,
 	WEFT_CTLF_ENDPOINTS = 1u << 6,
 	WEFT_CTLF_RECORDS = 1u << 7,
+	WEFT_CTLF_TYPE = 1u << 8,
 };
 
 struct weft_ctl_req {
@@ -63,6 +65,7 @@ struct weft_ctl_req {
 	size_t nrecords;
 	uint8_t (*records)[WEFT_RECORD_MAX]; /* raw records, not yet decoded */
 	uint16_t *record_len;
+	uint8_t rtype;  /* weft_rec_type_t, given by name ("override") */
 };
 
 const char *weft_ctl_cmd_name(int cmd);

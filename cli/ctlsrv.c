@@ -373,6 +373,10 @@ static void handle(struct weft_ctl_conn *c, const char *line, size_t len)
 		if ((n = need_net(c, req.network)))
 			reply_json(c, weft_net_bootstrap_json(n));
 		break;
+	case WEFT_CTL_RECORDS:
+		if ((n = need_net(c, req.network)))
+			reply_json(c, weft_net_records_json(n, req.rtype));
+		break;
 	case WEFT_CTL_JOIN:
 		cmd_join(c, &req);
 		break;

@@ -126,6 +126,10 @@ struct json_object *weft_net_peers_json(struct weft_net *n);
 struct json_object *weft_net_list_json(struct weft_net *n);
 /* "HOST:PORT" strings a joiner can reach members at (this node first). */
 struct json_object *weft_net_bootstrap_json(struct weft_net *n);
+/* The held records of one type, base64, for admin commands that build on
+ * them (an override's other fields, the members a new network key is
+ * sealed to). */
+struct json_object *weft_net_records_json(struct weft_net *n, unsigned type);
 
 /* ---- the control socket (ctlsrv.c) ---- */
 int weft_ctlsrv_open(struct weft_daemon *d, char *err, size_t errlen);

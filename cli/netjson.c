@@ -1,10 +1,12 @@
 /* What the control socket reports about a network (CLI.md's JSON fields):
  * its status, one row per member, a line for `weft list`, and the
  * endpoints `weft invite` offers joiners. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "ctl.h"
 #include "error.h"
 #include "net.h"
 
@@ -240,5 +242,26 @@ struct json_object *weft_net_bootstrap_json(struct weft_net *n)
 	json_object_object_add(o, "network", json_object_new_string(n->name));
 	json_object_object_add(o, "network_id", hex_of(&n->network_id));
 	json_object_object_add(o, "bootstrap", a);
+	return o;
+}
+
+static int add_record(void *ctx, const weft_record_t *r)
+{
+	char *b64 = weft_ctl_b64(r->raw, r->raw_len);
+
+	if (b64)
+		json_object_array_add(ctx, json_object_new_string(b64));
+	free(b64);
+	return 0;
+}
+
+struct json_object *weft_net_records_json(struct weft_net *n, unsigned type)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	weft_store_foreach(n->store, type, add_record, a);
+	json_object_object_add(o, "network", json_object_new_string(n->name));
+	json_object_object_add(o, "network_id", hex_of(&n->network_id));
+	json_object_object_add(o, "records", a);
 	return o;
 }

@@ -45,6 +45,11 @@ static void test_simple_commands(void **state)
 	assert_int_equal(req.cmd, WEFT_CTL_PEERS);
 	assert_string_equal(weft_ctl_cmd_name(req.cmd), "peers");
 	weft_ctl_req_free(&req);
+	assert_int_equal(parse("{\"cmd\":\"records\",\"network\":\"x\",\"type\":\"override\"}", &req, &why), 0);
+	assert_int_equal(req.cmd, WEFT_CTL_RECORDS);
+	assert_int_equal(req.rtype, WEFT_REC_OVERRIDE);
+	assert_int_equal(req.has, WEFT_CTLF_NETWORK | WEFT_CTLF_TYPE);
+	weft_ctl_req_free(&req);
 	assert_string_equal(weft_ctl_cmd_name(0), "?");
 	assert_string_equal(weft_ctl_cmd_name(WEFT_CTL_CMD_MAX + 1), "?");
 }
@@ -167,6 +172,10 @@ static void test_refusals(void **state)
 		{ "{\"cmd\":\"push\",\"records\":[\"!!!\"]}", "not base64" },
 		{ "{\"cmd\":\"push\",\"records\":[\"\"]}", "not base64" },
 		{ "[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]", "not a JSON document" },
+		{ "{\"cmd\":\"records\",\"network\":\"x\",\"type\":\"nosuch\"}", "type must be" },
+		{ "{\"cmd\":\"records\",\"network\":\"x\",\"type\":3}", "type must be" },
+		{ "{\"cmd\":\"records\",\"network\":\"x\"}", "needs is missing" },
+		{ "{\"cmd\":\"status\",\"type\":\"dns\"}", "does not take" },
 	};
 	struct weft_ctl_req req;
 	const char *why;
