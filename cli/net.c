@@ -1424,6 +1424,8 @@ int weft_net_join(struct weft_daemon *d, const weft_token_t *tok, const struct w
 		ret = -ENOMEM;
 		goto fail;
 	}
+	for (unsigned k = 0; k < tok->nrolls; k++)
+		weft_store_merge(n->store, &tok->rolls[k]); /* a later admin key's */
 	ret = weft_store_merge(n->store, &tok->settings);
 	if (ret < 0) {
 		snprintf(err, errlen, "the token's network settings were refused: %s", weft_strerror(ret));
@@ -1460,6 +1462,8 @@ int weft_net_rejoin(struct weft_net *n, const weft_token_t *tok, weft_net_done_f
 		return -EBUSY;
 	}
 	store = weft_store_new(&tok->network_id, n->d->cache, NULL);
+	for (unsigned k = 0; store && k < tok->nrolls; k++)
+		weft_store_merge(store, &tok->rolls[k]);
 	if (!store || weft_store_merge(store, &tok->settings) < 0) {
 		weft_store_free(store);
 		snprintf(err, errlen, "cannot take the token's settings");

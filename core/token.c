@@ -18,7 +18,7 @@
 #include "token.h"
 
 #define TOKEN_FORMAT 1
-#define TOKEN_FIELDS 6
+#define TOKEN_FIELDS 6 /* 7 with the roll-over chain */
 #define CSUM_LEN 4
 #define PREFIX_LEN (sizeof(WEFT_TOKEN_PREFIX) - 1)
 /* The most bytes a token's text can carry after its prefix. */
@@ -26,7 +26,8 @@
 /* The most bytes the fields could take before the size of the text is
  * checked: array and version, two 32-byte bins, two records, the list. */
 #define ENC_MAX (2 + 2 * (2 + 32) + 2 * (3 + WEFT_RECORD_MAX) + 1 + \
-		 WEFT_TOKEN_MAX_BOOTSTRAP * (3 + WEFT_HOSTPORT_MAX) + CSUM_LEN)
+		 WEFT_TOKEN_MAX_BOOTSTRAP * (3 + WEFT_HOSTPORT_MAX) + 1 + \
+		 WEFT_TOKEN_MAX_ROLLS * (3 + WEFT_RECORD_MAX) + CSUM_LEN)
 
 /* Reasons that name a value (a date, a field's own error) are built here;
  * token.h documents that the next call overwrites them. */
@@ -169,15 +170,19 @@ int weft_token_encode(const weft_token_t *t, char *out, size_t cap)
 	    t->settings.raw_len == 0 || t->settings.raw_len > WEFT_RECORD_MAX ||
 	    t->invite.raw_len == 0 || t->invite.raw_len > WEFT_RECORD_MAX)
 		return -EINVAL;
-	if (t->nbootstrap > WEFT_TOKEN_MAX_BOOTSTRAP)
+	if (t->nbootstrap > WEFT_TOKEN_MAX_BOOTSTRAP || t->nrolls > WEFT_TOKEN_MAX_ROLLS)
 		return WEFT_EOVERSIZE;
+	for (i = 0; i < t->nrolls; i++)
+		if (t->rolls[i].type != WEFT_REC_ADMIN_ROLL || t->rolls[i].raw_len == 0 ||
+		    t->rolls[i].raw_len > WEFT_RECORD_MAX)
+			return -EINVAL;
 	for (i = 0; i < t->nbootstrap; i++) {
 		ret = weft_token_check_bootstrap(t->bootstrap[i], NULL);
 		if (ret)
 			return ret;
 	}
 
-	weft_mp_array(&w, TOKEN_FIELDS);
+	weft_mp_array(&w, TOKEN_FIELDS + (t->nrolls ? 1 : 0));
 	weft_mp_uint(&w, TOKEN_FORMAT);
 	weft_mp_bin(&w, t->network_id.b, WEFT_PK_LEN);
 	weft_mp_bin(&w, t->settings.raw, t->settings.raw_len);
@@ -186,6 +191,11 @@ int weft_token_encode(const weft_token_t *t, char *out, size_t cap)
 	weft_mp_array(&w, t->nbootstrap);
 	for (i = 0; i < t->nbootstrap; i++)
 		weft_mp_str(&w, t->bootstrap[i], strlen(t->bootstrap[i]));
+	if (t->nrolls) {
+		weft_mp_array(&w, t->nrolls);
+		for (i = 0; i < t->nrolls; i++)
+			weft_mp_bin(&w, t->rolls[i].raw, t->rolls[i].raw_len);
+	}
 	if (w.overflow || w.len + CSUM_LEN > TEXT_BIN_MAX) {
 		ret = WEFT_EOVERSIZE;
 		goto out;
@@ -250,7 +260,7 @@ static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const ch
 		return fail(why, "token is malformed: it has no format version", WEFT_EBADTOKEN);
 	if (version != TOKEN_FORMAT)
 		return fail(why, "token has a format this weft does not know (made by a newer weft? upgrade weft)", WEFT_EBADTOKEN);
-	if (nfields != TOKEN_FIELDS)
+	if (nfields != TOKEN_FIELDS && nfields != TOKEN_FIELDS + 1)
 		return fail(why, "token is malformed: wrong number of fields", WEFT_EBADTOKEN);
 
 	if (weft_mp_read_bin(&r, &p, &n) || n != WEFT_PK_LEN)
@@ -289,6 +299,20 @@ static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const ch
 			return failf(why, WEFT_EBADTOKEN, "token is malformed: %s", bwhy);
 	}
 	t->nbootstrap = (uint8_t)nboot;
+	if (nfields == TOKEN_FIELDS + 1) {
+		uint32_t nrolls;
+
+		if (get_array(&r, &nrolls) || nrolls == 0 || nrolls > WEFT_TOKEN_MAX_ROLLS)
+			return fail(why, "token is malformed: its admin roll-over list is empty or too long", WEFT_EBADTOKEN);
+		for (i = 0; i < nrolls; i++) {
+			if (weft_mp_read_bin(&r, &p, &n))
+				return fail(why, "token is malformed: an admin roll-over is not a record", WEFT_EBADTOKEN);
+			ret = decode_record(&t->rolls[i], p, n, WEFT_REC_ADMIN_ROLL, "admin roll-over", why);
+			if (ret)
+				return ret;
+		}
+		t->nrolls = (uint8_t)nrolls;
+	}
 	if (weft_mp_end(&r))
 		return fail(why, "token is malformed: trailing bytes after its contents", WEFT_EBADTOKEN);
 	return 0;
@@ -366,6 +390,39 @@ static void format_utc(char *out, size_t len, uint64_t s)
 		snprintf(out, len, "unix time %" PRIu64, s);
 }
 
+/* Whether pk is the network id or a key the token's roll-over chain leads
+ * to from it (the chain was checked by verify_rolls). */
+static bool admin_key_of(const weft_token_t *t, const weft_pk_t *pk)
+{
+	unsigned i;
+
+	if (sodium_memcmp(pk->b, t->network_id.b, WEFT_PK_LEN) == 0)
+		return true;
+	for (i = 0; i < t->nrolls; i++)
+		if (sodium_memcmp(pk->b, t->rolls[i].u.admin_roll.new_pk.b, WEFT_PK_LEN) == 0)
+			return true;
+	return false;
+}
+
+/* Each roll-over is signed by the key the one before it named (the first
+ * by the network id), so the chain cannot be spliced. */
+static int verify_rolls(const weft_token_t *t, const char **why)
+{
+	const weft_pk_t *cur = &t->network_id;
+	unsigned i;
+
+	for (i = 0; i < t->nrolls; i++) {
+		const weft_record_t *r = &t->rolls[i];
+
+		if (r->type != WEFT_REC_ADMIN_ROLL || sodium_memcmp(r->signer.b, cur->b, WEFT_PK_LEN) != 0)
+			return fail(why, "admin roll-over chain is broken (token forged or mixed up)", WEFT_EWRONGNET);
+		if (weft_record_verify(r) != 0)
+			return fail(why, "signature of an admin roll-over does not verify (token forged or corrupted)", WEFT_EBADSIG);
+		cur = &r->u.admin_roll.new_pk;
+	}
+	return 0;
+}
+
 int weft_token_verify(const weft_token_t *t, uint64_t now_s, const char **why)
 {
 	const struct weft_rec_invite *inv = &t->invite.u.invite;
@@ -375,9 +432,14 @@ int weft_token_verify(const weft_token_t *t, uint64_t now_s, const char **why)
 
 	if (t->settings.type != WEFT_REC_NETWORK || t->invite.type != WEFT_REC_INVITE)
 		return fail(why, "token is malformed: its records have the wrong types", WEFT_EBADTOKEN);
-	if (sodium_memcmp(t->settings.signer.b, t->network_id.b, WEFT_PK_LEN) != 0)
+	if (t->nrolls > WEFT_TOKEN_MAX_ROLLS)
+		return fail(why, "token is malformed: too many admin roll-overs", WEFT_EBADTOKEN);
+	ret = verify_rolls(t, why);
+	if (ret)
+		return ret;
+	if (!admin_key_of(t, &t->settings.signer))
 		return fail(why, "network settings are signed by another network's key (token forged or mixed up)", WEFT_EWRONGNET);
-	if (sodium_memcmp(t->invite.signer.b, t->network_id.b, WEFT_PK_LEN) != 0)
+	if (!admin_key_of(t, &t->invite.signer))
 		return fail(why, "invite certificate is signed by another network's key (token forged or mixed up)", WEFT_EWRONGNET);
 	/* A settings record has no subject field: it is about the network whose
 	 * key signed it, so the signer check above is the subject check. */

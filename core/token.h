@@ -3,7 +3,14 @@
  *
  *     [ 1, network id (bin 32), network settings record (bin),
  *       invite certificate record (bin), invite secret seed (bin 32),
- *       [ "HOST:PORT", ... ] bootstrap endpoints ]
+ *       [ "HOST:PORT", ... ] bootstrap endpoints
+ *       (, [ admin roll-over record (bin), ... ]) ]
+ *
+ * The seventh field is there only after the admin key was rolled over
+ * (weft rotate --admin-key-to): the chain of ADMIN_ROLL records from the
+ * network id (the genesis admin key) to the key that signed the invite, so
+ * a joiner can check an invite signed by a later admin key. Without it the
+ * token is the six-field form older weft makes and reads.
  *
  * The checksum is the first 4 bytes of BLAKE2b-256 over the msgpack bytes
  * (libsodium's generichash has no 4-byte output). The invite secret lets the
@@ -26,6 +33,7 @@
 #define WEFT_TOKEN_MAX_BOOTSTRAP 8
 #define WEFT_HOSTPORT_MAX 262 /* hostname (253) + ":65535" + NUL */
 #define WEFT_TOKEN_MAX 4096  /* chars with the NUL: a buffer this big holds any token */
+#define WEFT_TOKEN_MAX_ROLLS 4
 
 typedef struct {
 	weft_pk_t network_id;
@@ -34,14 +42,16 @@ typedef struct {
 	weft_keypair_t invite_kp; /* secret: wipe after use */
 	uint8_t nbootstrap;
 	char bootstrap[WEFT_TOKEN_MAX_BOOTSTRAP][WEFT_HOSTPORT_MAX];
+	uint8_t nrolls;         /* admin roll-overs, oldest first (usually 0) */
+	weft_record_t rolls[WEFT_TOKEN_MAX_ROLLS];
 } weft_token_t;
 
 /* Encode into out (NUL-terminated). -ENOSPC if cap is too small. */
 int weft_token_encode(const weft_token_t *t, char *out, size_t cap);
 /* Parse and check structure and checksum only (WEFT_EBADTOKEN with *why). */
 int weft_token_decode(weft_token_t *t, const char *text, const char **why);
-/* Verify: both records signed by network_id, settings and invite of this
- * network, the invite key pair matches the certificate, not expired at
+/* Verify: both records signed by network_id or by a key the roll-over
+ * chain leads to from it (each roll signed by the key before it), the invite key pair matches the certificate, not expired at
  * now_s (WEFT_EEXPIRED). *why names the failure. */
 int weft_token_verify(const weft_token_t *t, uint64_t now_s, const char **why);
 void weft_token_wipe(weft_token_t *t);

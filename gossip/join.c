@@ -495,6 +495,10 @@ int weft_join_start(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoi
 	ret = weft_token_verify(tok, now_ms / 1000, &why);
 	if (ret)
 		return ret;
+	/* A later admin key's settings and invite need the roll-overs that
+	 * lead to it in the store first. */
+	for (unsigned k = 0; k < tok->nrolls; k++)
+		weft_g_merge(g, &tok->rolls[k]);
 	weft_g_merge(g, &tok->settings);
 	ret = weft_g_merge(g, &tok->invite);
 	if (ret < 0 && ret != WEFT_EDUPLICATE && ret != WEFT_ESTALE)

@@ -592,10 +592,82 @@ static void test_wipe(void **state)
 	weft_token_wipe(&t);
 }
 
+/* Admin 0x11 rolled over to 0x33, then 0x33 to 0x44; the invite and
+ * settings are signed by 0x44 and the token carries the chain. */
+static void make_rolled_token(weft_token_t *t)
+{
+	weft_keypair_t k1, k3, k4;
+
+	make_token(t, T_EXPIRES);
+	make_kp(&k1, 0x11);
+	make_kp(&k3, 0x33);
+	make_kp(&k4, 0x44);
+	t->nrolls = 2;
+	t->rolls[0].type = WEFT_REC_ADMIN_ROLL;
+	t->rolls[0].u.admin_roll.old_pk = k1.pk;
+	t->rolls[0].u.admin_roll.new_pk = k3.pk;
+	t->rolls[0].u.admin_roll.version = 1700000000001ull;
+	assert_int_equal(weft_record_sign(&t->rolls[0], &k1), 0);
+	t->rolls[1].type = WEFT_REC_ADMIN_ROLL;
+	t->rolls[1].u.admin_roll.old_pk = k3.pk;
+	t->rolls[1].u.admin_roll.new_pk = k4.pk;
+	t->rolls[1].u.admin_roll.version = 1700000000002ull;
+	assert_int_equal(weft_record_sign(&t->rolls[1], &k3), 0);
+	make_settings(&t->settings, &k4, "home");
+	make_invite(&t->invite, &k4, &t->invite_kp, T_EXPIRES);
+	sodium_memzero(&k1, sizeof(k1));
+	sodium_memzero(&k3, sizeof(k3));
+	sodium_memzero(&k4, sizeof(k4));
+}
+
+static void test_rolled_admin_key(void **state)
+{
+	weft_token_t t, d;
+	weft_record_t keep;
+	char text[WEFT_TOKEN_MAX];
+	const char *why = NULL;
+
+	make_rolled_token(&t);
+	encode_ok(&t, text);
+	assert_int_equal(weft_token_decode(&d, text, &why), 0);
+	assert_int_equal(d.nrolls, 2);
+	assert_memory_equal(d.rolls[1].raw, t.rolls[1].raw, t.rolls[1].raw_len);
+	assert_int_equal(weft_token_verify(&d, T_CREATED, &why), 0);
+	weft_token_wipe(&d);
+
+	/* Without the chain the later key's invite is another network's. */
+	t.nrolls = 0;
+	encode_ok(&t, text);
+	assert_int_equal(weft_token_decode(&d, text, &why), 0);
+	assert_int_equal(weft_token_verify(&d, T_CREATED, &why), WEFT_EWRONGNET);
+	assert_non_null(strstr(why, "another network"));
+	weft_token_wipe(&d);
+
+	/* A chain with a link left out (0x11 -> 0x44 unproven) is broken. */
+	make_rolled_token(&t);
+	keep = t.rolls[1];
+	t.rolls[0] = keep;
+	t.nrolls = 1;
+	encode_ok(&t, text);
+	assert_int_equal(weft_token_decode(&d, text, &why), 0);
+	assert_int_equal(weft_token_verify(&d, T_CREATED, &why), WEFT_EWRONGNET);
+	assert_non_null(strstr(why, "roll-over chain"));
+	weft_token_wipe(&d);
+
+	/* A roll that is not a roll, or too many, never encodes. */
+	make_rolled_token(&t);
+	t.rolls[1] = t.settings;
+	assert_int_equal(weft_token_encode(&t, text, sizeof(text)), -EINVAL);
+	t.nrolls = WEFT_TOKEN_MAX_ROLLS + 1;
+	assert_int_equal(weft_token_encode(&t, text, sizeof(text)), WEFT_EOVERSIZE);
+	weft_token_wipe(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_rolled_admin_key),
 		cmocka_unit_test(test_matches_header_format),
 		cmocka_unit_test(test_every_byte_change_rejected),
 		cmocka_unit_test(test_every_truncation_rejected),
