@@ -18,6 +18,7 @@
 #include "error.h"
 #include "mpack.h"
 #include "persist.h"
+#include "token.h"
 
 int weft_cli_settings_path(struct weft_cli *cli, const char *keyfile, char *out, size_t len)
 {
@@ -287,4 +288,87 @@ int weft_cli_admin_node(struct weft_cli *cli, const char *network, const char *a
 					  "('weft peers %s' lists them)", arg, network, network);
 	return weft_cli_fail(cli, "no node '%s' in %s; 'weft peers %s' lists the members (a name, or at "
 				  "least 4 hex digits of an id)", arg, network, network);
+}
+
+/* ---- the roll-over chain (FILE.roll) ---- */
+
+int weft_cli_admin_chain(struct weft_cli *cli, const char *keyfile, const weft_keypair_t *kp,
+			 weft_pk_t *network_id, weft_record_t *rolls, uint8_t *nrolls)
+{
+	char path[PATH_MAX + 8];
+	struct weft_rbuf r;
+	const uint8_t *p;
+	uint8_t *data = NULL;
+	const char *why = NULL;
+	const weft_pk_t *cur;
+	size_t len = 0, n;
+	uint32_t cnt, i;
+	int ret;
+
+	*nrolls = 0;
+	*network_id = kp->pk;
+	if (snprintf(path, sizeof(path), "%s.roll", keyfile) >= (int)sizeof(path))
+		return weft_cli_fail(cli, "admin key path '%s' is too long", keyfile);
+	ret = weft_persist_read(path, WEFT_PERSIST_STORE, &data, &len, &why);
+	if (ret == -ENOENT)
+		return 0; /* never rolled over: the key is the network id */
+	if (ret)
+		return weft_cli_fail(cli, "cannot read %s: %s", path, why ? why : weft_strerror(ret));
+	r.p = data;
+	r.len = len;
+	r.off = 0;
+	ret = -1;
+	if (weft_mp_read_array(&r, &cnt) || cnt == 0 || cnt > WEFT_TOKEN_MAX_ROLLS) {
+		weft_cli_fail(cli, "%s does not hold a chain of 1 to %d admin roll-overs", path, WEFT_TOKEN_MAX_ROLLS);
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		why = NULL;
+		if (weft_mp_read_bin(&r, &p, &n) || weft_record_decode(&rolls[i], p, n, &why) ||
+		    rolls[i].type != WEFT_REC_ADMIN_ROLL || weft_record_verify(&rolls[i])) {
+			weft_cli_fail(cli, "%s: roll-over %u is not a valid signed record%s%s", path, i + 1,
+				      why ? ": " : "", why ? why : "");
+			goto out;
+		}
+	}
+	/* Each names the next signer, the last one this key. */
+	for (i = 1; i < cnt; i++)
+		if (memcmp(rolls[i].signer.b, rolls[i - 1].u.admin_roll.new_pk.b, WEFT_PK_LEN)) {
+			weft_cli_fail(cli, "%s: the roll-overs do not form one chain; restore the file", path);
+			goto out;
+		}
+	cur = &rolls[cnt - 1].u.admin_roll.new_pk;
+	if (memcmp(cur->b, kp->pk.b, WEFT_PK_LEN)) {
+		weft_cli_fail(cli, "%s leads to another admin key than %s; keep each key's .roll file beside it",
+			      path, keyfile);
+		goto out;
+	}
+	*network_id = rolls[0].signer;
+	*nrolls = (uint8_t)cnt;
+	ret = 0;
+out:
+	free(data);
+	return ret;
+}
+
+int weft_cli_admin_write_chain(struct weft_cli *cli, const char *keyfile, const weft_record_t *rolls, size_t n)
+{
+	char path[PATH_MAX + 8];
+	uint8_t buf[WEFT_TOKEN_MAX_ROLLS * (WEFT_RECORD_MAX + 3) + 8];
+	struct weft_wbuf w = { .p = buf, .cap = sizeof(buf) };
+	size_t i;
+	int ret;
+
+	if (n == 0 || n > WEFT_TOKEN_MAX_ROLLS)
+		return weft_cli_fail(cli, "the admin key was rolled over %zu times; weft keeps a chain of at most %d",
+				     n, WEFT_TOKEN_MAX_ROLLS);
+	if (snprintf(path, sizeof(path), "%s.roll", keyfile) >= (int)sizeof(path))
+		return weft_cli_fail(cli, "admin key path '%s' is too long", keyfile);
+	weft_mp_array(&w, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		weft_mp_bin(&w, rolls[i].raw, rolls[i].raw_len);
+	ret = weft_persist_write(path, WEFT_PERSIST_STORE, w.p, w.len, 0644);
+	if (ret)
+		return weft_cli_fail(cli, "cannot write %s: %s", path, weft_strerror(ret));
+	return 0;
 }

@@ -23,6 +23,11 @@ static const struct weft_cli_cmd *const commands[] = {
 	&weft_cli_cmd_status,
 	&weft_cli_cmd_peers,
 	&weft_cli_cmd_push,
+	&weft_cli_cmd_node,
+	&weft_cli_cmd_network,
+	&weft_cli_cmd_policy,
+	&weft_cli_cmd_revoke,
+	&weft_cli_cmd_rotate,
 	&weft_cli_cmd_daemon,
 	&weft_cli_cmd_version,
 };

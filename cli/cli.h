@@ -58,6 +58,11 @@ extern const struct weft_cli_cmd weft_cli_cmd_list;
 extern const struct weft_cli_cmd weft_cli_cmd_status;
 extern const struct weft_cli_cmd weft_cli_cmd_peers;
 extern const struct weft_cli_cmd weft_cli_cmd_push;
+extern const struct weft_cli_cmd weft_cli_cmd_node;
+extern const struct weft_cli_cmd weft_cli_cmd_network;
+extern const struct weft_cli_cmd weft_cli_cmd_policy;
+extern const struct weft_cli_cmd weft_cli_cmd_revoke;
+extern const struct weft_cli_cmd weft_cli_cmd_rotate;
 
 /* Run "weft ARGS..." (argv[0] is the program name) with the given context;
  * returns the exit code. weft_cli_main fills the context from the process
@@ -141,5 +146,13 @@ int weft_cli_admin_fetch(struct weft_cli *cli, const char *network, unsigned typ
  * needed), or a node name or a unique id prefix (>= 4 hex digits) looked up
  * in the local daemon. 0, or -1 after printing the error. */
 int weft_cli_admin_node(struct weft_cli *cli, const char *network, const char *arg, weft_pk_t *id);
+/* After 'weft rotate --admin-key-to NEW', NEW.roll holds the chain of
+ * roll-over records from the network id (the first admin key) to NEW.
+ * Fills the network id (kp's own key when there is no FILE.roll) and the
+ * chain (at most WEFT_TOKEN_MAX_ROLLS records); 0, or -1 after printing. */
+int weft_cli_admin_chain(struct weft_cli *cli, const char *keyfile, const weft_keypair_t *kp,
+			 weft_pk_t *network_id, weft_record_t *rolls, uint8_t *nrolls);
+/* Write keyfile.roll with the n roll-overs (0, or -1 after printing). */
+int weft_cli_admin_write_chain(struct weft_cli *cli, const char *keyfile, const weft_record_t *rolls, size_t n);
 
 #endif

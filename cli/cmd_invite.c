@@ -176,13 +176,16 @@ static int make_invite(struct weft_cli *cli, const struct invite_args *a)
 
 	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &t.settings))
 		goto out;
-	if (t.nbootstrap == 0 && daemon_bootstrap(cli, a, &admin.pk, &t))
+	/* After a roll-over the network id is the first admin key, and the
+	 * token carries the chain that leads from it to this one. */
+	if (weft_cli_admin_chain(cli, a->admin_key, &admin, &t.network_id, t.rolls, &t.nrolls))
+		goto out;
+	if (t.nbootstrap == 0 && daemon_bootstrap(cli, a, &t.network_id, &t))
 		goto out;
 	for (i = 0; i < a->naddress; i++)
 		if (pin_address(cli, a->address[i], &t.settings.u.network, inv))
 			goto out;
 
-	t.network_id = admin.pk;
 	weft_keypair_generate(&t.invite_kp);
 	inv->invite_pk = t.invite_kp.pk;
 	inv->created = now_s;
