@@ -289,23 +289,33 @@ static struct pending *pend_unique(weft_store_t *s, uint32_t need)
 
 /* ---- signer rights ---- */
 
-/* The version an admin key's roll-over limit is compared with. Versioned
- * types use their version; immutable ones have none, so their own time
- * stands in for it (invite creation, revocation time, join time), which
- * keeps an old key from issuing invites or revocations after its roll-over
- * the way it is kept from newer settings. Times in seconds are scaled to
- * milliseconds, the unit of versions (weft_hlc_next). */
+/* The version an admin key's roll-over limit is compared with, in
+ * milliseconds (the unit of versions, weft_hlc_next). Versioned types use
+ * their version; immutable ones have none, so their own time stands in for
+ * it (invite creation, revocation time, join time), which keeps an old key
+ * from issuing invites or revocations after its roll-over the way it is
+ * kept from newer settings. Keyring and key share epochs are counted in
+ * seconds (the CLI makes each one max(last + 1, unix seconds); the genesis
+ * ring is epoch 1), so they are scaled like the other times in seconds:
+ * compared raw, any epoch (1,763,000,000 today) would be far below a
+ * roll-over version (1,763,000,000,000 ms) and the limit would never stop
+ * an old key from handing out a network key of its own. */
+static uint64_t secs_to_ms(uint64_t t)
+{
+	return t > UINT64_MAX / 1000 ? UINT64_MAX : t * 1000;
+}
+
 static uint64_t right_version(const weft_record_t *r)
 {
-	uint64_t t;
-
 	switch (r->type) {
 	case WEFT_REC_INVITE:
-		t = r->u.invite.created;
-		return t > UINT64_MAX / 1000 ? UINT64_MAX : t * 1000;
+		return secs_to_ms(r->u.invite.created);
 	case WEFT_REC_REVOCATION:
-		t = r->u.revocation.time;
-		return t > UINT64_MAX / 1000 ? UINT64_MAX : t * 1000;
+		return secs_to_ms(r->u.revocation.time);
+	case WEFT_REC_KEYRING:
+		return secs_to_ms(r->u.keyring.epoch);
+	case WEFT_REC_KEYSHARE:
+		return secs_to_ms(r->u.keyshare.epoch);
 	case WEFT_REC_MEMBER:
 		return r->u.member.join_time;
 	case WEFT_REC_ADMIN_ROLL:
@@ -374,14 +384,20 @@ const weft_pk_t *weft_store_admin_key(const weft_store_t *s)
 /* Does r's signer have the right to it, given what the store holds? */
 static int right_of(const weft_store_t *s, const weft_record_t *r, const uint8_t subject[32], uint8_t dep[32])
 {
+	struct weft_recent *inv;
 	int ret;
 
 	switch (r->type) {
 	case WEFT_REC_MEMBER:
 		if (!pk_eq(&r->u.member.invite_pk, &r->signer))
 			return WEFT_ENORIGHT;
-		if (find(s, WEFT_REC_INVITE, r->signer.b))
-			return 0;
+		inv = find(s, WEFT_REC_INVITE, r->signer.b);
+		/* The join time is the joiner's own claim and orders an
+		 * invite's first N uses: one from before the invite existed
+		 * (created is in seconds, join_time in ms) is a backdated
+		 * claim to an earlier place, and the invite gives it no right. */
+		if (inv)
+			return r->u.member.join_time < secs_to_ms(inv->rec.u.invite.created) ? WEFT_ENORIGHT : 0;
 		/* Certified directly by an admin key, or waiting for the
 		 * invite (or for the roll-over naming that admin key). */
 		return admin_right(s, &r->signer, right_version(r), dep);

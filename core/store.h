@@ -36,9 +36,15 @@
  *  - the old-key limit compares the roll record's version with the record's
  *    version, or for the immutable types with their own time: invite
  *    created and revocation time (seconds, scaled to ms) and member
- *    join_time (ms). A roll-over that arrives after records its old key
- *    signed past it drops them. A roll back to a key already in the chain
- *    is refused (WEFT_ENORIGHT);
+ *    join_time (ms); keyring and keyshare epochs are read as seconds too
+ *    (the CLI makes them max(last + 1, unix s)), so an old key keeps rings
+ *    up to its roll-over's second and no later one. A roll-over that
+ *    arrives after records its old key signed past it drops them. A roll
+ *    back to a key already in the chain is refused (WEFT_ENORIGHT);
+ *  - a member record whose join_time (ms) is before its invite's created
+ *    (s, scaled to ms) is refused (WEFT_ENORIGHT; parked until the invite
+ *    arrives, then refused): the join time is the joiner's own claim and
+ *    orders the invite's first N uses, so it may not predate the invite;
  *  - a record signed by a key that is not (yet) in the admin chain waits:
  *    a roll naming that key may still arrive. So a record of another
  *    network's admin waits too (bounded) and is never held;

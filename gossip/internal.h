@@ -103,6 +103,7 @@ struct bitem {
 	uint32_t seq;
 	uint32_t node, inc, from; /* BI_SWIM; from = WEFT_G_NONE if none */
 	uint8_t subject[32];      /* BI_RECORD; what = record type */
+	uint16_t len;             /* BI_RECORD: its size when queued (0 = unknown) */
 };
 
 struct gobs {

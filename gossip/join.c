@@ -511,7 +511,12 @@ int weft_join_start(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoi
 		rec.type = WEFT_REC_MEMBER;
 		rec.u.member.node_id = g->id.pk;
 		rec.u.member.invite_pk = tok->invite_kp.pk;
+		/* Never before the invite was made (core/store.c refuses a
+		 * backdated member): a clock behind the admin's would fail the
+		 * join of its own accord otherwise. */
 		rec.u.member.join_time = now_ms;
+		if (rec.u.member.join_time < tok->invite.u.invite.created * 1000)
+			rec.u.member.join_time = tok->invite.u.invite.created * 1000;
 		ret = weft_record_sign(&rec, &tok->invite_kp);
 		if (ret)
 			goto out;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "error.h"
 #include "internal.h"
 
@@ -512,6 +514,9 @@ static void end_state(struct weft_sim *s, struct weft_sim_result *r)
 			r->converged = false;
 		}
 		weft_gossip_stats(nd->g, &st);
+		r->records_merged += st.records_merged;
+		r->syncs += st.syncs;
+		r->sync_records += st.sync_records;
 		if (st.alive < r->min_alive_view)
 			r->min_alive_view = st.alive;
 		for (k = 0; k < s->n; k++)
@@ -521,6 +526,112 @@ static void end_state(struct weft_sim *s, struct weft_sim_result *r)
 	r->up_members = members;
 	if (r->min_alive_view == UINT32_MAX)
 		r->min_alive_view = 0;
+}
+
+/* ---- views at the end ---- */
+
+static int cmp_ip(const void *a, const void *b)
+{
+	return weft_ip_cmp(a, b);
+}
+
+/* BLAKE2b over (node id, status, IPv4 address) of every member, in the
+ * view's order: equal for equal views. */
+static void view_hash(const weft_view_t *v, uint8_t out[32])
+{
+	crypto_generichash_state st;
+	size_t i;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	for (i = 0; i < v->nmembers; i++) {
+		const struct weft_member_view *m = &v->members[i];
+
+		crypto_generichash_update(&st, m->node_id.b, sizeof(m->node_id.b));
+		crypto_generichash_update(&st, &m->status, 1);
+		crypto_generichash_update(&st, (const uint8_t *)&m->address4, sizeof(m->address4));
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+/* What the daemon would act on: every up member computes its view; they
+ * must agree, give each member an address in the network's CIDR, never
+ * one address twice, and after a rotation order every held key must be
+ * newer than the order. */
+static void view_checks(struct weft_sim *s, struct weft_sim_result *r)
+{
+	const uint8_t zero[32] = {0};
+	uint8_t first[32], h[32];
+	weft_ip_t *own = NULL;
+	uint32_t i, k, nown = 0;
+	bool have = false;
+
+	r->overused_node = UINT32_MAX;
+	if (s->n > WEFT_SIM_VIEW_MAX)
+		return;
+	own = calloc(s->n ? s->n : 1, sizeof(*own));
+	if (!own) {
+		sim_fail(s, "out of memory checking views");
+		return;
+	}
+	r->views_checked = true;
+	r->views_agree = true;
+	for (i = 0; i < s->n; i++) {
+		struct sim_node *nd = &s->nodes[i];
+		const struct weft_member_view *me;
+		const weft_record_t *net, *rot;
+		weft_view_t v;
+
+		if (nd->status != NS_UP || nd->revoked || !weft_gossip_is_member(nd->g))
+			continue;
+		if (weft_store_view(nd->store, sim_wall_ms(s), &v)) {
+			sim_fail(s, "node %u cannot compute its view", i);
+			break;
+		}
+		view_hash(&v, h);
+		if (!have) {
+			memcpy(first, h, 32);
+			have = true;
+			for (k = 0; k < v.nmembers; k++) {
+				uint32_t x = sim_node_by_id(s, &v.members[k].node_id);
+
+				if (v.members[k].status == WEFT_MEMBER_ACTIVE)
+					r->members_active++;
+				if (v.members[k].status != WEFT_MEMBER_OVERUSED)
+					continue;
+				r->members_overused++;
+				if (x < r->overused_node)
+					r->overused_node = x;
+			}
+		} else if (memcmp(first, h, 32) != 0) {
+			r->views_agree = false;
+		}
+		net = v.network;
+		me = weft_view_find(&v, &nd->id.pk);
+		/* An over-used member holds no address, by design. */
+		if (me && me->status == WEFT_MEMBER_OVERUSED)
+			;
+		else if (!me || !net || !weft_cidr_contains(&net->u.network.cidr4, &me->address4))
+			r->addr_outside++;
+		else
+			own[nown++] = me->address4;
+		rot = weft_store_get(nd->store, WEFT_REC_ROTATE, zero);
+		for (k = 0; rot && k < v.nmembers; k++) {
+			const struct weft_member_view *m = &v.members[k];
+
+			if (m->status == WEFT_MEMBER_ACTIVE && m->state &&
+			    m->state->u.node_state.wg_key_time < rot->u.rotate.older_than)
+				r->stale_keys++;
+		}
+		weft_view_free(&v);
+	}
+	if (nown > 1) {
+		qsort(own, nown, sizeof(*own), cmp_ip);
+		for (i = 0; i < nown; i++)
+			if ((i > 0 && weft_ip_equal(&own[i], &own[i - 1])) ||
+			    (i + 1 < nown && weft_ip_equal(&own[i], &own[i + 1])))
+				r->addr_dupes++;
+	}
+	free(own);
 }
 
 void sim_metrics_result(struct weft_sim *s, struct weft_sim_result *r)
@@ -533,6 +644,7 @@ void sim_metrics_result(struct weft_sim *s, struct weft_sim_result *r)
 	joins(s, r);
 	bandwidth(s, r);
 	end_state(s, r);
+	view_checks(s, r);
 	r->false_suspicions = s->false_suspicions;
 	r->false_deaths = s->false_deaths;
 	r->partition_deaths = s->partition_deaths;

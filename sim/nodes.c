@@ -212,7 +212,7 @@ int sim_network_build(struct weft_sim *s)
 	s->join_invite_rec = s->invite_rec;
 	s->join_invite_rec.u.invite.invite_pk = s->join_invite.pk;
 	s->join_invite_rec.u.invite.created = wall / 1000;
-	s->join_invite_rec.u.invite.max_uses = joins ? (uint32_t)joins : 1;
+	s->join_invite_rec.u.invite.max_uses = sc->invite_uses ? sc->invite_uses : joins ? (uint32_t)joins : 1;
 	crypto_generichash(h, sizeof(h), s->netkey, sizeof(s->netkey), NULL, 0);
 	memset(&s->keyring, 0, sizeof(s->keyring));
 	s->keyring.type = WEFT_REC_KEYRING;

@@ -115,6 +115,18 @@ char *weft_sim_report_json(const struct weft_sim_result *r, bool pretty)
 	add(o, "min_alive_view", json_object_new_int64(r->min_alive_view));
 	add(o, "revoked_seen", json_object_new_int64(r->revoked_seen));
 	add(o, "event_overflows", json_object_new_uint64(r->event_overflows));
+	if (r->views_checked) {
+		add(o, "views_agree", json_object_new_boolean(r->views_agree));
+		add(o, "members_active", json_object_new_int64(r->members_active));
+		add(o, "members_overused", json_object_new_int64(r->members_overused));
+		add(o, "overused_node", r->overused_node == UINT32_MAX ? NULL : json_object_new_int64(r->overused_node));
+		add(o, "addr_outside", json_object_new_int64(r->addr_outside));
+		add(o, "addr_dupes", json_object_new_int64(r->addr_dupes));
+		add(o, "stale_keys", json_object_new_int64(r->stale_keys));
+	}
+	add(o, "records_merged", json_object_new_uint64(r->records_merged));
+	add(o, "syncs", json_object_new_uint64(r->syncs));
+	add(o, "sync_records", json_object_new_uint64(r->sync_records));
 	add(o, "events", json_object_new_uint64(r->events));
 	add(o, "trace", json_object_new_string(r->trace));
 
@@ -173,6 +185,14 @@ void weft_sim_report_text(const struct weft_sim_result *r, FILE *f)
 	fprintf(f, "\nat the end: %u up (%u members), stores %s, fewest seen alive %u, revoked still listed %u\n",
 		r->up, r->up_members, r->converged ? "converged" : "NOT converged", r->min_alive_view,
 		r->revoked_seen);
+	if (r->views_checked)
+		fprintf(f, "  views: %s; %u active, %u over-used (first: node %d); %u without an address in the CIDR, %u sharing one; %u stale keys\n",
+			r->views_agree ? "all agree" : "DIFFER", r->members_active, r->members_overused,
+			r->overused_node == UINT32_MAX ? -1 : (int)r->overused_node,
+			r->addr_outside, r->addr_dupes, r->stale_keys);
+	fprintf(f, "  records merged from the network %llu, %llu of them by %llu push-pull exchanges\n",
+		(unsigned long long)r->records_merged, (unsigned long long)r->sync_records,
+		(unsigned long long)r->syncs);
 	if (r->event_overflows)
 		fprintf(f, "  event queue overflows: %llu\n", (unsigned long long)r->event_overflows);
 	fprintf(f, "  trace %s\n", r->trace);

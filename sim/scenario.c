@@ -556,6 +556,10 @@ static int parse_directive(struct pstate *ps)
 	} else if (strcmp(k, "queue") == 0) {
 		if (parse_time(v1, &sc->queue_ns))
 			return fail(ps, "'queue' is a time (200ms)");
+	} else if (strcmp(k, "invite_uses") == 0) {
+		if (parse_uint(v1, UINT32_MAX, &v) || v == 0)
+			return fail(ps, "'invite_uses' is a count of uses (1 or more)");
+		sc->invite_uses = (uint32_t)v;
 	} else if (strcmp(k, "wg") == 0) {
 		if (strcmp(v1, "model") == 0)
 			sc->wg = WEFT_SIM_WG_MODEL;

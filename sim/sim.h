@@ -20,6 +20,7 @@
 #define WEFT_SIM_NAME_MAX 31
 #define WEFT_SIM_SEC 1000000000ull
 #define WEFT_SIM_MS 1000000ull
+#define WEFT_SIM_VIEW_MAX 2000u /* end-of-run view checks up to this many nodes */
 
 /* How WireGuard is modelled (see sim/tunnel.c). */
 enum weft_sim_wg {
@@ -99,6 +100,7 @@ struct weft_sim_scenario {
 	uint8_t wg;           /* enum weft_sim_wg */
 	struct weft_gossip_params params; /* zero fields: gossip's defaults */
 	uint64_t measure_from_ns, measure_to_ns; /* bandwidth window; to 0 = end of run */
+	uint32_t invite_uses; /* max uses of the joiners' invite; 0 = one per joiner */
 	uint8_t ngroups;
 	struct weft_sim_group groups[WEFT_SIM_MAX_GROUPS];
 	size_t nacts, cap;
@@ -198,6 +200,18 @@ struct weft_sim_result {
 	uint32_t min_alive_view; /* fewest up nodes any up node sees alive (itself included) */
 	uint32_t revoked_seen;  /* up nodes that still count a revoked node as a member */
 	uint64_t event_overflows;
+	/* every up member's own view at the end (runs of at most
+	 * WEFT_SIM_VIEW_MAX nodes; views_checked says whether it was done) */
+	bool views_checked;
+	bool views_agree;        /* same members, statuses and addresses in every view */
+	uint32_t members_active, members_overused; /* in those views */
+	uint32_t overused_node;  /* lowest index of an over-used member, UINT32_MAX = none */
+	uint32_t addr_outside;   /* up members whose view gives them no address in the network's CIDR */
+	uint32_t addr_dupes;     /* up members whose own address another one also has */
+	uint32_t stale_keys;     /* (node, member) pairs: a key older than the last rotation order */
+	/* summed over the nodes up at the end (counters start at each start) */
+	uint64_t records_merged;  /* records that entered a store from the network */
+	uint64_t syncs, sync_records; /* push-pull exchanges, and records they carried */
 	char trace[65];         /* BLAKE2b of every datagram in order: same seed, same trace */
 };
 

@@ -20,6 +20,8 @@ SMALL = [
     "nodes 4\nduration 2s\nevery 100ms from 0 to 2s publish\nmeasure 0.5s 1.5s\n",
     "nodes 4\nduration 2s\nat 0.3s crash all\nat 0.6s restart 50%\nat 0.9s restart all\n",
     "nodes 8\nduration 2s\nparam gossip_fanout 16\nparam probe_interval_ms 100\nat 0 crash 3\n",
+    "nodes 4\nduration 2s\ninvite_uses 1\ngroup A 0 2\ngroup B 2 6\nat 0.1s partition A B\n"
+    "at 0.2s join 1 via node 2\nat 0.3s join 1 via node 0\nat 1.5s heal\n",
     # edge cases
     "", "\n\n\n", "# only a comment", "nodes", "nodes 2 3\n", "at\n", "every 1s from 0 to\n",
     "at 1.0000000001s publish\n", "duration 99999999999999999999\n", "loss 0.0000001\n",
@@ -29,6 +31,7 @@ SMALL = [
     "name \xff\xfe\n", "nodes 10\x00\n", "at 1s publish node 199999\n",
     "\t at\t1s\tpublish\trandom\r\n", "x" * 600 + "\n",
     " ".join(["at"] * 30) + "\n",
+    "invite_uses 0\n", "invite_uses 4294967296\n",
 ]
 
 

@@ -799,7 +799,7 @@ static void test_view_statuses(void **state)
 	fx_network(r, &admin, 1, "10.0.0.0/24");
 	merge_ok(s, r);
 	/* inv0: 1 use, pinned name, address and tags, already expired. */
-	fx_invite_body(r, &inv[0].pk, 1, 10);
+	fx_invite_body(r, &inv[0].pk, 1, 0); /* created at 0: every join time is after it */
 	r->u.invite.expires = 20;
 	snprintf(r->u.invite.name, sizeof(r->u.invite.name), "pinned");
 	assert_int_equal(weft_ip_parse(&pin, "10.0.0.50"), 0);
@@ -809,7 +809,7 @@ static void test_view_statuses(void **state)
 	fx_sign(r, &admin);
 	merge_ok(s, r);
 	/* inv1: approval needed, 3 uses. */
-	fx_invite_body(r, &inv[1].pk, 3, 10);
+	fx_invite_body(r, &inv[1].pk, 3, 0);
 	r->u.invite.approval = true;
 	fx_sign(r, &admin);
 	merge_ok(s, r);
@@ -1071,18 +1071,18 @@ static void build_property_set(struct pset *p)
 	for (unsigned i = 0; i < 4; i++) {
 		/* Node 2 (revoked later) still takes one of the two uses;
 		 * nodes 1 and 3 tie on join time and are both over. */
-		static const uint64_t join[4] = { 100, 300, 50, 300 };
+		static const uint64_t join[4] = { 1100, 1300, 1050, 1300 }; /* inv0 created at 1 s */
 
 		fx_member(r, &inv[0], &node[i].pk, join[i]);
 		pset_add(p, r);
 	}
-	fx_member(r, &inv[1], &node[4].pk, 50);
+	fx_member(r, &inv[1], &node[4].pk, 2050); /* inv1 created at 2 s */
 	pset_add(p, r);
-	fx_member(r, &inv[1], &node[5].pk, 60);
+	fx_member(r, &inv[1], &node[5].pk, 2060);
 	pset_add(p, r);
-	fx_member(r, &inv[2], &node[6].pk, 70);
+	fx_member(r, &inv[2], &node[6].pk, 9000070); /* inv2 created at 9,000 s */
 	pset_add(p, r);
-	fx_member(r, &inv[2], &node[7].pk, 70);
+	fx_member(r, &inv[2], &node[7].pk, 9000070);
 	pset_add(p, r);
 	fx_member(r, &admin2, &node[8].pk, 80); /* certified by the new key */
 	pset_add(p, r);
