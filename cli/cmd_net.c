@@ -132,6 +132,7 @@ static int list(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, 
 static void status_text(struct weft_cli *cli, struct json_object *o)
 {
 	const char *a6 = field(o, "address6", NULL);
+	struct json_object *nc;
 
 	fprintf(cli->out, "network      %s (fingerprint %s)\n", field(o, "network", "?"), field(o, "fingerprint", "?"));
 	fprintf(cli->out, "state        %s\n", field(o, "state", "?"));
@@ -142,6 +143,8 @@ static void status_text(struct weft_cli *cli, struct json_object *o)
 		field(o, "interface", "?"), field(o, "backend", "?"), ifield(o, "listen_port"), ifield(o, "gossip_port"));
 	fprintf(cli->out, "members      %" PRId64 " (%" PRId64 " alive, %" PRId64 " tunnels up)\n", ifield(o, "members"),
 		ifield(o, "alive"), ifield(o, "tunnels_up"));
+	if (json_object_object_get_ex(o, "name_conflict", &nc) && json_object_is_type(nc, json_type_object))
+		fprintf(cli->out, "dns          %s\n", field(nc, "message", "no DNS name (a name conflict)"));
 }
 
 static int status(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
@@ -177,11 +180,33 @@ static int status(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc
 
 /* ---- peers ---- */
 
+/* The name of the member whose node id is id in a peers array, else a
+ * prefix of the id ("-" for none): the RELAY column. */
+static const char *relay_label(struct json_object *a, const char *id, char *buf, size_t cap)
+{
+	struct json_object *o;
+	size_t i, n = json_object_array_length(a);
+	const char *nm;
+
+	if (!id)
+		return "-";
+	for (i = 0; i < n; i++) {
+		o = json_object_array_get_idx(a, i);
+		nm = field(o, "name", NULL);
+		if (nm && !strcmp(field(o, "node_id", ""), id)) {
+			snprintf(buf, cap, "%s", nm);
+			return buf;
+		}
+	}
+	snprintf(buf, cap, "%.8s", id);
+	return buf;
+}
+
 static int peers(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
 {
 	struct weft_cli_reply r;
 	struct json_object *o, *v;
-	char hs[40], span[32], name[WEFT_NAME_MAX + 8];
+	char hs[40], span[32], name[WEFT_NAME_MAX + 8], relay[WEFT_NAME_MAX + 1];
 	uint64_t now_s = cli->now_ms / 1000, t;
 	const char *net;
 	size_t i, n;
@@ -198,8 +223,8 @@ static int peers(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc,
 		weft_cli_reply_free(&r);
 		return ret;
 	}
-	fprintf(cli->out, "%-20s %-15s %-8s %-22s %-11s %s\n", "NAME", "ADDRESS", "STATE", "ENDPOINT", "HANDSHAKE",
-		"NODE");
+	fprintf(cli->out, "%-20s %-15s %-8s %-22s %-11s %-12s %s\n", "NAME", "ADDRESS", "STATE", "ENDPOINT",
+		"HANDSHAKE", "RELAY", "NODE");
 	n = json_object_array_length(r.result);
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(r.result, i);
@@ -211,8 +236,9 @@ static int peers(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc,
 		} else {
 			snprintf(hs, sizeof(hs), "-");
 		}
-		fprintf(cli->out, "%-20s %-15s %-8s %-22s %-11s %.16s\n", name, field(o, "address", "-"),
-			field(o, "state", "?"), field(o, "endpoint", "-"), hs, field(o, "node_id", "?"));
+		fprintf(cli->out, "%-20s %-15s %-8s %-22s %-11s %-12s %.16s\n", name, field(o, "address", "-"),
+			field(o, "state", "?"), field(o, "endpoint", "-"), hs,
+			relay_label(r.result, field(o, "relay", NULL), relay, sizeof(relay)), field(o, "node_id", "?"));
 	}
 	weft_cli_reply_free(&r);
 	return WEFT_CLI_OK;
@@ -248,7 +274,9 @@ const struct weft_cli_cmd weft_cli_cmd_status = {
 	.help = "This node's id, name, overlay addresses, interface and ports, and how many\n"
 		"members the network has and how many are alive. --json prints an object with\n"
 		"network, network_id, node_id, name, address, address6, interface,\n"
-		"listen_port, gossip_port, members, alive (an array without NETWORK).\n",
+		"listen_port, gossip_port, members, alive (an array without NETWORK), and\n"
+		"name_conflict: null, or {name, reason, holder, message} when another member\n"
+		"(or an admin CNAME) holds the DNS name this node asked for.\n",
 };
 
 const struct weft_cli_cmd weft_cli_cmd_peers = {
@@ -258,7 +286,8 @@ const struct weft_cli_cmd weft_cli_cmd_peers = {
 	.summary = "one row per member of a network",
 	.usage = "peers NETWORK",
 	.help = "Every member with its overlay address, state (alive, suspect, dead, left,\n"
-		"pending, revoked, expired), WireGuard endpoint and latest handshake. --json\n"
+		"pending, revoked, expired), WireGuard endpoint, latest handshake and the\n"
+		"member traffic to it is relayed through (when no direct path works). --json\n"
 		"prints an array of objects with node_id, name, address, address6, endpoint,\n"
 		"state, wg_public_key, latest_handshake (unix seconds or null) and relay.\n",
 };

@@ -151,6 +151,69 @@ static int parse_dns_listen(struct parser *p, const char *v, weft_endpoint_t *ep
 	return 0;
 }
 
+/* "IP[:PORT] ...": one or more upstream resolvers on one line. */
+static int parse_forward(struct parser *p, const char *v, weft_endpoint_t *eps, uint8_t *n)
+{
+	char word[WEFT_EPSTRLEN + 2];
+	size_t len;
+
+	*n = 0;
+	while (*v) {
+		while (is_space(*v))
+			v++;
+		if (!*v)
+			break;
+		len = strcspn(v, " \t\r");
+		if (*n == WEFT_CONFIG_MAX_FORWARD)
+			return perr(p, "too many dns_forward resolvers: at most %d", WEFT_CONFIG_MAX_FORWARD);
+		if (len >= sizeof(word))
+			return perr(p, "bad dns_forward '%.*s': give IP addresses, optionally with ports", (int)len, v);
+		memcpy(word, v, len);
+		word[len] = '\0';
+		if (parse_dns_listen(p, word, &eps[*n]))
+			return perr(p, "bad dns_forward '%s': give IP addresses, optionally with ports "
+				       "(192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53)", word);
+		(*n)++;
+		v += len;
+	}
+	return 0;
+}
+
+/* "CIDR,CIDR ...": egress routes, appended to the section's (commas or
+ * spaces between). A default route is refused: it would send the
+ * underlay's own traffic, WireGuard's included, into the tunnel. */
+static int parse_routes(struct parser *p, const char *v, struct weft_config_net *n)
+{
+	char word[WEFT_CIDRSTRLEN + 1];
+	weft_cidr_t c;
+	size_t len;
+	unsigned i;
+
+	while (*v) {
+		while (is_space(*v) || *v == ',')
+			v++;
+		if (!*v)
+			break;
+		len = strcspn(v, ", \t\r");
+		if (len >= sizeof(word) || (memcpy(word, v, len), word[len] = '\0', weft_cidr_parse(&c, word)))
+			return perr(p, "bad route '%.*s': give network CIDRs, e.g. routes = 192.168.1.0/24, "
+				       "fd00:1::/64 (host bits zero)", (int)(len < 60 ? len : 60), v);
+		if (c.prefix == 0)
+			return perr(p, "bad route '%.*s': weft does not carry a default route (its tunnels "
+				       "would route through themselves)", (int)len, v);
+		for (i = 0; i < n->nroutes; i++)
+			if (n->routes[i].prefix == c.prefix && weft_ip_equal(&n->routes[i].ip, &c.ip))
+				break;
+		if (i == n->nroutes) {
+			if (n->nroutes == WEFT_MAX_ROUTES)
+				return perr(p, "too many routes: at most %d per network", WEFT_MAX_ROUTES);
+			n->routes[n->nroutes++] = c;
+		}
+		v += len;
+	}
+	return 0;
+}
+
 static int global_key(struct parser *p, const char *key, const char *v)
 {
 	struct weft_config *c = p->c;
@@ -196,8 +259,37 @@ static int global_key(struct parser *p, const char *key, const char *v)
 		return parse_ms(p, key, v, &c->gossip_interval_ms);
 	if (!strcmp(key, "dns_listen"))
 		return parse_dns_listen(p, v, &c->dns_listen);
+	if (!strcmp(key, "dns_forward"))
+		return parse_forward(p, v, c->forward, &c->nforward);
+	if (!strcmp(key, "hosts_file"))
+		return copy_path(p, key, v, c->hosts_file, sizeof(c->hosts_file));
+	if (!strcmp(key, "resolver")) {
+		if (!strcmp(v, "auto"))
+			c->resolver = WEFT_RESOLVER_AUTO;
+		else if (!strcmp(v, "resolved"))
+			c->resolver = WEFT_RESOLVER_RESOLVED;
+		else if (!strcmp(v, "hosts"))
+			c->resolver = WEFT_RESOLVER_HOSTS;
+		else if (!strcmp(v, "off"))
+			c->resolver = WEFT_RESOLVER_OFF;
+		else
+			return perr(p, "bad resolver '%s': use auto, resolved, hosts or off", v);
+		return 0;
+	}
+	if (!strcmp(key, "relay")) {
+		if (!strcmp(v, "auto"))
+			c->relay = WEFT_RELAY_AUTO;
+		else if (!strcmp(v, "on"))
+			c->relay = WEFT_RELAY_ON;
+		else if (!strcmp(v, "off"))
+			c->relay = WEFT_RELAY_OFF;
+		else
+			return perr(p, "bad relay '%s': use auto, on or off", v);
+		return 0;
+	}
 	return perr(p, "unknown setting '%s' (known: state_dir, socket, log_level, wg_backend, wg_userspace, "
-		       "wg_socket_dir, join_timeout, probe_interval, gossip_interval, dns_listen)", key);
+		       "wg_socket_dir, join_timeout, probe_interval, gossip_interval, dns_listen, dns_forward, "
+		       "resolver, hosts_file, relay)", key);
 }
 
 static int net_key(struct parser *p, const char *key, const char *v)
@@ -230,7 +322,18 @@ static int net_key(struct parser *p, const char *key, const char *v)
 	}
 	if (!strcmp(key, "dns_listen"))
 		return parse_dns_listen(p, v, &n->dns_listen);
-	return perr(p, "unknown network setting '%s' (known: interface, endpoint, keepalive, dns_listen)", key);
+	if (!strcmp(key, "dns_forward"))
+		return parse_forward(p, v, n->forward, &n->nforward);
+	if (!strcmp(key, "routes"))
+		return parse_routes(p, v, n);
+	if (!strcmp(key, "egress_nat")) {
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return perr(p, "bad egress_nat '%s': use on or off", v);
+		n->egress_nat_off = !strcmp(v, "off");
+		return 0;
+	}
+	return perr(p, "unknown network setting '%s' (known: interface, endpoint, keepalive, dns_listen, "
+		       "dns_forward, routes, egress_nat)", key);
 }
 
 static int section(struct parser *p, char *s)

@@ -6,6 +6,7 @@
 #define WEFT_CONFIG_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,8 @@
 #define WEFT_DEFAULT_SOCKET "/run/weft/weft.sock"
 #define WEFT_CONFIG_MAX_NETS 16
 #define WEFT_CONFIG_MAX_SIZE (64u << 10)
+#define WEFT_CONFIG_MAX_FORWARD 4
+#define WEFT_CONFIG_DEFAULT_HOSTS "/etc/hosts"
 
 struct weft_config_net {
 	char name[WEFT_NAME_MAX + 1];
@@ -29,6 +32,35 @@ struct weft_config_net {
 	 * address (e.g. 127.0.0.53:5353; port default 53), instead of the
 	 * global dns_listen. Family 0 = the global setting. */
 	weft_endpoint_t dns_listen;
+	/* "dns_forward = IP[:PORT] ...": upstream resolvers for names outside
+	 * this network's zone, instead of the global ones (port default 53). */
+	uint8_t nforward;
+	weft_endpoint_t forward[WEFT_CONFIG_MAX_FORWARD];
+	/* "routes = CIDR,...": egress routes this node advertises (served
+	 * once the admin approves them); "egress_nat = off": do not
+	 * masquerade the overlay's traffic towards them (default on). */
+	uint8_t nroutes;
+	weft_cidr_t routes[WEFT_MAX_ROUTES];
+	bool egress_nat_off;
+};
+
+/* "resolver = auto|resolved|hosts|off": how the host's resolver learns the
+ * zones (cli/resolver.h). */
+enum weft_config_resolver {
+	WEFT_RESOLVER_AUTO = 0,  /* systemd-resolved when present, else the hosts file */
+	WEFT_RESOLVER_RESOLVED,
+	WEFT_RESOLVER_HOSTS,
+	WEFT_RESOLVER_OFF,
+};
+
+/* "relay = auto|on|off": whether this node relays for pairs of members
+ * that cannot reach each other (cli/relay.h). auto: when it has a public
+ * endpoint (not behind a NAT) and IP forwarding can be turned on for the
+ * network's interface. */
+enum weft_config_relay {
+	WEFT_RELAY_AUTO = 0,
+	WEFT_RELAY_ON,
+	WEFT_RELAY_OFF,
 };
 
 struct weft_config {
@@ -46,6 +78,13 @@ struct weft_config {
 	 * 53. Port default 53; family 0 = none. One socket answers for one
 	 * network: with several, give each its own in its section. */
 	weft_endpoint_t dns_listen;
+	/* "dns_forward = IP[:PORT] ...": names outside a zone are forwarded
+	 * to these and the answer relayed; none = REFUSED. */
+	uint8_t nforward;
+	weft_endpoint_t forward[WEFT_CONFIG_MAX_FORWARD];
+	int resolver;                   /* enum weft_config_resolver */
+	int relay;                      /* enum weft_config_relay */
+	char hosts_file[PATH_MAX];      /* "" = /etc/hosts */
 	size_t nnets;
 	struct weft_config_net nets[WEFT_CONFIG_MAX_NETS];
 };

@@ -271,13 +271,14 @@ static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 	unsigned accepted = 0, known = 0;
 	struct weft_net *n;
 	weft_record_t r;
-	const char *why;
+	const char *why, *pwhy;
 	size_t i;
 	int ret, best;
 	bool owned;
 
 	for (i = 0; i < req->nrecords; i++) {
 		why = NULL;
+		pwhy = NULL;
 		ret = weft_record_decode(&r, req->records[i], req->record_len[i], &why);
 		best = WEFT_ENOTFOUND;
 		owned = false;
@@ -291,6 +292,8 @@ static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 				continue;
 			owned = true;
 			k = weft_net_push(n, &r);
+			if (k < 0 && weft_net_push_why(n))
+				pwhy = weft_net_push_why(n);
 			if (k > 0 || best == WEFT_ENOTFOUND || best < 0)
 				best = k;
 		}
@@ -308,6 +311,7 @@ static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 		json_object_object_add(o, "error",
 				       json_object_new_string(ret ? (why ? why : weft_strerror(ret))
 							  : !owned ? "it belongs to no network this host is in"
+							  : pwhy && best < 0 ? pwhy
 								   : weft_strerror(best)));
 		json_object_array_add(refused, o);
 	}

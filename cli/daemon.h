@@ -113,6 +113,9 @@ void weft_net_forget_waiter(struct weft_net *n, void *ctx);
 void weft_net_reconfigure(struct weft_net *n);
 /* Records for this network: merged and gossiped. Counts what was taken. */
 int weft_net_push(struct weft_net *n, const weft_record_t *r);
+/* Why the last weft_net_push refused its record, when the error code alone
+ * would not say (pushcheck.h), else NULL. */
+const char *weft_net_push_why(const struct weft_net *n);
 /* Does this record belong to this network (its signer is the admin or a
  * member of it, or it names one of its members)? */
 bool weft_net_owns(struct weft_net *n, const weft_record_t *r);

@@ -1,7 +1,11 @@
-/* One network's DNS server (dnssrv.h): a UDP socket per address it answers
- * on, each read in batches from the loop, every query answered from the
- * current zone snapshot by weft_dns_answer(). Nothing is forwarded: names
- * outside the zone get REFUSED. */
+/* One network's DNS server (dnssrv.h): per address a UDP socket, read in
+ * batches from the loop, and a TCP listener (RFC 7766 framing, pipelined
+ * queries, bounded connections closed when idle); every query is answered
+ * from the current zone snapshot by weft_dns_answer(). Names outside the
+ * zone go to the upstream resolvers when some are set (a UDP socket, so a
+ * source port, of its own per query sent; a bounded table of outstanding
+ * queries; the next upstream after a silence; SERVFAIL at the end), else
+ * they get REFUSED. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
 #include <sodium.h>
 
 #include "dnssrv.h"
@@ -21,14 +26,69 @@
 #endif
 
 #define RECV_BATCH 32
-#define QUERY_MAX 4096
+#define QUERY_MAX 4096       /* a bigger query (UDP datagram or TCP message) is not answered */
+#define TCP_BACKLOG 16
+#define TCP_WBUF_MAX (256u << 10) /* answers queued but unread: stop reading past this */
+#define SWEEP_MS 250
 #define RCODE_SERVFAIL 2
 #define RCODE_REFUSED 5
+#define MS_NS 1000000ull
+
+struct weft_dnssrv;
 
 struct listener {
+	uv_poll_t poll;      /* UDP */
+	uv_poll_t tpoll;     /* TCP listener, when tfd >= 0 */
+	int fd, tfd;
+	unsigned handles;    /* open uv handles; freed at 0 */
+	weft_endpoint_t ep;
+	struct weft_dnssrv *srv;
+};
+
+struct conn {
 	uv_poll_t poll;
 	int fd;
-	weft_endpoint_t ep;
+	struct weft_dnssrv *srv;
+	struct conn *prev, *next;
+	uint64_t serial;     /* forwarded answers find their connection by this */
+	uint64_t last_ns;
+	unsigned npending;   /* its queries out at an upstream */
+	bool eof;            /* the client closed its side: finish, then close */
+	unsigned events;     /* what the poll watches */
+	size_t rlen;
+	uint8_t rbuf[2 + QUERY_MAX];
+	uint8_t *wbuf;
+	size_t woff, wlen, wcap;
+};
+
+/* Where a forwarded query's answer goes. */
+struct pending {
+	bool used;
+	uint16_t id;          /* the upstream's id */
+	uint8_t tries;        /* upstreams asked so far */
+	uint64_t next_ns;     /* ask the next upstream (or give up) then */
+	uint64_t end_ns;      /* SERVFAIL then */
+	int ufd;              /* the UDP socket to answer from; -1: a TCP client */
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	uint64_t conn_serial; /* TCP */
+	weft_endpoint_t asked; /* the upstream asked last */
+	struct upsock *u;     /* the socket it was asked from */
+	size_t qlen;
+	uint8_t *q;           /* the client's query */
+};
+
+/* One socket per query sent upstream: a fresh source port each time (RFC
+ * 5452), so a spoofer must guess the port as well as the id. */
+struct upsock {
+	uv_poll_t poll;
+	int fd;
+	struct weft_dnssrv *srv;
+	struct pending *p;
+};
+
+struct sweeper {
+	uv_timer_t t;
 	struct weft_dnssrv *srv;
 };
 
@@ -43,7 +103,24 @@ struct weft_dnssrv {
 	 * listen call, but warned about once. */
 	size_t nfailed;
 	weft_endpoint_t failed[WEFT_DNSSRV_MAX_LISTEN];
+
+	struct conn *conns;
+	unsigned nconns;
+	uint64_t next_serial;
+
+	size_t nfwd;
+	weft_endpoint_t fwd[WEFT_DNSSRV_MAX_FORWARD];
+	struct pending pend[WEFT_DNSSRV_PENDING];
+	unsigned npend;
+
+	struct sweeper *sweep;
+	uint8_t tcpout[2 + WEFT_DNS_TCP_MAX]; /* scratch for TCP answers */
 };
+
+static uint64_t now_ns(void)
+{
+	return uv_hrtime();
+}
 
 struct weft_dnssrv *weft_dnssrv_new(uv_loop_t *loop, const char *name)
 {
@@ -51,17 +128,33 @@ struct weft_dnssrv *weft_dnssrv_new(uv_loop_t *loop, const char *name)
 
 	if (!s)
 		return NULL;
+	s->sweep = calloc(1, sizeof(*s->sweep));
+	if (!s->sweep) {
+		free(s);
+		return NULL;
+	}
 	s->loop = loop;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	/* Members pick their own names: a secret key keeps them from
 	 * choosing ones that collide in the zone's hash table. */
 	randombytes_buf(s->opts.hash_key, sizeof(s->opts.hash_key));
+	uv_timer_init(loop, &s->sweep->t);
+	s->sweep->t.data = s->sweep;
+	s->sweep->srv = s;
 	return s;
 }
 
-static void on_listener_closed(uv_handle_t *h)
+static void on_freeable_closed(uv_handle_t *h)
 {
 	free(h->data);
+}
+
+static void on_listener_handle_closed(uv_handle_t *h)
+{
+	struct listener *l = h->data;
+
+	if (--l->handles == 0)
+		free(l);
 }
 
 static void listener_close(struct listener *l)
@@ -69,7 +162,57 @@ static void listener_close(struct listener *l)
 	uv_poll_stop(&l->poll);
 	close(l->fd);
 	l->fd = -1;
-	uv_close((uv_handle_t *)&l->poll, on_listener_closed);
+	uv_close((uv_handle_t *)&l->poll, on_listener_handle_closed);
+	if (l->tfd >= 0) {
+		uv_poll_stop(&l->tpoll);
+		close(l->tfd);
+		l->tfd = -1;
+		uv_close((uv_handle_t *)&l->tpoll, on_listener_handle_closed);
+	}
+}
+
+static void upsock_close(struct upsock *u);
+
+static void pending_free(struct weft_dnssrv *s, struct pending *p)
+{
+	upsock_close(p->u);
+	free(p->q);
+	memset(p, 0, sizeof(*p));
+	s->npend--;
+}
+
+static void conn_close(struct conn *c)
+{
+	struct weft_dnssrv *s = c->srv;
+	size_t i;
+
+	if (c->npending)
+		for (i = 0; i < WEFT_DNSSRV_PENDING; i++)
+			if (s->pend[i].used && s->pend[i].ufd < 0 && s->pend[i].conn_serial == c->serial)
+				pending_free(s, &s->pend[i]);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	free(c->wbuf);
+	c->wbuf = NULL;
+	uv_poll_stop(&c->poll);
+	close(c->fd);
+	c->fd = -1;
+	uv_close((uv_handle_t *)&c->poll, on_freeable_closed);
+}
+
+static void upsock_close(struct upsock *u)
+{
+	if (!u)
+		return;
+	uv_poll_stop(&u->poll);
+	close(u->fd);
+	u->fd = -1;
+	uv_close((uv_handle_t *)&u->poll, on_freeable_closed);
 }
 
 void weft_dnssrv_free(struct weft_dnssrv *s)
@@ -80,6 +223,13 @@ void weft_dnssrv_free(struct weft_dnssrv *s)
 		return;
 	for (i = 0; i < s->nl; i++)
 		listener_close(s->l[i]);
+	while (s->conns)
+		conn_close(s->conns);
+	for (i = 0; i < WEFT_DNSSRV_PENDING; i++)
+		if (s->pend[i].used)
+			pending_free(s, &s->pend[i]);
+	uv_timer_stop(&s->sweep->t);
+	uv_close((uv_handle_t *)&s->sweep->t, on_freeable_closed);
 	weft_dns_zone_free(s->zone);
 	sodium_memzero(s->opts.hash_key, sizeof(s->opts.hash_key));
 	free(s);
@@ -88,6 +238,48 @@ void weft_dnssrv_free(struct weft_dnssrv *s)
 const weft_dns_zone_t *weft_dnssrv_zone(const struct weft_dnssrv *s)
 {
 	return s ? s->zone : NULL;
+}
+
+struct json_object *weft_dnssrv_conflict_json(const struct weft_dnssrv *s, const weft_pk_t *self)
+{
+	const struct weft_dns_conflict *c = s && s->zone ? weft_dns_zone_conflict_of(s->zone, self) : NULL;
+	const char *origin, *reason;
+	struct json_object *o;
+	char hex[65], f[WEFT_FPR_LEN + 1], msg[400];
+
+	if (!c)
+		return NULL;
+	origin = weft_dns_zone_origin(s->zone);
+	o = json_object_new_object();
+	if (!o)
+		return NULL;
+	switch (c->why) {
+	case WEFT_DNS_LOST_TAKEN:
+		reason = "taken";
+		weft_fingerprint(f, &c->winner);
+		snprintf(msg, sizeof(msg), "no DNS name: %s.%s belongs to node %.8s, which took the name first; "
+			 "rename one of them", c->name, origin, f);
+		break;
+	case WEFT_DNS_LOST_ENTRY:
+		reason = "entry";
+		snprintf(msg, sizeof(msg), "no DNS name: the admin's CNAME entry holds %s.%s", c->name, origin);
+		break;
+	default:
+		reason = "invalid";
+		snprintf(msg, sizeof(msg), "no DNS name: '%s' cannot be a name in %s (not a DNS label, or too long)",
+			 c->name, origin);
+		break;
+	}
+	json_object_object_add(o, "name", json_object_new_string(c->name));
+	json_object_object_add(o, "reason", json_object_new_string(reason));
+	if (c->why == WEFT_DNS_LOST_TAKEN) {
+		weft_pk_to_hex(hex, &c->winner);
+		json_object_object_add(o, "holder", json_object_new_string(hex));
+	} else {
+		json_object_object_add(o, "holder", NULL);
+	}
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	return o;
 }
 
 int weft_dnssrv_update(struct weft_dnssrv *s, const weft_view_t *v, const weft_store_t *st)
@@ -106,6 +298,18 @@ int weft_dnssrv_update(struct weft_dnssrv *s, const weft_view_t *v, const weft_s
 	weft_dns_zone_free(s->zone);
 	s->zone = z;
 	return 0;
+}
+
+void weft_dnssrv_set_forward(struct weft_dnssrv *s, const weft_endpoint_t *eps, size_t n)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	s->nfwd = 0;
+	for (i = 0; i < n && s->nfwd < WEFT_DNSSRV_MAX_FORWARD; i++)
+		if (eps[i].ip.family)
+			s->fwd[s->nfwd++] = eps[i];
 }
 
 static socklen_t to_sockaddr(const weft_endpoint_t *ep, struct sockaddr_storage *ss)
@@ -127,15 +331,43 @@ static socklen_t to_sockaddr(const weft_endpoint_t *ep, struct sockaddr_storage 
 	return sizeof(*a);
 }
 
+static bool from_sockaddr(const struct sockaddr_storage *ss, weft_endpoint_t *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+		if (!memcmp(&a->sin6_addr, mapped, 12)) {
+			ep->ip.family = 4;
+			memcpy(ep->ip.b, (const uint8_t *)&a->sin6_addr + 12, 4);
+		} else {
+			ep->ip.family = 6;
+			memcpy(ep->ip.b, &a->sin6_addr, 16);
+		}
+		ep->port = ntohs(a->sin6_port);
+		return true;
+	}
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+
+		ep->ip.family = 4;
+		memcpy(ep->ip.b, &a->sin_addr, 4);
+		ep->port = ntohs(a->sin_port);
+		return true;
+	}
+	return false;
+}
+
 /* A non-blocking socket bound to ep. FREEBIND: an overlay address can
  * still be tentative (IPv6 DAD) right after it was set. */
-static int open_socket(const weft_endpoint_t *ep, int *out)
+static int open_socket(const weft_endpoint_t *ep, int type, int *out)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = to_sockaddr(ep, &ss);
 	int fd, one = 1, ret;
 
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (ep->ip.family == 6) {
@@ -145,7 +377,11 @@ static int open_socket(const weft_endpoint_t *ep, int *out)
 	} else {
 		(void)setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	}
+	if (type == SOCK_STREAM)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0)
+		goto err;
+	if (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) < 0)
 		goto err;
 	*out = fd;
 	return 0;
@@ -155,28 +391,352 @@ err:
 	return ret;
 }
 
-static void answer_one(struct weft_dnssrv *s, int fd, const uint8_t *q, size_t len,
-		       const struct sockaddr_storage *from, socklen_t fromlen)
+/* ---- the sweeper: forwarding deadlines and idle connections ---- */
+
+static void on_sweep(uv_timer_t *t);
+
+static void sweep_arm(struct weft_dnssrv *s)
+{
+	if ((s->npend || s->nconns) && !uv_is_active((uv_handle_t *)&s->sweep->t))
+		uv_timer_start(&s->sweep->t, on_sweep, SWEEP_MS, SWEEP_MS);
+}
+
+/* ---- TCP connections ---- */
+
+static void conn_update_poll(struct conn *c);
+
+/* Writes what is queued; false when the connection was closed. */
+static bool conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	while (c->woff < c->wlen) {
+		n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == EINTR)
+				continue;
+			conn_close(c);
+			return false;
+		}
+		c->woff += (size_t)n;
+	}
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	if (c->eof && !c->wlen && !c->npending) {
+		conn_close(c);
+		return false;
+	}
+	conn_update_poll(c);
+	return true;
+}
+
+/* Queues one message with its two-byte length (RFC 1035 §4.2.2). */
+static bool conn_send(struct conn *c, const uint8_t *msg, size_t len)
+{
+	size_t need = c->wlen + 2 + len, cap;
+	uint8_t *p;
+
+	if (c->woff && c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	if (need > c->wcap) {
+		if (c->woff) {
+			memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+			c->wlen -= c->woff;
+			c->woff = 0;
+			need = c->wlen + 2 + len;
+		}
+		if (need > c->wcap) {
+			cap = c->wcap ? c->wcap : 1024;
+			while (cap < need)
+				cap *= 2;
+			p = realloc(c->wbuf, cap);
+			if (!p) {
+				conn_close(c);
+				return false;
+			}
+			c->wbuf = p;
+			c->wcap = cap;
+		}
+	}
+	c->wbuf[c->wlen] = (uint8_t)(len >> 8);
+	c->wbuf[c->wlen + 1] = (uint8_t)len;
+	memcpy(c->wbuf + c->wlen + 2, msg, len);
+	c->wlen += 2 + len;
+	c->last_ns = now_ns();
+	return conn_flush(c);
+}
+
+static struct conn *conn_by_serial(struct weft_dnssrv *s, uint64_t serial)
+{
+	struct conn *c;
+
+	for (c = s->conns; c; c = c->next)
+		if (c->serial == serial)
+			return c;
+	return NULL;
+}
+
+/* ---- forwarding ---- */
+
+static struct upsock *upstream_socket(struct weft_dnssrv *s, struct pending *p, unsigned family);
+
+/* Sends p's query to the upstream after those tried; false when none is
+ * left (or none could be reached). */
+static bool pending_ask(struct weft_dnssrv *s, struct pending *p)
+{
+	struct sockaddr_storage ss;
+	struct upsock *u;
+	uint8_t buf[QUERY_MAX];
+	size_t len;
+	socklen_t sl;
+	uint64_t now = now_ns();
+
+	while (p->tries < s->nfwd) {
+		const weft_endpoint_t *ep = &s->fwd[p->tries++];
+
+		/* A reply to the previous ask, late, would be ignored anyway. */
+		upsock_close(p->u);
+		p->u = NULL;
+		u = upstream_socket(s, p, ep->ip.family);
+		if (!u)
+			continue;
+		p->u = u;
+		if (weft_dns_forward_query(p->q, p->qlen, p->id, buf, sizeof(buf), &len))
+			return false;
+		sl = to_sockaddr(ep, &ss);
+		if (sendto(u->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) {
+			weft_log_debug("%s: dns: cannot forward to an upstream: %s", s->name, strerror(errno));
+			continue;
+		}
+		p->asked = *ep;
+		p->next_ns = now + WEFT_DNSSRV_UPSTREAM_MS * MS_NS;
+		if (p->next_ns > p->end_ns)
+			p->next_ns = p->end_ns;
+		return true;
+	}
+	return false;
+}
+
+/* The answer to a forwarded query goes to its client; the entry is freed. */
+static void pending_reply(struct weft_dnssrv *s, struct pending *p, const uint8_t *msg, size_t len)
+{
+	struct conn *c;
+
+	if (p->ufd >= 0) {
+		if (sendto(p->ufd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&p->from, p->fromlen) < 0)
+			weft_log_debug("%s: dns: cannot send an answer: %s", s->name, strerror(errno));
+		pending_free(s, p);
+		return;
+	}
+	c = conn_by_serial(s, p->conn_serial);
+	pending_free(s, p);
+	if (c) {
+		c->npending--;
+		conn_send(c, msg, len);
+	}
+}
+
+static void pending_fail(struct weft_dnssrv *s, struct pending *p)
 {
 	uint8_t out[WEFT_DNS_UDP_MAX];
-	size_t olen = 0;
+	size_t olen;
+
+	if (weft_dns_error_reply(p->q, p->qlen, RCODE_SERVFAIL, out, sizeof(out), &olen) == 0) {
+		pending_reply(s, p, out, olen);
+		return;
+	}
+	if (p->ufd < 0) {
+		struct conn *c = conn_by_serial(s, p->conn_serial);
+
+		if (c)
+			c->npending--;
+	}
+	pending_free(s, p);
+}
+
+/* A client's query for a name outside the zone: off to an upstream. */
+static void forward(struct weft_dnssrv *s, const uint8_t *q, size_t len, int ufd,
+		    const struct sockaddr_storage *from, socklen_t fromlen, struct conn *c)
+{
+	struct pending *p = NULL;
+	uint8_t out[WEFT_DNS_UDP_MAX];
+	size_t i, olen;
+	uint16_t id;
+	bool clash;
+
+	if (s->npend < WEFT_DNSSRV_PENDING)
+		for (i = 0; i < WEFT_DNSSRV_PENDING && !p; i++)
+			if (!s->pend[i].used)
+				p = &s->pend[i];
+	if (p)
+		p->q = malloc(len);
+	if (!p || !p->q) {
+		/* Too many outstanding: say so rather than let the client wait. */
+		if (weft_dns_error_reply(q, len, RCODE_SERVFAIL, out, sizeof(out), &olen) == 0) {
+			if (c)
+				conn_send(c, out, olen);
+			else
+				(void)sendto(ufd, out, olen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen);
+		}
+		return;
+	}
+	/* A random id, distinct from those out: a reply must match it. */
+	do {
+		randombytes_buf(&id, sizeof(id));
+		clash = false;
+		for (i = 0; i < WEFT_DNSSRV_PENDING; i++)
+			clash |= s->pend[i].used && s->pend[i].id == id;
+	} while (clash);
+	memcpy(p->q, q, len);
+	p->qlen = len;
+	p->used = true;
+	p->id = id;
+	p->ufd = c ? -1 : ufd;
+	if (!c) {
+		memcpy(&p->from, from, sizeof(p->from));
+		p->fromlen = fromlen;
+	} else {
+		p->conn_serial = c->serial;
+		c->npending++;
+	}
+	p->end_ns = now_ns() + WEFT_DNSSRV_FORWARD_MS * MS_NS;
+	s->npend++;
+	if (!pending_ask(s, p)) {
+		pending_fail(s, p);
+		return;
+	}
+	sweep_arm(s);
+}
+
+static void on_upstream(uv_poll_t *h, int status, int events)
+{
+	struct upsock *u = h->data;
+	struct weft_dnssrv *s = u->srv;
+	struct pending *p = u->p;
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	weft_endpoint_t src;
+	uint8_t resp[2 * QUERY_MAX];
+	ssize_t len;
+	size_t olen;
+	int b, ret;
+
+	if (status < 0 || u->fd < 0)
+		return;
+	/* Until the one reply that counts (which closes this socket). */
+	for (b = 0; b < RECV_BATCH && u->fd >= 0; b++) {
+		fromlen = sizeof(from);
+		len = recvfrom(u->fd, resp, sizeof(resp), MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from,
+			       &fromlen);
+		if (len < 0)
+			break;
+		if ((size_t)len > sizeof(resp) || len < 12 || !from_sockaddr(&from, &src))
+			continue;
+		/* Only from the upstream we asked: anything else may be spoofed
+		 * (weft_dns_relay checks the id and the question). */
+		if (!p->used || !weft_endpoint_equal(&src, &p->asked))
+			continue;
+		/* tcpout is free here: nothing else is being answered. */
+		ret = weft_dns_relay(p->q, p->qlen, p->id, resp, (size_t)len, s->tcpout, WEFT_DNS_TCP_MAX, &olen,
+				     p->ufd < 0 ? WEFT_DNS_F_TCP : 0);
+		if (ret == WEFT_EPROTO)
+			continue;
+		if (ret)
+			pending_fail(s, p);
+		else
+			pending_reply(s, p, s->tcpout, olen);
+	}
+}
+
+static struct upsock *upstream_socket(struct weft_dnssrv *s, struct pending *p, unsigned family)
+{
+	struct upsock *u;
+	int fd;
+
+	fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		weft_log_debug("%s: dns: no IPv%u socket for forwarding: %s", s->name, family, strerror(errno));
+		return NULL;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		close(fd);
+		return NULL;
+	}
+	u->fd = fd;
+	u->srv = s;
+	u->p = p;
+	uv_poll_init(s->loop, &u->poll, fd);
+	u->poll.data = u;
+	uv_poll_start(&u->poll, UV_READABLE, on_upstream);
+	return u;
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+	struct sweeper *sw = t->data;
+	struct weft_dnssrv *s = sw->srv;
+	struct conn *c, *next;
+	uint64_t now = now_ns();
+	size_t i;
+
+	for (i = 0; i < WEFT_DNSSRV_PENDING; i++) {
+		struct pending *p = &s->pend[i];
+
+		if (!p->used || now < p->next_ns)
+			continue;
+		if (now >= p->end_ns || !pending_ask(s, p))
+			pending_fail(s, p);
+	}
+	for (c = s->conns; c; c = next) {
+		next = c->next;
+		if (!c->npending && now - c->last_ns >= WEFT_DNSSRV_TCP_IDLE_MS * MS_NS)
+			conn_close(c);
+	}
+	if (!s->npend && !s->nconns)
+		uv_timer_stop(t);
+}
+
+/* ---- answering ---- */
+
+static unsigned answer_flags(const struct weft_dnssrv *s)
+{
+	return s->nfwd ? WEFT_DNS_F_FORWARD : 0;
+}
+
+/* One query from a UDP client (ufd, from) or a TCP one (c). */
+static void answer_one(struct weft_dnssrv *s, int ufd, struct conn *c, const uint8_t *q, size_t len,
+		       const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	uint8_t udpout[WEFT_DNS_UDP_MAX];
+	uint8_t *out = c ? s->tcpout : udpout;
+	size_t cap = c ? WEFT_DNS_TCP_MAX : sizeof(udpout), olen = 0;
 	int v;
 
 	if (s->zone) {
-		v = weft_dns_answer(s->zone, q, len, out, sizeof(out), &olen, 0);
-		/* No upstream is configured, so this should not come back;
-		 * if it does, the name is not ours. */
-		if (v == WEFT_DNS_FORWARD)
-			v = weft_dns_error_reply(q, len, RCODE_REFUSED, out, sizeof(out), &olen) ? WEFT_DNS_DROP
-												 : WEFT_DNS_REPLY;
+		v = weft_dns_answer(s->zone, q, len, out, cap, &olen, answer_flags(s) | (c ? WEFT_DNS_F_TCP : 0));
+		if (v == WEFT_DNS_FORWARD) {
+			if (s->nfwd) {
+				forward(s, q, len, ufd, from, fromlen, c);
+				return;
+			}
+			/* No upstream (any more): the name is not ours. */
+			v = weft_dns_error_reply(q, len, RCODE_REFUSED, out, cap, &olen) ? WEFT_DNS_DROP
+											 : WEFT_DNS_REPLY;
+		}
 	} else {
 		/* Not a member yet: no zone to answer from. */
-		v = weft_dns_error_reply(q, len, RCODE_SERVFAIL, out, sizeof(out), &olen) ? WEFT_DNS_DROP
-											  : WEFT_DNS_REPLY;
+		v = weft_dns_error_reply(q, len, RCODE_SERVFAIL, out, cap, &olen) ? WEFT_DNS_DROP : WEFT_DNS_REPLY;
 	}
 	if (v != WEFT_DNS_REPLY)
 		return;
-	if (sendto(fd, out, olen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen) < 0)
+	if (c) {
+		conn_send(c, out, olen);
+		return;
+	}
+	if (sendto(ufd, out, olen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen) < 0)
 		weft_log_debug("%s: dns: cannot send an answer: %s", s->name, strerror(errno));
 }
 
@@ -199,9 +759,134 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		/* A datagram bigger than any sane query is not answered. */
 		if ((size_t)len > sizeof(q))
 			continue;
-		answer_one(l->srv, l->fd, q, (size_t)len, &from, fromlen);
+		answer_one(l->srv, l->fd, NULL, q, (size_t)len, &from, fromlen);
 	}
 }
+
+static void on_conn(uv_poll_t *h, int status, int events);
+
+static void conn_update_poll(struct conn *c)
+{
+	unsigned ev = 0;
+
+	/* Backpressure: a client that does not read its answers gets no more. */
+	if (!c->eof && c->wlen - c->woff < TCP_WBUF_MAX)
+		ev |= UV_READABLE;
+	if (c->woff < c->wlen)
+		ev |= UV_WRITABLE;
+	if (ev == c->events)
+		return;
+	c->events = ev;
+	if (ev)
+		uv_poll_start(&c->poll, (int)ev, on_conn);
+	else
+		uv_poll_stop(&c->poll);
+}
+
+/* Answers every whole message in the read buffer; false when the
+ * connection was closed. */
+static bool conn_process(struct conn *c)
+{
+	struct weft_dnssrv *s = c->srv;
+	uint64_t serial = c->serial;
+	size_t mlen, off = 0;
+
+	while (c->rlen - off >= 2) {
+		mlen = (size_t)c->rbuf[off] << 8 | c->rbuf[off + 1];
+		if (mlen < 12 || mlen > QUERY_MAX) {
+			/* Not a query we answer: the stream cannot be resynchronised. */
+			conn_close(c);
+			return false;
+		}
+		if (c->rlen - off - 2 < mlen)
+			break;
+		answer_one(s, -1, c, c->rbuf + off + 2, mlen, NULL, 0);
+		/* An answer that could not be queued closed the connection. */
+		if (!conn_by_serial(s, serial))
+			return false;
+		off += 2 + mlen;
+	}
+	if (off) {
+		memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+		c->rlen -= off;
+	}
+	return true;
+}
+
+static void on_conn(uv_poll_t *h, int status, int events)
+{
+	struct conn *c = h->data;
+	ssize_t n;
+
+	if (c->fd < 0)
+		return;
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if ((events & UV_WRITABLE) && !conn_flush(c))
+		return;
+	if (!(events & UV_READABLE) || c->eof)
+		return;
+	n = recv(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, MSG_DONTWAIT);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_close(c);
+		return;
+	}
+	if (n == 0) {
+		/* The client is done sending: finish what it asked, then close. */
+		c->eof = true;
+		if (conn_process(c))
+			conn_flush(c);
+		return;
+	}
+	c->rlen += (size_t)n;
+	c->last_ns = now_ns();
+	if (conn_process(c))
+		conn_update_poll(c);
+}
+
+static void on_accept(uv_poll_t *h, int status, int events)
+{
+	struct listener *l = h->data;
+	struct weft_dnssrv *s = l->srv;
+	struct conn *c;
+	int fd, i;
+
+	if (status < 0 || l->tfd < 0)
+		return;
+	for (i = 0; i < RECV_BATCH; i++) {
+		fd = accept4(l->tfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		if (s->nconns >= WEFT_DNSSRV_TCP_CONNS) {
+			/* Full: the client retries later or elsewhere. */
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->srv = s;
+		c->serial = ++s->next_serial;
+		c->last_ns = now_ns();
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+		uv_poll_init(s->loop, &c->poll, fd);
+		c->poll.data = c;
+		conn_update_poll(c);
+	}
+	sweep_arm(s);
+}
+
+/* ---- listening ---- */
 
 static bool wanted(const weft_endpoint_t *ep, const weft_endpoint_t *eps, size_t n)
 {
@@ -217,12 +902,19 @@ static void listener_open(struct weft_dnssrv *s, const weft_endpoint_t *ep)
 {
 	char text[WEFT_EPSTRLEN];
 	struct listener *l;
-	int fd = -1, ret;
+	int fd = -1, tfd = -1, ret;
 	size_t i;
 
 	if (s->nl == WEFT_DNSSRV_MAX_LISTEN)
 		return;
-	ret = open_socket(ep, &fd);
+	ret = open_socket(ep, SOCK_DGRAM, &fd);
+	if (!ret) {
+		ret = open_socket(ep, SOCK_STREAM, &tfd);
+		if (ret) {
+			close(fd);
+			fd = -1;
+		}
+	}
 	if (ret) {
 		if (!wanted(ep, s->failed, s->nfailed) && s->nfailed < WEFT_DNSSRV_MAX_LISTEN) {
 			s->failed[s->nfailed++] = *ep;
@@ -234,14 +926,20 @@ static void listener_open(struct weft_dnssrv *s, const weft_endpoint_t *ep)
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		close(fd);
+		close(tfd);
 		return;
 	}
 	l->fd = fd;
+	l->tfd = tfd;
 	l->ep = *ep;
 	l->srv = s;
 	uv_poll_init(s->loop, &l->poll, fd);
 	l->poll.data = l;
 	uv_poll_start(&l->poll, UV_READABLE, on_readable);
+	uv_poll_init(s->loop, &l->tpoll, tfd);
+	l->tpoll.data = l;
+	uv_poll_start(&l->tpoll, UV_READABLE, on_accept);
+	l->handles = 2;
 	s->l[s->nl++] = l;
 	for (i = 0; i < s->nfailed;) {
 		if (weft_endpoint_equal(&s->failed[i], ep))
@@ -249,7 +947,8 @@ static void listener_open(struct weft_dnssrv *s, const weft_endpoint_t *ep)
 		else
 			i++;
 	}
-	weft_log_debug("%s: dns: listening on %s", s->name, weft_endpoint_format(ep, text, sizeof(text)));
+	weft_log_debug("%s: dns: listening on %s (UDP and TCP)", s->name,
+		       weft_endpoint_format(ep, text, sizeof(text)));
 }
 
 size_t weft_dnssrv_listen(struct weft_dnssrv *s, const weft_endpoint_t *eps, size_t n)
@@ -259,10 +958,15 @@ size_t weft_dnssrv_listen(struct weft_dnssrv *s, const weft_endpoint_t *eps, siz
 	if (!s)
 		return 0;
 	for (i = k = 0; i < s->nl; i++) {
-		if (wanted(&s->l[i]->ep, eps, n))
+		if (wanted(&s->l[i]->ep, eps, n)) {
 			s->l[k++] = s->l[i];
-		else
-			listener_close(s->l[i]);
+			continue;
+		}
+		/* Its UDP clients' forwarded queries have nowhere to go back. */
+		for (size_t j = 0; j < WEFT_DNSSRV_PENDING; j++)
+			if (s->pend[j].used && s->pend[j].ufd == s->l[i]->fd)
+				pending_free(s, &s->pend[j]);
+		listener_close(s->l[i]);
 	}
 	s->nl = k;
 	for (i = 0; i < n; i++) {

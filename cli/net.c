@@ -17,9 +17,14 @@
 
 #include "dnssrv.h"
 #include "error.h"
+#include "extclient.h"
 #include "log.h"
 #include "net.h"
+#include "resolver.h"
+#include "policyapply.h"
+#include "pushcheck.h"
 #include "udpio.h"
+#include "wgrotate.h"
 #include "weft_config.h"
 
 #define MS_NS 1000000ull
@@ -130,6 +135,7 @@ static void net_free(struct weft_net *n)
 	weft_peerset_free(&n->peers);
 	weft_wg_device_free(&n->dev);
 	weft_local_wipe(&n->local);
+	weft_resolver_free(n->resolver);
 	weft_daemon_net_gone(n->d, n);
 	free(n);
 }
@@ -162,6 +168,7 @@ static void net_close(struct weft_net *n)
 	n->closing = true;
 	if (n->done)
 		finish(n, -ECANCELED, "the daemon is stopping this network");
+	weft_gateway_close(n);
 	if (n->remove_iface && n->wg && n->iface_ours) {
 		ret = weft_wg_delete(n->wg, &werr);
 		if (ret && ret != -ENODEV)
@@ -225,6 +232,7 @@ static struct weft_net *net_alloc(struct weft_daemon *d, const char *name)
 	n->gtimer.data = n->tick.data = n->soon.data = n;
 	n->open_handles = 3;
 	n->dns = weft_dnssrv_new(d->loop, name);
+	n->resolver = weft_resolver_new(&d->cfg, name);
 	n->started_ns = mono_ns();
 	n->next = d->nets;
 	d->nets = n;
@@ -319,8 +327,18 @@ static void build_state(struct weft_net *n, weft_record_t *r, uint32_t flags)
 	snprintf(st->name, sizeof(st->name), "%s", n->local.name);
 	st->nendpoints = n->neps;
 	memcpy(st->endpoints, n->eps, sizeof(st->endpoints));
-	st->flags = flags;
+	st->nroutes = (uint8_t)weft_gateway_advertised(weft_config_net(&n->d->cfg, n->name), st->routes);
+	st->flags = flags | n->relay.flags;
 	snprintf(st->sw_version, sizeof(st->sw_version), "weft %s", WEFT_VERSION);
+}
+
+/* Whether our state record advertises the routes the configuration does. */
+static bool routes_current(struct weft_net *n, const struct weft_rec_node_state *st)
+{
+	weft_cidr_t r[WEFT_MAX_ROUTES];
+	size_t k = weft_gateway_advertised(weft_config_net(&n->d->cfg, n->name), r);
+
+	return st->nroutes == k && !memcmp(st->routes, r, k * sizeof(r[0]));
 }
 
 /* Whether the held state record says what we would say now. */
@@ -333,8 +351,9 @@ static bool state_current(struct weft_net *n)
 		return false;
 	st = &r->u.node_state;
 	return !memcmp(st->wg_pub.b, n->local.wg.pub.b, WEFT_WGKEY_LEN) && st->wg_port == n->wg_port &&
-	       st->gossip_port == n->gossip_port && !strcmp(st->name, n->local.name) && st->flags == 0 &&
-	       st->nendpoints == n->neps && !memcmp(st->endpoints, n->eps, n->neps * sizeof(n->eps[0]));
+	       st->gossip_port == n->gossip_port && !strcmp(st->name, n->local.name) && st->flags == n->relay.flags &&
+	       st->nendpoints == n->neps && !memcmp(st->endpoints, n->eps, n->neps * sizeof(n->eps[0])) &&
+	       routes_current(n, st);
 }
 
 static int publish_state(struct weft_net *n, uint32_t flags)
@@ -428,7 +447,7 @@ static bool scan_endpoints(struct weft_net *n)
 	n->behind_nat = false;
 	nr = n->g ? weft_gossip_candidates(n->g, &n->local.id.pk, refl, WEFT_MAX_ENDPOINTS) : 0;
 	for (i = 0; i < nr; i++) {
-		if (refl[i].kind != WEFT_EP_REFLEXIVE)
+		if (refl[i].kind != WEFT_EP_REFLEXIVE && refl[i].kind != WEFT_EP_REFLEXIVE_WG)
 			continue;
 		for (j = 0, local = false; j < na; j++)
 			local |= weft_ip_equal(&addrs[j], &refl[i].ep.ip);
@@ -437,9 +456,18 @@ static bool scan_endpoints(struct weft_net *n)
 		n->behind_nat = true;
 		memset(&ep, 0, sizeof(ep));
 		ep.ip = refl[i].ep.ip;
-		ep.port = n->wg_port; /* a guess: NATs often keep the port */
+		/* A peer's WireGuard saw our WireGuard port's mapping; the gossip
+		 * port's says only the address: then a guess, NATs often keep
+		 * the port. */
+		ep.port = refl[i].kind == WEFT_EP_REFLEXIVE_WG ? refl[i].ep.port : n->wg_port;
 		if (neps < WEFT_MAX_ENDPOINTS && !ep_in(eps, neps, &ep))
 			eps[neps++] = ep;
+	}
+	if (n->store) { /* after a restart, what we announced stands (peersync.h) */
+		const weft_record_t *held = weft_store_get(n->store, WEFT_REC_NODE_STATE, n->local.id.pk.b);
+
+		neps = weft_peer_keep_reflexive(refl, nr, held ? &held->u.node_state : NULL, addrs, na, eps, neps,
+						WEFT_MAX_ENDPOINTS, &n->behind_nat);
 	}
 	changed = neps != n->neps || memcmp(eps, n->eps, sizeof(eps)) != 0;
 	memcpy(n->eps, eps, sizeof(eps));
@@ -457,6 +485,40 @@ static size_t cands_fn(void *ctx, const weft_pk_t *id, struct weft_gossip_candid
 	return n->g ? weft_gossip_candidates(n->g, id, out, cap) : 0;
 }
 
+/* Alive or suspect: a member that gossip has not given up on (relays). */
+static bool alive_fn(void *ctx, const weft_pk_t *id)
+{
+	struct weft_net *n = ctx;
+	struct weft_gossip_member_info mi;
+
+	return n->g && weft_gossip_member(n->g, id, &mi) == 0 &&
+	       (mi.state == WEFT_LIVE_ALIVE || mi.state == WEFT_LIVE_SUSPECT);
+}
+
+/* A peer's traffic goes through a relay, or no longer (peersync.h): gossip
+ * uses the overlay whenever it reaches the peer, the relay's way too. */
+static void on_relayed(void *ctx, struct weft_peer *p, bool overlay_up)
+{
+	struct weft_net *n = ctx;
+	char label[WEFT_NAME_MAX + 32], rl[WEFT_NAME_MAX + 32];
+
+	if (n->g)
+		weft_gossip_tunnel(n->g, &p->node_id, overlay_up, NULL, mono_ns());
+	if (p->relayed)
+		weft_log_info("%s: no direct path to %s: relayed through %s", n->name,
+			      peer_label(n, &p->node_id, label, sizeof(label)), peer_label(n, &p->relay, rl, sizeof(rl)));
+	else
+		weft_log_info("%s: %s is no longer relayed%s", n->name, peer_label(n, &p->node_id, label, sizeof(label)),
+			      p->tunnel_up ? " (direct path)" : "");
+}
+
+/* Whether we offer relaying changed (relay.h): after every endpoint scan. */
+static bool relay_update(struct weft_net *n)
+{
+	return weft_relay_update(&n->relay, n->d->cfg.relay, n->name, n->local.ifname, n->wg_ifindex != 0, n->eps,
+				 n->neps, n->behind_nat);
+}
+
 static void env_fill(struct weft_net *n, struct weft_peersync_env *env)
 {
 	const struct weft_config_net *cn = weft_config_net(&n->d->cfg, n->name);
@@ -469,6 +531,10 @@ static void env_fill(struct weft_net *n, struct weft_peersync_env *env)
 	env->nlocal_nets = n->nlnets;
 	env->self_behind_nat = n->behind_nat;
 	env->keepalive = cn && cn->keepalive >= 0 ? cn->keepalive : s ? s->keepalive : 0;
+	env->local_only = s && (s->options & WEFT_NETOPT_LOCAL_ONLY);
+	env->alive = alive_fn;
+	env->alive_ctx = n;
+	env->relayed = on_relayed;
 }
 
 static void apply_addresses(struct weft_net *n)
@@ -506,6 +572,23 @@ static void apply_addresses(struct weft_net *n)
 	if (k)
 		weft_log_info("%s: overlay address %s%s%s", n->name, weft_ip_format(&want4, b4, sizeof(b4)),
 			      want6.family ? ", " : "", weft_ip_format(&want6, b6, sizeof(b6)));
+}
+
+/* The network's MTU, also when the admin changes it. */
+static void apply_mtu(struct weft_net *n)
+{
+	const struct weft_rec_network *s = settings(n);
+	weft_wg_err_t werr;
+
+	if (!s || !s->mtu || s->mtu == n->applied_mtu)
+		return;
+	if (weft_wg_set_mtu(n->wg, s->mtu, &werr)) {
+		weft_log_warn("%s: cannot set the MTU to %u: %s", n->name, s->mtu, werr.msg);
+		return;
+	}
+	if (n->applied_mtu)
+		weft_log_info("%s: MTU %u", n->name, s->mtu);
+	n->applied_mtu = s->mtu;
 }
 
 static void apply_routes(struct weft_net *n)
@@ -631,6 +714,45 @@ static void dns_listen(struct weft_net *n)
 	if (!n->closing)
 		eps[k++] = cn && cn->dns_listen.ip.family ? cn->dns_listen : n->d->cfg.dns_listen;
 	weft_dnssrv_listen(n->dns, eps, k);
+	if (cn && cn->nforward)
+		weft_dnssrv_set_forward(n->dns, cn->forward, cn->nforward);
+	else
+		weft_dnssrv_set_forward(n->dns, n->d->cfg.forward, n->d->cfg.nforward);
+}
+
+/* External clients into the device (extclient.h); logs when what we
+ * serve or leave out changes. */
+static int ext_clients(struct weft_net *n, weft_wg_device_t *want)
+{
+	struct weft_extclient_stats st;
+	int ret;
+
+	ret = weft_extclient_desired(n->store, &n->peers, &n->local.wg.pub, want, &st);
+	if (!ret && st.served != n->ext_served)
+		weft_log_info("%s: serving %zu external client%s", n->name, st.served, st.served == 1 ? "" : "s");
+	if (!ret && st.skipped)
+		weft_log_debug("%s: %zu external client record%s left out (gateway unknown, address or key "
+			       "taken)", n->name, st.skipped, st.skipped == 1 ? "" : "s");
+	n->ext_served = st.served;
+	return ret;
+}
+
+static void tunnel_reset(void *ctx, struct weft_peer *p)
+{
+	struct weft_net *n = ctx;
+
+	weft_gossip_tunnel(n->g, &p->node_id, false, NULL, mono_ns());
+}
+
+/* What the admin's records mean beyond each member's status: the policy,
+ * the next expiry, and gossip off the tunnels being rebuilt. */
+static void admin_apply(struct weft_net *n, const weft_view_t *v)
+{
+	const weft_record_t *pol = weft_store_get(n->store, WEFT_REC_POLICY, net_subject);
+
+	weft_policyapply_mark(&n->peers, v, pol ? &pol->u.policy : NULL);
+	n->next_expiry_s = weft_policyapply_next_expiry(v, weft_net_wall_ms() / 1000);
+	weft_wgrotate_reset_tunnels(&n->peers, false, mono_ns(), tunnel_reset, n);
 }
 
 static void sync_peers(struct weft_net *n)
@@ -651,8 +773,13 @@ static void sync_peers(struct weft_net *n)
 		return;
 	}
 	ret = weft_peerset_update(&n->peers, &v, now);
+	if (!ret)
+		admin_apply(n, &v);
 	if (n->dns)
 		weft_dnssrv_update(n->dns, &v, n->store);
+	if (n->phase == WEFT_NET_MEMBER && !ret)
+		weft_resolver_update(n->resolver, &v, weft_dnssrv_zone(n->dns), n->wg_ifindex ? n->local.ifname : NULL,
+				     &n->peers.self4, &n->peers.self6);
 	weft_view_free(&v);
 	if (ret) {
 		weft_log_error("%s: cannot update peers: %s", n->name, weft_strerror(ret));
@@ -665,6 +792,7 @@ static void sync_peers(struct weft_net *n)
 		return;
 	}
 	apply_addresses(n);
+	apply_mtu(n);
 	dns_listen(n);
 	env_fill(n, &env);
 	want.has_private_key = true;
@@ -672,6 +800,10 @@ static void sync_peers(struct weft_net *n)
 	want.listen_port = n->wg_port;
 	if (n->phase == WEFT_NET_MEMBER || n->phase == WEFT_NET_LEAVING)
 		ret = weft_peerset_desired(&n->peers, &env, weft_net_wall_ms() / 1000, &want);
+	if (!ret && (n->phase == WEFT_NET_MEMBER || n->phase == WEFT_NET_LEAVING))
+		ret = ext_clients(n, &want);
+	else
+		n->ext_served = 0;
 	if (!ret)
 		ret = weft_wg_apply(n->wg, &want, &ch, &werr);
 	else
@@ -683,7 +815,10 @@ static void sync_peers(struct weft_net *n)
 			      ch.added, ch.removed, ch.updated, want.n_peers);
 	weft_wg_device_free(&want);
 	apply_routes(n);
+	weft_gateway_sync(n, n->ext_served);
 	send_pokes(n);
+	if (weft_peerset_kicking(&n->peers))
+		n->dirty_peers = true; /* the second half of a kick (peersync.h) */
 	if (!n->next_poll_ns || n->next_poll_ns > now + POLL_FAST_NS)
 		n->next_poll_ns = now + POLL_FAST_NS;
 }
@@ -817,6 +952,7 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev)
 		case WEFT_REC_REVOCATION:
 		case WEFT_REC_POLICY:
 		case WEFT_REC_DNS: /* the zone is rebuilt with the peers */
+		case WEFT_REC_EXT_CLIENT:
 			n->dirty_peers = true;
 			break;
 		}
@@ -984,6 +1120,7 @@ static void leave_done(struct weft_net *n)
 	 * state to this network's cleanup in net_free(). */
 	n->done = NULL;
 	n->remove_iface = true;
+	weft_resolver_remove(n->resolver);
 	net_close(n);
 	if (n->dir[0]) {
 		ret = weft_netstate_remove(n->dir);
@@ -993,6 +1130,38 @@ static void leave_done(struct weft_net *n)
 	}
 	n->done = done;
 	finish(n, 0, NULL);
+}
+
+/* Our WireGuard key, when due (wgrotate.h): the new one is saved before
+ * anyone can learn it, set on the device with every peer as a new entry,
+ * then published; each peer switches when the news reaches it and starts
+ * a handshake at once, which we can answer. */
+static void rotate_wg_key(struct weft_net *n)
+{
+	const weft_record_t *rot = weft_store_get(n->store, WEFT_REC_ROTATE, net_subject);
+	uint64_t now_s = weft_net_wall_ms() / 1000;
+	weft_wg_device_t bare = { 0 };
+	weft_wg_changes_t ch;
+	weft_wg_err_t werr;
+	char b64[WEFT_WGKEY_B64_LEN + 1];
+
+	if (n->phase != WEFT_NET_MEMBER || !n->wg ||
+	    now_s < weft_wgrotate_due_at(n->local.wg_key_time, settings(n), rot ? &rot->u.rotate : NULL))
+		return;
+	weft_wgrotate_renew(&n->local, now_s, rot ? rot->u.rotate.older_than : 0);
+	mark_dirty(n, false, true);
+	save_now(n);
+	bare.has_private_key = true;
+	bare.private_key = n->local.wg.priv;
+	bare.listen_port = n->wg_port;
+	if (weft_wg_apply(n->wg, &bare, &ch, &werr))
+		weft_log_warn("%s: cannot set the new WireGuard key: %s", n->name, werr.msg);
+	weft_wg_device_free(&bare);
+	weft_wgrotate_reset_tunnels(&n->peers, true, mono_ns(), tunnel_reset, n);
+	weft_key_to_base64(b64, n->local.wg.pub.b);
+	weft_log_info("%s: new WireGuard key %s", n->name, b64);
+	publish_state(n, 0);
+	sync_peers(n);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -1008,7 +1177,9 @@ static void on_tick(uv_timer_t *t)
 		return;
 	}
 	if (now >= n->next_scan_ns && n->phase != WEFT_NET_LEAVING) {
-		if (scan_endpoints(n) && n->phase == WEFT_NET_MEMBER && !state_current(n)) {
+		bool scanned = scan_endpoints(n);
+
+		if ((relay_update(n) || scanned) && n->phase == WEFT_NET_MEMBER && !state_current(n)) {
 			weft_log_info("%s: our endpoints changed; announcing them", n->name);
 			publish_state(n, 0);
 			n->dirty_peers = true;
@@ -1016,6 +1187,11 @@ static void on_tick(uv_timer_t *t)
 	}
 	if (n->next_poll_ns && now >= n->next_poll_ns && n->phase == WEFT_NET_MEMBER)
 		poll_device(n);
+	rotate_wg_key(n);
+	if (n->next_expiry_s && weft_net_wall_ms() / 1000 >= n->next_expiry_s) {
+		n->next_expiry_s = 0;
+		n->dirty_peers = true; /* a member's expiry passed */
+	}
 	if (n->phase == WEFT_NET_MEMBER) {
 		struct weft_peersync_env env;
 
@@ -1207,6 +1383,7 @@ static int net_start(struct weft_net *n, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	scan_endpoints(n);
+	relay_update(n);
 	uv_timer_start(&n->tick, on_tick, 1000, 1000);
 	return 0;
 }
@@ -1608,6 +1785,8 @@ void weft_net_reconfigure(struct weft_net *n)
 		return;
 	n->next_scan_ns = mono_ns();
 	n->dirty_peers = true;
+	if (n->phase == WEFT_NET_MEMBER && !state_current(n))
+		publish_state(n, 0); /* the advertised routes may have changed */
 	sync_soon(n);
 }
 
@@ -1623,12 +1802,20 @@ bool weft_net_owns(struct weft_net *n, const weft_record_t *r)
 	return false;
 }
 
+const char *weft_net_push_why(const struct weft_net *n)
+{
+	return n->push_why[0] ? n->push_why : NULL;
+}
+
 int weft_net_push(struct weft_net *n, const weft_record_t *r)
 {
 	int ret;
 
 	if (n->closing || !n->g)
 		return -ESHUTDOWN;
+	ret = weft_pushcheck(n->store, r, weft_net_wall_ms(), n->push_why, sizeof(n->push_why));
+	if (ret)
+		return ret;
 	ret = weft_gossip_publish(n->g, r, mono_ns());
 	pump(n);
 	return ret;

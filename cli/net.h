@@ -4,6 +4,8 @@
 #define WEFT_NET_H
 
 #include "daemon.h"
+#include "gateway.h"
+#include "relay.h"
 
 struct weft_dnssrv;
 
@@ -49,6 +51,7 @@ struct weft_net {
 	size_t nlnets;
 	weft_cidr_t lnets[WEFT_NET_MAX_LOCAL];
 	bool behind_nat;
+	struct weft_relay relay;   /* whether we offer relaying (relay.h) */
 
 	/* a join or leave waiting for its outcome */
 	weft_net_done_fn done;
@@ -66,6 +69,14 @@ struct weft_net {
 	uint64_t started_ns;
 
 	struct weft_dnssrv *dns;   /* its DNS server (dnssrv.h); NULL if out of memory */
+	struct weft_resolver *resolver; /* the host resolver's view of the zone (resolver.h) */
+
+	/* admin operations (wgrotate.h, policyapply.h, pushcheck.h) */
+	uint64_t next_expiry_s;    /* the view changes then by itself (unix s) */
+	uint16_t applied_mtu;      /* the network's MTU as last set */
+	char push_why[256];        /* why the last weft_net_push was refused */
+	struct weft_gateway gw;    /* egress/ingress duties on the host (gateway.h) */
+	size_t ext_served;         /* external clients we are the gateway of */
 };
 
 /* The view at now and this node's entry in it (NULL if not in it). */

@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "error.h"
+#include "dnssrv.h"
 #include "net.h"
 
 static struct json_object *str_or_null(const char *s)
@@ -104,6 +105,7 @@ struct json_object *weft_net_status_json(struct weft_net *n)
 	json_object_object_add(o, "tunnels_up", json_object_new_int((int)up));
 	json_object_object_add(o, "state", json_object_new_string(weft_net_phase_name(n->phase)));
 	json_object_object_add(o, "records", json_object_new_uint64(weft_store_count(n->store)));
+	json_object_object_add(o, "name_conflict", weft_dnssrv_conflict_json(n->dns, &n->local.id.pk));
 	return o;
 }
 
@@ -166,8 +168,8 @@ struct json_object *weft_net_peers_json(struct weft_net *n)
 				       p->in_device && p->last_handshake_s
 					       ? json_object_new_int64((int64_t)p->last_handshake_s)
 					       : NULL);
-		/* weft does not relay yet: every pair talks directly. */
-		json_object_object_add(o, "relay", NULL);
+		/* The member our traffic to it goes through (peersync.h). */
+		json_object_object_add(o, "relay", p->relayed ? hex_of(&p->relay) : NULL);
 		json_object_object_add(o, "self", json_object_new_boolean(0));
 		json_object_array_add(a, o);
 	}

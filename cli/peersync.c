@@ -1,9 +1,12 @@
 /* The daemon's peer table and the desired WireGuard peer set (peersync.h):
  * rebuilt from the view, endpoints chosen from candidates, keepalive where a
- * NAT is likely, and retries with backoff for peers without a handshake. */
+ * NAT is likely, retries with backoff for peers without a handshake, and
+ * relays for pairs that get none. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "error.h"
 #include "peersync.h"
@@ -52,7 +55,7 @@ bool weft_peer_wanted(const struct weft_peer *p)
 {
 	static const weft_wgkey_t zero;
 
-	return p->status == WEFT_MEMBER_ACTIVE && p->has_state && p->addr4.family &&
+	return p->status == WEFT_MEMBER_ACTIVE && !p->denied && p->has_state && p->addr4.family &&
 	       memcmp(p->wg_pub.b, zero.b, sizeof(zero.b)) != 0;
 }
 
@@ -84,6 +87,7 @@ static void schedule_now(struct weft_peer *p, uint64_t now_ns)
 	p->backoff_ms = WEFT_PEER_RETRY_MIN_MS;
 	p->next_try_ns = now_ns + (uint64_t)WEFT_PEER_RETRY_MIN_MS * 1000000u;
 	p->poke = true;
+	p->down_since_ns = now_ns ? now_ns : 1;
 }
 
 int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t now_ns)
@@ -133,6 +137,9 @@ int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t 
 			p->wg_pub = st->wg_pub;
 			p->wg_port = st->wg_port;
 			p->gossip_port = st->gossip_port;
+			p->relay_ok = (st->flags & WEFT_NODE_RELAY) && !(st->flags & WEFT_NODE_LEFT);
+		} else {
+			p->relay_ok = false;
 		}
 		approved_routes(p, mv);
 		if (!old || (!old->has_state && p->has_state))
@@ -170,32 +177,52 @@ static void add_cand(weft_endpoint_t *out, size_t cap, size_t *n, const weft_end
 	out[(*n)++] = *ep;
 }
 
+bool weft_peer_addr_private(const weft_ip_t *ip)
+{
+	const uint8_t *b = ip->b;
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	if (ip->family == 4)
+		return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		       (b[0] == 192 && b[1] == 168) || (b[0] == 100 && (b[1] & 0xc0) == 64) ||
+		       (b[0] == 169 && b[1] == 254);
+	return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || !memcmp(b, lo6, 16);
+}
+
 size_t weft_peer_candidates(const struct weft_peer *p, const struct weft_peersync_env *env,
 			    weft_endpoint_t *out, size_t cap)
 {
 	struct weft_gossip_candidate c[WEFT_PEER_MAX_CANDIDATES];
 	weft_endpoint_t ep;
 	size_t nc = 0, n = 0, i;
+	bool lan;
 	int pass;
 
 	if (env->cands)
 		nc = env->cands(env->cands_ctx, &p->node_id, c, WEFT_PEER_MAX_CANDIDATES);
-	/* Best first: where WireGuard itself last reached it, its announced
-	 * endpoints on our LAN, where its gossip comes from, the rest. */
-	for (pass = 0; pass < 4; pass++) {
+	/* Best first: its announced endpoints on our LAN (no NAT between us,
+	 * and the shortest path), where WireGuard itself last reached it,
+	 * where its gossip comes from (its NAT's address: the reflexive
+	 * candidate), then the rest of what it announces. */
+	for (pass = 0; pass < 5; pass++) {
 		for (i = 0; i < nc; i++) {
 			ep = c[i].ep;
+			lan = in_local_nets(env, &ep.ip);
+			if (env->local_only && !lan)
+				continue;
 			switch (pass) {
 			case 0:
-				if (c[i].kind != WEFT_EP_WIREGUARD)
-					continue;
-				break;
-			case 1:
 			case 3:
-				if (c[i].kind != WEFT_EP_ANNOUNCED || in_local_nets(env, &ep.ip) != (pass == 1))
+			case 4:
+				if (c[i].kind != WEFT_EP_ANNOUNCED || lan != (pass == 0) ||
+				    (pass > 0 && weft_peer_addr_private(&ep.ip) != (pass == 4)))
 					continue;
 				if (!ep.port)
 					ep.port = p->wg_port;
+				break;
+			case 1:
+				if (c[i].kind != WEFT_EP_WIREGUARD)
+					continue;
 				break;
 			case 2:
 				if (c[i].kind != WEFT_EP_OBSERVED)
@@ -209,6 +236,32 @@ size_t weft_peer_candidates(const struct weft_peer *p, const struct weft_peersyn
 	return n;
 }
 
+size_t weft_peer_keep_reflexive(const struct weft_gossip_candidate *refl, size_t nrefl,
+				const struct weft_rec_node_state *held, const weft_ip_t *local, size_t nlocal,
+				weft_endpoint_t *eps, size_t neps, size_t cap, bool *behind_nat)
+{
+	size_t i, j;
+	bool skip;
+
+	for (i = 0; i < nrefl; i++)
+		if (refl[i].kind == WEFT_EP_REFLEXIVE || refl[i].kind == WEFT_EP_REFLEXIVE_WG)
+			return neps; /* fresh news wins */
+	for (i = 0; held && i < held->nendpoints && neps < cap; i++) {
+		const weft_endpoint_t *ep = &held->endpoints[i];
+
+		skip = !ep->ip.family || weft_peer_addr_private(&ep->ip);
+		for (j = 0; !skip && j < nlocal; j++)
+			skip = weft_ip_equal(&local[j], &ep->ip);
+		for (j = 0; !skip && j < neps; j++)
+			skip = weft_endpoint_equal(&eps[j], ep);
+		if (skip)
+			continue;
+		eps[neps++] = *ep;
+		*behind_nat = true;
+	}
+	return neps;
+}
+
 /* A NAT is likely when we are behind one, or when the peer's packets come
  * from an address it does not announce. */
 static bool nat_likely(const struct weft_peer *p, const struct weft_peersync_env *env)
@@ -217,7 +270,7 @@ static bool nat_likely(const struct weft_peer *p, const struct weft_peersync_env
 	size_t nc = 0, i, j;
 	bool announced;
 
-	if (env->self_behind_nat)
+	if (env->self_behind_nat || p->relayed)
 		return true;
 	if (env->cands)
 		nc = env->cands(env->cands_ctx, &p->node_id, c, WEFT_PEER_MAX_CANDIDATES);
@@ -250,13 +303,38 @@ static int host_route(weft_wg_peer_t *wp, const weft_ip_t *ip)
 	return weft_wg_peer_add_allowed_ip(wp, &c);
 }
 
+/* The relay a peer's addresses go to, when relayed through a peer that is
+ * itself in the device. */
+static struct weft_peer *relay_of(struct weft_peerset *ps, const struct weft_peer *p)
+{
+	struct weft_peer *r;
+
+	if (!p->relayed)
+		return NULL;
+	r = weft_peerset_find(ps, &p->relay);
+	return r && r != p && weft_peer_wanted(r) && !r->relayed ? r : NULL;
+}
+
+static int add_addresses(weft_wg_peer_t *wp, const struct weft_peer *p)
+{
+	unsigned r;
+	int ret;
+
+	ret = host_route(wp, &p->addr4);
+	if (!ret)
+		ret = host_route(wp, &p->addr6);
+	for (r = 0; !ret && r < p->nroutes; r++)
+		ret = weft_wg_peer_add_allowed_ip(wp, &p->routes[r]);
+	return ret;
+}
+
 int weft_peerset_desired(struct weft_peerset *ps, const struct weft_peersync_env *env, uint64_t now_unix_s,
 			 weft_wg_device_t *dev)
 {
 	weft_endpoint_t cands[WEFT_PEER_MAX_CANDIDATES];
+	struct weft_peer *r;
 	weft_wg_peer_t *wp;
 	size_t i, n;
-	unsigned r;
 	int ret;
 
 	for (i = 0; i < ps->n; i++) {
@@ -267,18 +345,18 @@ int weft_peerset_desired(struct weft_peerset *ps, const struct weft_peersync_env
 		wp = weft_wg_device_add_peer(dev, &p->wg_pub);
 		if (!wp)
 			return -ENOMEM;
-		ret = host_route(wp, &p->addr4);
-		if (!ret)
-			ret = host_route(wp, &p->addr6);
-		for (r = 0; !ret && r < p->nroutes; r++)
-			ret = weft_wg_peer_add_allowed_ip(wp, &p->routes[r]);
-		if (ret)
-			return ret;
+		if (!relay_of(ps, p)) {
+			ret = add_addresses(wp, p);
+			if (ret)
+				return ret;
+		}
 		/* A working tunnel keeps the endpoint WireGuard roamed to. */
 		if (!recent(p, now_unix_s)) {
 			n = weft_peer_candidates(p, env, cands, WEFT_PEER_MAX_CANDIDATES);
 			if (n)
 				p->chosen = cands[p->attempt % n];
+			else if (env->local_only)
+				memset(&p->chosen, 0, sizeof(p->chosen));
 		}
 		if (p->chosen.ip.family && !recent(p, now_unix_s))
 			wp->endpoint = p->chosen;
@@ -286,6 +364,29 @@ int weft_peerset_desired(struct weft_peerset *ps, const struct weft_peersync_env
 			wp->keepalive = (uint16_t)env->keepalive;
 		else if (nat_likely(p, env))
 			wp->keepalive = WEFT_PEER_NAT_KEEPALIVE;
+		/* Off for one apply, on in the next: WireGuard sends a keepalive,
+		 * hence a handshake, when the keepalive is turned on. */
+		if (p->kick == 1) {
+			wp->keepalive = 0;
+			p->kick = 2;
+		} else if (p->kick == 2) {
+			p->kick = 0;
+		}
+	}
+	/* Cryptokey routing through the relay: its peer on our side carries
+	 * the relayed peer's addresses, and the relay forwards. */
+	for (i = 0; i < ps->n; i++) {
+		const struct weft_peer *p = &ps->p[i];
+
+		r = weft_peer_wanted(p) ? relay_of(ps, p) : NULL;
+		if (!r)
+			continue;
+		wp = weft_wg_device_find_peer(dev, &r->wg_pub);
+		if (!wp)
+			continue;
+		ret = add_addresses(wp, p);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -323,6 +424,32 @@ void weft_peerset_observe(struct weft_peerset *ps, const weft_wg_device_t *cur, 
 	}
 }
 
+static bool peer_alive(const struct weft_peersync_env *env, const struct weft_peer *p)
+{
+	return !env->alive || env->alive(env->alive_ctx, &p->node_id);
+}
+
+/* Whether p's relay changed: relayed after WEFT_PEER_RELAY_AFTER_MS without
+ * a direct tunnel, through the pair's relay while our tunnel to it is up. */
+static bool relay_check(const struct weft_peerset *ps, const struct weft_peersync_env *env, struct weft_peer *p,
+			uint64_t now_ns)
+{
+	const struct weft_peer *r = NULL;
+	weft_pk_t old = p->relay;
+	bool was = p->relayed;
+
+	if (now_ns - p->down_since_ns >= (uint64_t)WEFT_PEER_RELAY_AFTER_MS * 1000000u)
+		r = weft_peerset_relay_for(ps, env, p);
+	p->relayed = r && r->tunnel_up;
+	if (p->relayed)
+		p->relay = r->node_id;
+	else
+		memset(&p->relay, 0, sizeof(p->relay));
+	if (p->relayed != was && env->relayed)
+		env->relayed(env->alive_ctx, p, p->relayed);
+	return p->relayed != was || memcmp(old.b, p->relay.b, WEFT_PK_LEN) != 0;
+}
+
 size_t weft_peerset_retry(struct weft_peerset *ps, const struct weft_peersync_env *env, uint64_t now_ns)
 {
 	weft_endpoint_t cands[WEFT_PEER_MAX_CANDIDATES];
@@ -332,9 +459,22 @@ size_t weft_peerset_retry(struct weft_peerset *ps, const struct weft_peersync_en
 		struct weft_peer *p = &ps->p[i];
 
 		if (!weft_peer_wanted(p) || p->tunnel_up) {
+			/* A direct handshake wins over the relay. */
 			p->next_try_ns = 0;
+			p->down_since_ns = 0;
+			if (p->relayed) {
+				p->relayed = false;
+				memset(&p->relay, 0, sizeof(p->relay));
+				if (env->relayed)
+					env->relayed(env->alive_ctx, p, p->tunnel_up);
+				due++;
+			}
 			continue;
 		}
+		if (!p->down_since_ns)
+			p->down_since_ns = now_ns ? now_ns : 1;
+		if (relay_check(ps, env, p, now_ns))
+			due++;
 		if (!p->next_try_ns) {
 			/* A peer whose tunnel went down is tried again. */
 			p->backoff_ms = WEFT_PEER_RETRY_MIN_MS;
@@ -350,8 +490,13 @@ size_t weft_peerset_retry(struct weft_peerset *ps, const struct weft_peersync_en
 			if (p->backoff_ms > WEFT_PEER_RETRY_MAX_MS)
 				p->backoff_ms = WEFT_PEER_RETRY_MAX_MS;
 		}
+		if (p->relayed && p->backoff_ms > WEFT_PEER_RELAY_RETRY_MS)
+			p->backoff_ms = WEFT_PEER_RELAY_RETRY_MS;
 		p->next_try_ns = now_ns + (uint64_t)p->backoff_ms * 1000000u;
-		p->poke = true;
+		if (p->relayed)
+			p->kick = 1;
+		else
+			p->poke = true;
 		due++;
 	}
 	return due;
@@ -366,4 +511,50 @@ uint64_t weft_peerset_next_retry(const struct weft_peerset *ps)
 		if (ps->p[i].next_try_ns && ps->p[i].next_try_ns < t)
 			t = ps->p[i].next_try_ns;
 	return t;
+}
+
+/* BLAKE2b(lower pair id, higher pair id, relay id): the same for both ends
+ * of the pair, and a different order of relays for every pair, so the load
+ * spreads over the relays. */
+static void relay_rank(const weft_pk_t *a, const weft_pk_t *b, const weft_pk_t *r, uint8_t out[16])
+{
+	crypto_generichash_state st;
+	int lo = memcmp(a->b, b->b, WEFT_PK_LEN) < 0;
+
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, lo ? a->b : b->b, WEFT_PK_LEN);
+	crypto_generichash_update(&st, lo ? b->b : a->b, WEFT_PK_LEN);
+	crypto_generichash_update(&st, r->b, WEFT_PK_LEN);
+	crypto_generichash_final(&st, out, 16);
+}
+
+const struct weft_peer *weft_peerset_relay_for(const struct weft_peerset *ps, const struct weft_peersync_env *env,
+					       const struct weft_peer *p)
+{
+	const struct weft_peer *best = NULL;
+	uint8_t h[16], besth[16];
+	size_t i;
+
+	for (i = 0; i < ps->n; i++) {
+		const struct weft_peer *r = &ps->p[i];
+
+		if (r == p || !r->relay_ok || !weft_peer_wanted(r) || !peer_alive(env, r))
+			continue;
+		relay_rank(&ps->self, &p->node_id, &r->node_id, h);
+		if (!best || memcmp(h, besth, sizeof(h)) < 0) {
+			best = r;
+			memcpy(besth, h, sizeof(h));
+		}
+	}
+	return best;
+}
+
+bool weft_peerset_kicking(const struct weft_peerset *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->n; i++)
+		if (ps->p[i].kick)
+			return true;
+	return false;
 }

@@ -183,6 +183,8 @@ enum weft_ep_kind {
 	WEFT_EP_OBSERVED = 2,  /* where its gossip packets came from */
 	WEFT_EP_REFLEXIVE = 3, /* (self only) where a peer saw our packets come from */
 	WEFT_EP_WIREGUARD = 4, /* what WireGuard reports after a handshake */
+	WEFT_EP_REFLEXIVE_WG = 5, /* (self only) where a peer's WireGuard sees ours
+				     (our NAT's mapping of the WireGuard port) */
 };
 
 struct weft_gossip_event {

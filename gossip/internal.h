@@ -239,6 +239,7 @@ struct weft_gossip {
 	struct {
 		weft_endpoint_t ep;
 		uint32_t seen;
+		uint8_t kind; /* WEFT_EP_REFLEXIVE or WEFT_EP_REFLEXIVE_WG */
 	} refl[WEFT_G_REFLEXIVE_MAX];
 	uint8_t nrefl;
 
@@ -318,7 +319,11 @@ uint32_t weft_members_random(weft_gossip_t *g, const uint32_t *skip, size_t nski
 uint32_t weft_members_next_probe(weft_gossip_t *g);
 void weft_members_observed(weft_gossip_t *g, uint32_t idx, uint8_t kind, const weft_endpoint_t *ep);
 void weft_members_forget_observed(weft_gossip_t *g, uint32_t idx, uint8_t kind);
-void weft_members_reflexive(weft_gossip_t *g, const weft_endpoint_t *ep);
+/* kind: WEFT_EP_REFLEXIVE (an underlay ack) or WEFT_EP_REFLEXIVE_WG (an
+ * ack inside the tunnel, carrying the acker's WireGuard view of us). */
+void weft_members_reflexive(weft_gossip_t *g, uint8_t kind, const weft_endpoint_t *ep);
+/* The member's endpoint as our WireGuard reports it, or NULL. */
+const weft_endpoint_t *weft_members_wg_seen(const weft_gossip_t *g, uint32_t idx);
 /* Recompute PENDING/EXPIRES from the member's records. */
 void weft_members_refresh_flags(weft_gossip_t *g, uint32_t idx);
 /* Process one record that entered the store. */

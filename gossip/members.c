@@ -427,13 +427,24 @@ void weft_members_observed(weft_gossip_t *g, uint32_t idx, uint8_t kind, const w
 	weft_g_event(g, &ev);
 }
 
-void weft_members_reflexive(weft_gossip_t *g, const weft_endpoint_t *ep)
+const weft_endpoint_t *weft_members_wg_seen(const weft_gossip_t *g, uint32_t idx)
+{
+	const struct gobs *o;
+	bool found;
+
+	if (idx == WEFT_G_NONE)
+		return NULL;
+	o = obs_find(g, idx, WEFT_EP_WIREGUARD, &found);
+	return found ? &o->ep : NULL;
+}
+
+void weft_members_reflexive(weft_gossip_t *g, uint8_t kind, const weft_endpoint_t *ep)
 {
 	struct weft_gossip_event ev;
 	unsigned i, oldest = 0;
 
 	for (i = 0; i < g->nrefl; i++) {
-		if (weft_endpoint_equal(&g->refl[i].ep, ep)) {
+		if (g->refl[i].kind == kind && weft_endpoint_equal(&g->refl[i].ep, ep)) {
 			g->refl[i].seen = weft_g_secs(g);
 			return;
 		}
@@ -443,11 +454,12 @@ void weft_members_reflexive(weft_gossip_t *g, const weft_endpoint_t *ep)
 	i = g->nrefl < WEFT_G_REFLEXIVE_MAX ? g->nrefl++ : oldest;
 	g->refl[i].ep = *ep;
 	g->refl[i].seen = weft_g_secs(g);
+	g->refl[i].kind = kind;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = WEFT_GEV_ENDPOINT;
 	ev.node = g->id.pk;
 	ev.ep = *ep;
-	ev.ep_kind = WEFT_EP_REFLEXIVE;
+	ev.ep_kind = kind;
 	weft_g_event(g, &ev);
 }
 
@@ -467,8 +479,14 @@ size_t weft_gossip_candidates(const weft_gossip_t *g, const weft_pk_t *id,
 	for (i = 0; st && i < st->u.node_state.nendpoints && n < cap; i++)
 		out[n++] = (struct weft_gossip_candidate){WEFT_EP_ANNOUNCED, st->u.node_state.endpoints[i]};
 	if (idx == g->self) {
+		/* WireGuard's own mapping first: it is exact, the other only
+		 * names the NAT's address (its port is the gossip port's). */
 		for (i = 0; i < g->nrefl && n < cap; i++)
-			out[n++] = (struct weft_gossip_candidate){WEFT_EP_REFLEXIVE, g->refl[i].ep};
+			if (g->refl[i].kind == WEFT_EP_REFLEXIVE_WG)
+				out[n++] = (struct weft_gossip_candidate){WEFT_EP_REFLEXIVE_WG, g->refl[i].ep};
+		for (i = 0; i < g->nrefl && n < cap; i++)
+			if (g->refl[i].kind != WEFT_EP_REFLEXIVE_WG)
+				out[n++] = (struct weft_gossip_candidate){WEFT_EP_REFLEXIVE, g->refl[i].ep};
 		return n;
 	}
 	for (i = 0; i < sizeof(kinds) && n < cap; i++) {

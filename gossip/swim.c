@@ -554,7 +554,11 @@ int weft_swim_on_ping(weft_gossip_t *g, struct grx *rx)
 	ret = read_probe(g, rx, &seq, &target);
 	if (ret)
 		return ret;
-	send_ack(g, &rx->reply, seq, rx->path == WEFT_PATH_UNDERLAY ? rx->from : NULL,
+	/* Where the pinger's packets come from: on the underlay, this very
+	 * ping's source (its gossip port's mapping); inside the tunnel, where
+	 * our WireGuard sees its WireGuard (that port's mapping), if known. */
+	send_ack(g, &rx->reply, seq,
+		 rx->path == WEFT_PATH_UNDERLAY ? rx->from : weft_members_wg_seen(g, weft_dir_find(g->dir, &rx->sender)),
 		 weft_dir_find(g->dir, &rx->sender));
 	return 0;
 }
@@ -618,9 +622,9 @@ int weft_swim_on_ack(weft_gossip_t *g, struct grx *rx)
 		p->acked = true;
 		p->active = false;
 		awareness(g, -1);
-		if (has_ep && rx->path == WEFT_PATH_UNDERLAY &&
-		    memcmp(rx->sender.b, g->dir->ids[p->target].b, WEFT_PK_LEN) == 0)
-			weft_members_reflexive(g, &ep);
+		if (has_ep && memcmp(rx->sender.b, g->dir->ids[p->target].b, WEFT_PK_LEN) == 0)
+			weft_members_reflexive(g, rx->path == WEFT_PATH_UNDERLAY ? WEFT_EP_REFLEXIVE
+										 : WEFT_EP_REFLEXIVE_WG, &ep);
 		return 0;
 	}
 	for (i = 0; i < WEFT_G_PINGS; i++) {

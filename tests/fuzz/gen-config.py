@@ -65,6 +65,24 @@ keepalive = 0
     "nul": "log_level = info\0\n",
     "net-key-global": "keepalive = 5\n",
     "global-in-net": "[network a]\nstate_dir = /x\n",
+    "dns": "dns_listen = 127.0.0.53\ndns_forward = 192.0.2.53 [2001:db8::53]:5353\n"
+           "resolver = hosts\nhosts_file = /tmp/hosts\n[network a]\ndns_listen = 127.0.0.1:5353\n"
+           "dns_forward = 10.0.0.1:53\n",
+    "resolver-modes": "resolver = auto\nresolver = resolved\nresolver = off\n",
+    "bad-resolver": "resolver = dnsmasq\n",
+    "bad-forward": "dns_forward = 192.0.2.53 resolver.example\n",
+    "five-forwards": "dns_forward = 10.0.0.1 10.0.0.2 10.0.0.3 10.0.0.4 10.0.0.5\n",
+    "forward-port0": "dns_forward = 10.0.0.1:0\n",
+    "relative-hosts": "hosts_file = etc/hosts\n",
+    "bad-dns-listen": "[network a]\ndns_listen = localhost\n",
+    "relay-modes": "relay = auto\nrelay = on\nrelay = off\n",
+    "bad-relay": "relay = sometimes\n",
+    "routes": "[network a]\nroutes = 192.168.1.0/24, fd00:1::/64\nroutes = 10.9.0.0/16 192.168.1.0/24\n"
+              "egress_nat = off\n",
+    "bad-route": "[network a]\nroutes = 192.168.1.1/24\n",
+    "default-route": "[network a]\nroutes = 0.0.0.0/0\n",
+    "nine-routes": "[network a]\nroutes = " + ",".join("10.%d.0.0/16" % i for i in range(9)) + "\n",
+    "bad-egress-nat": "[network a]\negress_nat = maybe\n",
 }
 
 os.makedirs(OUT, exist_ok=True)

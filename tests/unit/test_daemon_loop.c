@@ -232,7 +232,7 @@ static void node_dirs(struct node *n, const char *name, unsigned gossip)
 	f = fopen(n->conf, "w");
 	assert_non_null(f);
 	/* Announce loopback only: every datagram stays on this host. */
-	fprintf(f, "wg_backend = memory\nlog_level = warn\ndns_listen = 127.0.0.1:%u\n[network office]\n"
+	fprintf(f, "wg_backend = memory\nlog_level = warn\nresolver = off\ndns_listen = 127.0.0.1:%u\n[network office]\n"
 		   "endpoint = 127.0.0.1\n",
 		n->dns_port);
 	fclose(f);

@@ -1,8 +1,11 @@
 /* From the store's view to WireGuard peers: which members become peers,
- * their allowed IPs, the endpoint chosen from the candidates (WireGuard's,
- * then LAN, then observed, then the rest), keepalive where a NAT is likely,
- * handshakes ending the retries, and retries rotating candidates with
- * backoff. Applied to the memory backend, so the diff is checked too. */
+ * their allowed IPs, the endpoint chosen from the candidates (LAN, then
+ * WireGuard's, then observed, then the rest, global before private; only
+ * LAN ones for a local-only network), keepalive where a NAT is likely,
+ * handshakes ending the retries, retries rotating candidates with backoff,
+ * and relays: the same pick on both sides of a pair, the fall-back when
+ * the relay dies, the direct path winning. Applied to the memory backend,
+ * so the diff is checked too. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,8 +17,14 @@
 
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
 #include "error.h"
+#include "log.h"
 #include "peersync.h"
+#include "relay.h"
 #include "store.h"
 #include "wg.h"
 
@@ -48,7 +57,7 @@ static void sign(weft_record_t *r, const weft_keypair_t *kp)
 	assert_true(weft_store_merge(F->store, r) > 0);
 }
 
-static void add_state(int i, const char *name, const char *ep, const char *route)
+static void add_state_flags(int i, const char *name, const char *ep, const char *route, uint32_t flags)
 {
 	weft_record_t r;
 	struct weft_rec_node_state *st = &r.u.node_state;
@@ -69,7 +78,13 @@ static void add_state(int i, const char *name, const char *ep, const char *route
 		st->nroutes = 1;
 		assert_int_equal(weft_cidr_parse(&st->routes[0], route), 0);
 	}
+	st->flags = flags;
 	sign(&r, &F->node[i]);
+}
+
+static void add_state(int i, const char *name, const char *ep, const char *route)
+{
+	add_state_flags(i, name, ep, route, 0);
 }
 
 static int setup(void **state)
@@ -458,16 +473,26 @@ static void test_candidates_order(void **state)
 	cand(2, WEFT_EP_OBSERVED, "203.0.113.9:40001");
 	cand(2, WEFT_EP_ANNOUNCED, "192.168.1.50:1");
 	F->cand[2][F->ncand[2] - 1].ep.port = 0; /* announced without a port: its WireGuard port */
+	cand(2, WEFT_EP_ANNOUNCED, "10.9.0.5:51822"); /* private, not our LAN */
 	cand(2, WEFT_EP_WIREGUARD, "203.0.113.9:61000");
 	cand(2, WEFT_EP_ANNOUNCED, "198.51.100.2:51822"); /* a repeat */
 	weft_peerset_init(&ps, &F->node[0].pk);
 	update(&ps, 0);
 	n = weft_peer_candidates(weft_peerset_find(&ps, &F->node[2].pk), &env, out, WEFT_PEER_MAX_CANDIDATES);
-	assert_int_equal(n, 4);
-	assert_string_equal(weft_endpoint_format(&out[0], buf, sizeof(buf)), "203.0.113.9:61000");
-	assert_string_equal(weft_endpoint_format(&out[1], buf, sizeof(buf)), "192.168.1.50:52822");
+	assert_int_equal(n, 5);
+	/* same LAN, WireGuard's, observed (its NAT, our WG port), announced
+	 * global, announced private */
+	assert_string_equal(weft_endpoint_format(&out[0], buf, sizeof(buf)), "192.168.1.50:52822");
+	assert_string_equal(weft_endpoint_format(&out[1], buf, sizeof(buf)), "203.0.113.9:61000");
 	assert_string_equal(weft_endpoint_format(&out[2], buf, sizeof(buf)), "203.0.113.9:52822");
 	assert_string_equal(weft_endpoint_format(&out[3], buf, sizeof(buf)), "198.51.100.2:51822");
+	assert_string_equal(weft_endpoint_format(&out[4], buf, sizeof(buf)), "10.9.0.5:51822");
+	/* A local-only network: the LAN candidate alone. */
+	env.local_only = true;
+	n = weft_peer_candidates(weft_peerset_find(&ps, &F->node[2].pk), &env, out, WEFT_PEER_MAX_CANDIDATES);
+	assert_int_equal(n, 1);
+	assert_string_equal(weft_endpoint_format(&out[0], buf, sizeof(buf)), "192.168.1.50:52822");
+	env.local_only = false;
 	/* Behind a NAT ourselves: keepalive for every peer. */
 	memset(F->ncand, 0, sizeof(F->ncand));
 	env.self_behind_nat = true;
@@ -481,6 +506,407 @@ static void test_candidates_order(void **state)
 	weft_peerset_free(&ps);
 }
 
+/* local-only: a peer on our LAN gets its LAN endpoint, one known only from
+ * afar gets none (no opinion: it may still reach us), and the retries never
+ * rotate to a far candidate. */
+static void test_local_only(void **state)
+{
+	struct weft_peersync_env env;
+	struct weft_peerset ps;
+	weft_wg_device_t want = { 0 };
+	weft_cidr_t lan;
+	char buf[WEFT_EPSTRLEN];
+	int round;
+
+	env_init(&env, &lan);
+	env.local_only = true;
+	memset(F->ncand, 0, sizeof(F->ncand));
+	cand(1, WEFT_EP_ANNOUNCED, "192.168.1.11:51821");
+	cand(1, WEFT_EP_ANNOUNCED, "198.51.100.11:51821");
+	cand(1, WEFT_EP_OBSERVED, "203.0.113.11:40000");
+	cand(2, WEFT_EP_ANNOUNCED, "198.51.100.2:51822");
+	cand(2, WEFT_EP_OBSERVED, "203.0.113.9:40001");
+	weft_peerset_init(&ps, &F->node[0].pk);
+	update(&ps, 0);
+	for (round = 0; round < 4; round++) {
+		assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S, &want), 0);
+		assert_string_equal(weft_endpoint_format(&weft_wg_device_find_peer(&want, &F->wg[1].pub)->endpoint,
+							 buf, sizeof(buf)),
+				    "192.168.1.11:51821");
+		assert_int_equal(weft_wg_device_find_peer(&want, &F->wg[2].pub)->endpoint.ip.family, 0);
+		weft_wg_device_free(&want);
+		weft_peerset_retry(&ps, &env, weft_peerset_next_retry(&ps));
+	}
+	/* The same peers without the option: node 2 gets its observed address. */
+	env.local_only = false;
+	assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S, &want), 0);
+	assert_int_equal(weft_wg_device_find_peer(&want, &F->wg[2].pub)->endpoint.ip.family, 4);
+	weft_wg_device_free(&want);
+	weft_peerset_free(&ps);
+}
+
+/* After a restart: the NAT address we announced stands until gossip hears
+ * a fresh reflexive address; private and local addresses never do. */
+static void test_keep_reflexive(void **state)
+{
+	struct weft_rec_node_state held;
+	struct weft_gossip_candidate refl[2];
+	weft_endpoint_t eps[WEFT_MAX_ENDPOINTS];
+	weft_ip_t local[1];
+	char buf[WEFT_EPSTRLEN];
+	bool nat = false;
+	size_t n;
+
+	memset(&held, 0, sizeof(held));
+	memset(eps, 0, sizeof(eps));
+	held.nendpoints = 3;
+	assert_int_equal(weft_endpoint_parse(&held.endpoints[0], "10.2.0.103:51820"), 0);
+	assert_int_equal(weft_endpoint_parse(&held.endpoints[1], "203.0.113.2:51820"), 0);
+	assert_int_equal(weft_endpoint_parse(&held.endpoints[2], "198.51.100.7:51820"), 0);
+	assert_int_equal(weft_ip_parse(&local[0], "198.51.100.7"), 0); /* still ours */
+	assert_int_equal(weft_endpoint_parse(&eps[0], "10.2.0.103:51820"), 0);
+	n = weft_peer_keep_reflexive(NULL, 0, &held, local, 1, eps, 1, WEFT_MAX_ENDPOINTS, &nat);
+	assert_int_equal(n, 2);
+	assert_string_equal(weft_endpoint_format(&eps[1], buf, sizeof(buf)), "203.0.113.2:51820");
+	assert_true(nat);
+	/* Nothing held: nothing added. */
+	nat = false;
+	assert_int_equal(weft_peer_keep_reflexive(NULL, 0, NULL, local, 1, eps, 1, WEFT_MAX_ENDPOINTS, &nat), 1);
+	assert_false(nat);
+	/* A fresh reflexive candidate (the caller adds it): the old ones go. */
+	refl[0].kind = WEFT_EP_ANNOUNCED;
+	refl[1].kind = WEFT_EP_REFLEXIVE;
+	assert_int_equal(weft_endpoint_parse(&refl[0].ep, "10.2.0.103:51820"), 0);
+	assert_int_equal(weft_endpoint_parse(&refl[1].ep, "203.0.113.9:40000"), 0);
+	assert_int_equal(weft_peer_keep_reflexive(refl, 2, &held, local, 1, eps, 1, WEFT_MAX_ENDPOINTS, &nat), 1);
+	assert_false(nat);
+	/* Only an announced candidate: no news, the held one stands. */
+	assert_int_equal(weft_peer_keep_reflexive(refl, 1, &held, local, 1, eps, 1, WEFT_MAX_ENDPOINTS, &nat), 2);
+}
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char get_char(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c;
+
+	assert_non_null(f);
+	c = fgetc(f);
+	fclose(f);
+	return (char)c;
+}
+
+/* relay.h: when a node offers relaying, and the forwarding it turns on
+ * (in a fake proc tree). */
+static void test_relay_offer(void **state)
+{
+	weft_endpoint_t pub[2], priv[1];
+	struct weft_relay rl;
+	char root[] = "/tmp/weft-relay-XXXXXX", path[256], dir[200], *log = NULL;
+	size_t loglen = 0;
+	FILE *logf = open_memstream(&log, &loglen);
+
+	assert_int_equal(weft_endpoint_parse(&pub[0], "10.0.0.5:51820"), 0);
+	assert_int_equal(weft_endpoint_parse(&pub[1], "203.0.113.10:51820"), 0);
+	assert_int_equal(weft_endpoint_parse(&priv[0], "192.168.1.5:51820"), 0);
+	assert_true(weft_relay_wanted(WEFT_RELAY_AUTO, true, pub, 2, false));
+	assert_false(weft_relay_wanted(WEFT_RELAY_AUTO, true, pub, 2, true));   /* behind a NAT */
+	assert_false(weft_relay_wanted(WEFT_RELAY_AUTO, true, priv, 1, false)); /* no public address */
+	assert_false(weft_relay_wanted(WEFT_RELAY_AUTO, false, pub, 2, false)); /* no interface */
+	assert_false(weft_relay_wanted(WEFT_RELAY_OFF, true, pub, 2, false));
+	assert_true(weft_relay_wanted(WEFT_RELAY_ON, true, priv, 1, true));
+	assert_int_equal(weft_relay_forwarding(NULL, "../all"), -EINVAL);
+
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/proc", root);
+	mkdir(dir, 0700);
+	strcat(dir, "/sys");
+	mkdir(dir, 0700);
+	strcat(dir, "/net");
+	mkdir(dir, 0700);
+	strcat(dir, "/ipv4");
+	mkdir(dir, 0700);
+	strcat(dir, "/conf");
+	mkdir(dir, 0700);
+	strcat(dir, "/weft-x");
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/forwarding", dir);
+	put_file(path, "0\n");
+	snprintf(path, sizeof(path), "%s/send_redirects", dir);
+	put_file(path, "1\n");
+
+	weft_log_set_sink(logf);
+	memset(&rl, 0, sizeof(rl));
+	rl.proc_root = root;
+	assert_true(weft_relay_update(&rl, WEFT_RELAY_AUTO, "office", "weft-x", true, pub, 2, false));
+	assert_int_equal(rl.flags, WEFT_NODE_RELAY);
+	snprintf(path, sizeof(path), "%s/forwarding", dir);
+	assert_int_equal(get_char(path), '1');
+	snprintf(path, sizeof(path), "%s/send_redirects", dir);
+	assert_int_equal(get_char(path), '0');
+	assert_false(weft_relay_update(&rl, WEFT_RELAY_AUTO, "office", "weft-x", true, pub, 2, false));
+	/* A NAT appears in front of us: no more offer. */
+	assert_true(weft_relay_update(&rl, WEFT_RELAY_AUTO, "office", "weft-x", true, pub, 2, true));
+	assert_int_equal(rl.flags, 0);
+	/* Forwarding cannot be turned on (no such interface): no offer. */
+	memset(&rl, 0, sizeof(rl));
+	rl.proc_root = root;
+	assert_false(weft_relay_update(&rl, WEFT_RELAY_ON, "office", "weft-y", true, pub, 2, false));
+	assert_int_equal(rl.flags, 0);
+	assert_true(rl.warned);
+	assert_false(weft_relay_update(&rl, WEFT_RELAY_ON, "office", "weft-y", true, pub, 2, false));
+	fflush(logf);
+	assert_non_null(strstr(log, "office: this node offers relaying"));
+	assert_non_null(strstr(log, "office: this node no longer offers relaying"));
+	/* The failure is told once, not at every scan. */
+	assert_non_null(strstr(log, "cannot turn on forwarding for weft-y"));
+	assert_null(strstr(strstr(log, "cannot turn on forwarding for weft-y") + 1, "cannot turn on"));
+	weft_log_set_sink(NULL);
+	fclose(logf);
+	free(log);
+
+	snprintf(path, sizeof(path), "%s/forwarding", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/send_redirects", dir);
+	unlink(path);
+	while (strlen(dir) > strlen(root)) {
+		rmdir(dir);
+		*strrchr(dir, '/') = '\0';
+	}
+	assert_int_equal(rmdir(root), 0);
+}
+
+static bool dead[NNODES];
+static bool alive_fn(void *ctx, const weft_pk_t *id)
+{
+	int k;
+
+	for (k = 0; k < NNODES; k++)
+		if (!memcmp(id->b, F->node[k].pk.b, WEFT_PK_LEN))
+			return !dead[k];
+	return false;
+}
+
+static int relayed_calls;
+static bool relayed_last;
+static void relayed_fn(void *ctx, struct weft_peer *p, bool up)
+{
+	relayed_calls++;
+	relayed_last = up;
+}
+
+static int node_index(const weft_pk_t *id)
+{
+	int k;
+
+	for (k = 0; k < NNODES; k++)
+		if (!memcmp(id->b, F->node[k].pk.b, WEFT_PK_LEN))
+			return k;
+	return -1;
+}
+
+/* The pair's relay as each side picks it (node index, -1 = none). */
+static int pick(struct weft_peerset *ps, const struct weft_peersync_env *env, int other)
+{
+	const struct weft_peer *p = weft_peerset_find(ps, &F->node[other].pk), *r;
+
+	assert_non_null(p);
+	r = weft_peerset_relay_for(ps, env, p);
+	return r ? node_index(&r->node_id) : -1;
+}
+
+static void observe_handshakes(struct weft_peerset *ps, weft_wg_t *wg, weft_wg_mem_world_t *world, int a, int b,
+			       uint64_t now_s)
+{
+	weft_wg_device_t got = { 0 };
+	weft_wg_err_t err;
+
+	if (a >= 0)
+		assert_int_equal(weft_wg_mem_handshake(world, "weft-relay", &F->wg[a].pub, now_s * SEC), 0);
+	if (b >= 0)
+		assert_int_equal(weft_wg_mem_handshake(world, "weft-relay", &F->wg[b].pub, now_s * SEC), 0);
+	assert_int_equal(weft_wg_get_device(wg, &got, &err), 0);
+	weft_peerset_observe(ps, &got, now_s, NULL, NULL);
+	weft_wg_device_free(&got);
+}
+
+static size_t allowed_of(const weft_wg_device_t *dev, int node)
+{
+	const weft_wg_peer_t *wp = weft_wg_device_find_peer(dev, &F->wg[node].pub);
+
+	assert_non_null(wp);
+	return wp->n_allowed_ips;
+}
+
+/* Node 0 (us) and node 2 get no handshake; nodes 1 and 3 offer relaying
+ * and we have tunnels to both. */
+static void test_relay(void **state)
+{
+	struct weft_peersync_env env;
+	struct weft_peerset ps, ps2;
+	weft_wg_device_t want = { 0 }, got = { 0 };
+	weft_wg_mem_world_t *world = weft_wg_mem_world_new();
+	weft_wg_opts_t o = { .backend = WEFT_WG_MEMORY, .world = world };
+	weft_wg_err_t err;
+	weft_wg_t *wg;
+	weft_cidr_t lan;
+	struct weft_peer *p2, *r;
+	const weft_wg_peer_t *wp;
+	uint64_t t0 = 1 * SEC, t;
+	int chosen, other, round;
+
+	env_init(&env, &lan);
+	env.alive = alive_fn;
+	env.relayed = relayed_fn;
+	relayed_calls = 0;
+	memset(dead, 0, sizeof(dead));
+	memset(F->ncand, 0, sizeof(F->ncand));
+	cand(2, WEFT_EP_ANNOUNCED, "198.51.100.2:51822");
+	add_state_flags(1, "lan", "192.168.1.11:51821", NULL, WEFT_NODE_RELAY);
+	add_state_flags(3, "relay3", "198.51.100.3:51823", NULL, WEFT_NODE_RELAY);
+	weft_peerset_init(&ps, &F->node[0].pk);
+	weft_peerset_init(&ps2, &F->node[2].pk);
+	update(&ps, t0);
+	update(&ps2, t0);
+	assert_true(weft_peerset_find(&ps, &F->node[1].pk)->relay_ok);
+	assert_false(weft_peerset_find(&ps, &F->node[2].pk)->relay_ok);
+
+	/* Both ends pick the same relay, and the same fall-back. */
+	chosen = pick(&ps, &env, 2);
+	assert_true(chosen == 1 || chosen == 3);
+	assert_int_equal(pick(&ps2, &env, 0), chosen);
+	other = chosen == 1 ? 3 : 1;
+	dead[chosen] = true;
+	assert_int_equal(pick(&ps, &env, 2), other);
+	assert_int_equal(pick(&ps2, &env, 0), other);
+	dead[other] = true;
+	assert_int_equal(pick(&ps, &env, 2), -1);
+	memset(dead, 0, sizeof(dead));
+	/* A relay is never one of the pair: node 2 as seen from node 1's
+	 * peer set has only node 3 to go through. */
+	assert_int_equal(pick(&ps, &env, 1), 3);
+
+	assert_int_equal(weft_wg_open(&wg, "weft-relay", &o, &err), 0);
+	assert_int_equal(weft_wg_create(wg, &err), 0);
+	assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S, &want), 0);
+	assert_int_equal(weft_wg_apply(wg, &want, NULL, &err), 0);
+	weft_wg_device_free(&want);
+	observe_handshakes(&ps, wg, world, 1, 3, NOW_S);
+	p2 = weft_peerset_find(&ps, &F->node[2].pk);
+	assert_false(p2->tunnel_up);
+
+	/* Not before WEFT_PEER_RELAY_AFTER_MS without a handshake. */
+	t = t0 + (uint64_t)WEFT_PEER_RELAY_AFTER_MS * 1000000u;
+	weft_peerset_retry(&ps, &env, t - 1);
+	assert_false(p2->relayed);
+	assert_true(weft_peerset_retry(&ps, &env, t) >= 1);
+	assert_true(p2->relayed);
+	assert_int_equal(node_index(&p2->relay), chosen);
+
+	/* Its addresses move to the relay's peer; its own peer stays, with a
+	 * keepalive, for the direct handshake tried in the background. */
+	assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S, &want), 0);
+	assert_int_equal(allowed_of(&want, 2), 0);
+	assert_int_equal(allowed_of(&want, chosen), 4);
+	assert_int_equal(allowed_of(&want, other), 2);
+	wp = weft_wg_device_find_peer(&want, &F->wg[2].pub);
+	assert_int_equal(wp->keepalive, WEFT_PEER_NAT_KEEPALIVE);
+	assert_int_equal(wp->endpoint.ip.family, 4);
+	r = weft_peerset_find(&ps, &F->node[chosen].pk);
+	assert_true(weft_ip_equal(&weft_wg_device_find_peer(&want, &F->wg[chosen].pub)->allowed_ips[2].ip, &p2->addr4));
+	assert_int_equal(weft_wg_apply(wg, &want, NULL, &err), 0);
+	weft_wg_device_free(&want);
+	assert_int_equal(weft_wg_get_device(wg, &got, &err), 0);
+	assert_int_equal(allowed_of(&got, 2), 0);
+	assert_int_equal(allowed_of(&got, chosen), 4);
+	weft_wg_device_free(&got);
+
+	/* The background try: a kick (keepalive off, then on), not a poke,
+	 * which would travel through the relay. */
+	p2->poke = false;
+	assert_true(weft_peerset_retry(&ps, &env, p2->next_try_ns) >= 1);
+	assert_false(p2->poke);
+	assert_int_equal(p2->kick, 1);
+	assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S, &want), 0);
+	assert_int_equal(weft_wg_device_find_peer(&want, &F->wg[2].pub)->keepalive, 0);
+	weft_wg_device_free(&want);
+	assert_true(weft_peerset_kicking(&ps));
+	assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S, &want), 0);
+	assert_int_equal(weft_wg_device_find_peer(&want, &F->wg[2].pub)->keepalive, WEFT_PEER_NAT_KEEPALIVE);
+	weft_wg_device_free(&want);
+	assert_false(weft_peerset_kicking(&ps));
+	/* While relayed, the direct path is tried at least every
+	 * WEFT_PEER_RELAY_RETRY_MS, not at the 60 s cap. */
+	for (round = 0; round < 8; round++)
+		weft_peerset_retry(&ps, &env, p2->next_try_ns);
+	assert_true(p2->relayed);
+	assert_int_equal(p2->backoff_ms, WEFT_PEER_RELAY_RETRY_MS);
+	p2->kick = 0;
+
+	/* Our own tunnel to the relay is down: not through it (the other end
+	 * picks the same one, so another would not work either). */
+	r->tunnel_up = false;
+	assert_true(weft_peerset_retry(&ps, &env, t + 1) >= 1);
+	assert_false(p2->relayed);
+	r->tunnel_up = true;
+	weft_peerset_retry(&ps, &env, t + 2);
+	assert_true(p2->relayed);
+	/* The relay dies (gossip says so): both ends move to the next. */
+	dead[chosen] = true;
+	assert_true(weft_peerset_retry(&ps, &env, t + 3) >= 1);
+	assert_int_equal(node_index(&p2->relay), other);
+	assert_int_equal(pick(&ps2, &env, 0), other);
+	assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S, &want), 0);
+	assert_int_equal(allowed_of(&want, other), 4);
+	assert_int_equal(allowed_of(&want, chosen), 2);
+	weft_wg_device_free(&want);
+	dead[chosen] = false;
+	weft_peerset_retry(&ps, &env, t + 4);
+	assert_int_equal(node_index(&p2->relay), chosen);
+	/* Gossip's view of the peer itself does not matter: between NATs
+	 * that defeat hole punching its probes fail until they go through
+	 * the relay, so "dead" must not keep it from the relay. */
+	dead[2] = true;
+	weft_peerset_retry(&ps, &env, t + 5);
+	assert_true(p2->relayed);
+	dead[2] = false;
+	/* Every change was told, with whether the overlay reaches the peer. */
+	assert_int_equal(relayed_calls, 3); /* on, off (our tunnel to it down), on; a new relay is no change */
+
+	/* The direct handshake comes: it wins at once. */
+	observe_handshakes(&ps, wg, world, 2, -1, NOW_S + 30);
+	assert_true(p2->tunnel_up);
+	relayed_calls = 0;
+	assert_true(weft_peerset_retry(&ps, &env, t + 7) >= 1);
+	assert_false(p2->relayed);
+	assert_int_equal(relayed_calls, 1);
+	assert_true(relayed_last); /* the direct tunnel is up */
+	assert_int_equal(weft_peerset_retry(&ps, &env, t + 8), 0);
+	assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S + 30, &want), 0);
+	assert_int_equal(allowed_of(&want, 2), 2);
+	assert_int_equal(allowed_of(&want, chosen), 2);
+	weft_wg_device_free(&want);
+
+	/* A relay that left offers nothing. */
+	add_state_flags(3, "relay3", "198.51.100.3:51823", NULL, WEFT_NODE_RELAY | WEFT_NODE_LEFT);
+	update(&ps, t + 9);
+	assert_false(weft_peerset_find(&ps, &F->node[3].pk)->relay_ok);
+	assert_int_equal(pick(&ps, &env, 2), 1);
+
+	weft_wg_close(wg);
+	weft_wg_mem_world_free(world);
+	weft_peerset_free(&ps);
+	weft_peerset_free(&ps2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +914,10 @@ int main(void)
 		cmocka_unit_test(test_desired_and_apply),
 		cmocka_unit_test(test_handshakes_and_retries),
 		cmocka_unit_test(test_candidates_order),
+		cmocka_unit_test(test_local_only),
+		cmocka_unit_test(test_relay),
+		cmocka_unit_test(test_keep_reflexive),
+		cmocka_unit_test(test_relay_offer),
 		cmocka_unit_test(test_membership_changes),
 	};
 

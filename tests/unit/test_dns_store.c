@@ -215,6 +215,54 @@ static void test_store_changes(void **state)
 	free(w);
 }
 
+static void ext_client(weft_record_t *r, const weft_keypair_t *admin, const weft_keypair_t *gw, const char *name,
+		       const char *ip4, const char *ip6, bool deleted)
+{
+	fx_begin(r, WEFT_REC_EXT_CLIENT);
+	r->u.ext_client.version = 2;
+	snprintf(r->u.ext_client.name, sizeof(r->u.ext_client.name), "%s", name);
+	r->u.ext_client.deleted = deleted;
+	memset(r->u.ext_client.wg_pub.b, 0x42, sizeof(r->u.ext_client.wg_pub.b));
+	assert_int_equal(weft_ip_parse(&r->u.ext_client.address4, ip4), 0);
+	if (ip6)
+		assert_int_equal(weft_ip_parse(&r->u.ext_client.address6, ip6), 0);
+	r->u.ext_client.gateway = gw->pk;
+	fx_sign(r, admin);
+}
+
+/* External clients have names: A and AAAA from their record; a deleted
+ * one has none; a member keeps its name over a client's. */
+static void test_ext_clients(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+	static weft_record_t r;
+	weft_dns_zone_t *z;
+	weft_view_t v;
+	char a[WEFT_ADDRSTRLEN];
+
+	world_init(w);
+	ext_client(&r, &w->admin, &w->node[0], "phone", "10.77.200.1", "fd00:77::c8:1", false);
+	add(w, &r);
+	ext_client(&r, &w->admin, &w->node[0], "gone", "10.77.200.2", NULL, true);
+	add(w, &r);
+	ext_client(&r, &w->admin, &w->node[0], "beta", "10.77.200.3", NULL, false);
+	add(w, &r);
+	z = zone_of(w->s, &v);
+	assert_int_equal(query(z, "phone.lab.internal", DNS_T_A), DNS_R_NOERROR);
+	assert_int_equal(TM.an, 1);
+	assert_string_equal(TM.rr[0].data, "10.77.200.1");
+	assert_int_equal(query(z, "phone.lab.internal", DNS_T_AAAA), DNS_R_NOERROR);
+	assert_string_equal(TM.rr[0].data, "fd00:77::c8:1");
+	assert_int_equal(query(z, "gone.lab.internal", DNS_T_A), DNS_R_NXDOMAIN);
+	assert_int_equal(query(z, "beta.lab.internal", DNS_T_A), DNS_R_NOERROR);
+	assert_int_equal(TM.an, 1);
+	assert_string_equal(TM.rr[0].data, addr4_of(&v, &w->node[1], a));
+	weft_dns_zone_free(z);
+	weft_view_free(&v);
+	weft_store_free(w->s);
+	free(w);
+}
+
 static void test_no_settings(void **state)
 {
 	weft_keypair_t admin;
@@ -238,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_zone_from_store),
 		cmocka_unit_test(test_store_changes),
 		cmocka_unit_test(test_no_settings),
+		cmocka_unit_test(test_ext_clients),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

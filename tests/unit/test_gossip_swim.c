@@ -316,6 +316,16 @@ static void test_overlay_path_and_fallback(void **state)
 	net->ctx = &c;
 	gnet_run(net, 20 * GNET_SEC);
 	assert_true(c.overlay > 0);
+	/* Node 1's probes of node 0 went inside the tunnel; node 0's acks said
+	 * where its WireGuard sees node 1's: node 1 knows its NAT's mapping of
+	 * its WireGuard port (and only node 1 was told). */
+	n = weft_gossip_candidates(net->nodes[1].g, &net->nodes[1].id.pk, cand, 8);
+	for (i = 0, has_wg = false; i < n; i++)
+		has_wg |= cand[i].kind == WEFT_EP_REFLEXIVE_WG && weft_endpoint_equal(&cand[i].ep, &wg_ep);
+	assert_true(has_wg);
+	n = weft_gossip_candidates(net->nodes[2].g, &net->nodes[2].id.pk, cand, 8);
+	for (i = 0; i < n; i++)
+		assert_int_not_equal(cand[i].kind, WEFT_EP_REFLEXIVE_WG);
 	/* The tunnel breaks: probes over it fail, node 0 falls back to the
 	 * sealed underlay, and nobody is declared dead. */
 	net->drop_overlay = true;

@@ -1,0 +1,519 @@
+/* The host resolver's view of each network's zone (resolver.h): the pure
+ * edit of a hosts file's managed block, and the daemon's side — choosing
+ * systemd-resolved or the hosts file, running resolvectl, rewriting the
+ * hosts file atomically — done only when what it would say changed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "error.h"
+#include "fileio.h"
+#include "log.h"
+#include "resolver.h"
+
+extern char **environ;
+
+/* ---- the managed block (pure) ---- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+/* Is line (n bytes, no newline) "# BEGIN weft network NETWORK" or the END
+ * marker, followed by nothing or a space? */
+static bool marker(const char *line, size_t n, const char *word, const char *network)
+{
+	char head[WEFT_NAME_MAX + 40];
+	size_t h;
+
+	h = (size_t)snprintf(head, sizeof(head), "# %s weft network %s", word, network);
+	while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	return n >= h && !memcmp(line, head, h) && (n == h || line[h] == ' ');
+}
+
+static void put_block(struct sbuf *b, const char *network, const struct weft_hosts_line *lines, size_t n)
+{
+	char ip[WEFT_ADDRSTRLEN];
+	size_t i;
+
+	sb_str(b, "# BEGIN weft network ");
+	sb_str(b, network);
+	sb_str(b, " (managed by the weft daemon: edits here are overwritten)\n");
+	for (i = 0; i < n; i++) {
+		sb_str(b, weft_ip_format(&lines[i].ip, ip, sizeof(ip)));
+		sb_str(b, "\t");
+		sb_str(b, lines[i].name);
+		sb_str(b, "\n");
+	}
+	sb_str(b, "# END weft network ");
+	sb_str(b, network);
+	sb_str(b, "\n");
+}
+
+int weft_resolver_hosts_edit(const char *text, size_t len, const char *network,
+			     const struct weft_hosts_line *lines, size_t n, char **out, size_t *outlen)
+{
+	struct sbuf b = { 0 };
+	size_t i = 0, ll, j, end;
+	const char *nl;
+	bool placed = false;
+
+	while (i < len) {
+		nl = memchr(text + i, '\n', len - i);
+		ll = nl ? (size_t)(nl - (text + i)) : len - i;
+		end = i + ll + (nl ? 1 : 0);
+		if (marker(text + i, ll, "BEGIN", network)) {
+			/* Find its END; without one only this line goes. */
+			for (j = end; j < len;) {
+				const char *nl2 = memchr(text + j, '\n', len - j);
+				size_t l2 = nl2 ? (size_t)(nl2 - (text + j)) : len - j;
+
+				if (marker(text + j, l2, "END", network)) {
+					end = j + l2 + (nl2 ? 1 : 0);
+					break;
+				}
+				j += l2 + (nl2 ? 1 : 0);
+			}
+			if (!placed && n) {
+				/* A file that ended inside the old block still ends in a newline. */
+				put_block(&b, network, lines, n);
+			}
+			placed = true;
+			i = end;
+			continue;
+		}
+		sb_put(&b, text + i, end - i);
+		i = end;
+	}
+	if (!placed && n) {
+		if (b.len && b.p[b.len - 1] != '\n')
+			sb_str(&b, "\n");
+		put_block(&b, network, lines, n);
+	}
+	if (!b.p && !b.oom)
+		sb_put(&b, "", 0);
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
+
+size_t weft_resolver_hosts_lines(const weft_view_t *v, const weft_dns_zone_t *z,
+				 struct weft_hosts_line *out, size_t cap)
+{
+	const char *origin = weft_dns_zone_origin(z);
+	size_t i, k = 0;
+	int f;
+
+	for (i = 0; i < v->nmembers; i++) {
+		const struct weft_member_view *m = &v->members[i];
+		const weft_ip_t *ips[2] = { &m->address4, &m->address6 };
+
+		if (m->status != WEFT_MEMBER_ACTIVE || !m->name[0] || weft_dns_zone_conflict_of(z, &m->node_id))
+			continue;
+		for (f = 0; f < 2; f++) {
+			if (!ips[f]->family || k == cap)
+				continue;
+			out[k].ip = *ips[f];
+			if ((size_t)snprintf(out[k].name, sizeof(out[k].name), "%s.%s", m->name, origin) >=
+			    sizeof(out[k].name))
+				continue;
+			k++;
+		}
+	}
+	return k;
+}
+
+/* ---- the daemon's side ---- */
+
+enum { MODE_NONE = 0, MODE_RESOLVED, MODE_HOSTS };
+
+struct weft_resolver {
+	char network[WEFT_NAME_MAX + 1];
+	int want;                  /* enum weft_config_resolver */
+	int mode;                  /* MODE_*, decided at the first update */
+	char hosts[PATH_MAX];
+	bool applied;              /* something of ours is in place */
+	uint8_t applied_hash[32];  /* of what is in place */
+	char ifname[64];           /* resolved: the link configured */
+};
+
+struct weft_resolver *weft_resolver_new(const struct weft_config *cfg, const char *network)
+{
+	struct weft_resolver *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	snprintf(r->network, sizeof(r->network), "%s", network);
+	r->want = cfg->resolver;
+	snprintf(r->hosts, sizeof(r->hosts), "%s", cfg->hosts_file[0] ? cfg->hosts_file : WEFT_CONFIG_DEFAULT_HOSTS);
+	return r;
+}
+
+void weft_resolver_free(struct weft_resolver *r)
+{
+	free(r);
+}
+
+/* Runs argv (looked up in PATH) and waits; its output goes to /dev/null.
+ * The exit status, or -errno when it could not start. */
+static int run(char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, ret;
+
+	if (posix_spawn_file_actions_init(&fa))
+		return -ENOMEM;
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	ret = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (ret)
+		return -ret;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+static int decide(struct weft_resolver *r)
+{
+	struct stat sb;
+
+	switch (r->want) {
+	case WEFT_RESOLVER_OFF:
+		return MODE_NONE;
+	case WEFT_RESOLVER_RESOLVED:
+		return MODE_RESOLVED;
+	case WEFT_RESOLVER_HOSTS:
+		return MODE_HOSTS;
+	default:
+		if (stat("/run/systemd/resolve", &sb) == 0 && S_ISDIR(sb.st_mode) &&
+		    run((char *[]){ (char *)"resolvectl", (char *)"status", NULL }) == 0)
+			return MODE_RESOLVED;
+		return MODE_HOSTS;
+	}
+}
+
+/* Reads the hosts file whole (a missing one is empty). */
+static int hosts_read(const char *path, char **out, size_t *len, mode_t *mode)
+{
+	struct stat sb;
+	char *buf;
+	int fd, ret;
+
+	*out = NULL;
+	*len = 0;
+	*mode = 0644;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &sb) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_size > (off_t)WEFT_HOSTS_MAX) {
+		close(fd);
+		return S_ISREG(sb.st_mode) ? -EFBIG : -EINVAL;
+	}
+	*mode = sb.st_mode & 07777;
+	buf = malloc((size_t)sb.st_size + 2);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ret = weft_fileio_read_all(fd, buf, (size_t)sb.st_size + 1, len);
+	close(fd);
+	if (!ret && *len > (size_t)sb.st_size)
+		ret = -EAGAIN; /* it grew while we read: next time */
+	if (ret) {
+		free(buf);
+		return ret;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* Is path a mount point of its own (containers and our tests bind-mount
+ * a file on /etc/hosts)? /proc/self/mountinfo's fifth field, with spaces
+ * and the like escaped as \ooo. */
+static bool is_mount_point(const char *path)
+{
+	char real[PATH_MAX], line[4096], mp[PATH_MAX];
+	bool found = false;
+	size_t k;
+	FILE *f;
+	char *p;
+	int field;
+
+	if (!realpath(path, real))
+		return false;
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		for (p = line, field = 0; *p && field < 4; p++)
+			if (*p == ' ')
+				field++;
+		for (k = 0; *p && *p != ' ' && *p != '\n' && k + 1 < sizeof(mp); p++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] && p[3]) {
+				mp[k++] = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+				p += 3;
+			} else {
+				mp[k++] = *p;
+			}
+		}
+		mp[k] = '\0';
+		found = !strcmp(mp, real);
+	}
+	fclose(f);
+	return found;
+}
+
+/* Rewrites a file in place (when it cannot be replaced). */
+static int write_in_place(const char *path, const char *text, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = weft_fileio_write_all(fd, text, len);
+	if (!ret)
+		ret = weft_fileio_sync_close(&fd);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Replaces path with text: a temp file beside it, synced, renamed over
+ * it, the directory synced. A hosts file that is a mount point (containers
+ * bind-mount /etc/hosts) cannot be renamed over: it is rewritten in place. */
+static int hosts_write(const char *path, const char *text, size_t len, mode_t mode)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 16];
+	int fd = -1, dfd = -1, ret;
+
+	ret = weft_fileio_split(path, dir, sizeof(dir), NULL);
+	if (ret)
+		return ret;
+	if (is_mount_point(path))
+		return write_in_place(path, text, len);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.weft-XXXXXX", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = weft_fileio_write_all(fd, text, len);
+	if (!ret)
+		ret = weft_fileio_sync_close(&fd);
+	if (ret)
+		goto out;
+	if (rename(tmp, path) < 0) {
+		ret = -errno;
+		if (ret == -EBUSY || ret == -EXDEV) {
+			unlink(tmp);
+			tmp[0] = '\0';
+			ret = write_in_place(path, text, len);
+		}
+		goto out;
+	}
+	tmp[0] = '\0';
+	dfd = weft_fileio_open_dir(dir);
+	if (dfd >= 0) {
+		weft_fileio_sync_dir(dfd);
+		close(dfd);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp[0])
+		unlink(tmp);
+	return ret;
+}
+
+static int hosts_apply(struct weft_resolver *r, const struct weft_hosts_line *lines, size_t n)
+{
+	char *old = NULL, *text = NULL;
+	size_t olen, tlen;
+	mode_t mode;
+	int ret;
+
+	ret = hosts_read(r->hosts, &old, &olen, &mode);
+	if (ret)
+		return ret;
+	if (!old && !n)
+		return 0;
+	ret = weft_resolver_hosts_edit(old ? old : "", old ? olen : 0, r->network, lines, n, &text, &tlen);
+	if (!ret && (!old || tlen != olen || memcmp(text, old, tlen)))
+		ret = hosts_write(r->hosts, text, tlen, mode);
+	free(old);
+	free(text);
+	return ret;
+}
+
+static int resolved_apply(struct weft_resolver *r, const char *ifname, const weft_ip_t *self4,
+			  const weft_ip_t *self6, const char *origin)
+{
+	char a4[WEFT_ADDRSTRLEN], a6[WEFT_ADDRSTRLEN], dom[WEFT_DNS_TEXT_MAX + 1];
+	char *argv[6] = { (char *)"resolvectl", (char *)"dns", (char *)ifname, NULL, NULL, NULL };
+	int k = 3, ret;
+
+	if (self4->family)
+		argv[k++] = weft_ip_format(self4, a4, sizeof(a4));
+	if (self6->family)
+		argv[k++] = weft_ip_format(self6, a6, sizeof(a6));
+	ret = run(argv);
+	if (ret)
+		return ret;
+	/* "~": a routing-only domain, so only the zone's names go to us. */
+	snprintf(dom, sizeof(dom), "~%s", origin);
+	ret = run((char *[]){ (char *)"resolvectl", (char *)"domain", (char *)ifname, dom, NULL });
+	if (!ret)
+		snprintf(r->ifname, sizeof(r->ifname), "%s", ifname);
+	return ret;
+}
+
+static void say_failed(struct weft_resolver *r, const char *what, int ret)
+{
+	if (ret < 0)
+		weft_log_warn("%s: dns: cannot %s: %s", r->network, what, weft_strerror(ret));
+	else
+		weft_log_warn("%s: dns: cannot %s: resolvectl exited with status %d", r->network, what, ret);
+}
+
+void weft_resolver_update(struct weft_resolver *r, const weft_view_t *v, const weft_dns_zone_t *z,
+			  const char *ifname, const weft_ip_t *self4, const weft_ip_t *self6)
+{
+	struct weft_hosts_line *lines = NULL;
+	crypto_generichash_state hs;
+	uint8_t h[32];
+	size_t n = 0, cap;
+	int ret;
+
+	if (!r || !z)
+		return;
+	if (!r->applied && !r->mode)
+		r->mode = decide(r);
+	crypto_generichash_init(&hs, NULL, 0, sizeof(h));
+	crypto_generichash_update(&hs, (const uint8_t *)&r->mode, sizeof(r->mode));
+	if (r->mode == MODE_HOSTS) {
+		cap = 2 * v->nmembers;
+		lines = calloc(cap ? cap : 1, sizeof(*lines));
+		if (!lines)
+			return;
+		n = weft_resolver_hosts_lines(v, z, lines, cap);
+		for (size_t i = 0; i < n; i++) {
+			crypto_generichash_update(&hs, (const uint8_t *)&lines[i].ip, sizeof(lines[i].ip));
+			crypto_generichash_update(&hs, (const uint8_t *)lines[i].name, strlen(lines[i].name) + 1);
+		}
+	} else if (r->mode == MODE_RESOLVED) {
+		if (!ifname || (!self4->family && !self6->family))
+			return;
+		crypto_generichash_update(&hs, (const uint8_t *)ifname, strlen(ifname) + 1);
+		crypto_generichash_update(&hs, (const uint8_t *)self4, sizeof(*self4));
+		crypto_generichash_update(&hs, (const uint8_t *)self6, sizeof(*self6));
+		crypto_generichash_update(&hs, (const uint8_t *)weft_dns_zone_origin(z),
+					  strlen(weft_dns_zone_origin(z)) + 1);
+	} else {
+		return;
+	}
+	crypto_generichash_final(&hs, h, sizeof(h));
+	if (r->applied && !memcmp(h, r->applied_hash, sizeof(h))) {
+		free(lines);
+		return;
+	}
+	if (r->mode == MODE_HOSTS) {
+		ret = hosts_apply(r, lines, n);
+		if (ret)
+			weft_log_warn("%s: dns: cannot update %s: %s (will retry)", r->network, r->hosts,
+				      weft_strerror(ret));
+		else
+			weft_log_info("%s: dns: %zu address%s for %s in %s", r->network, n, n == 1 ? "" : "es",
+				      weft_dns_zone_origin(z), r->hosts);
+	} else {
+		ret = resolved_apply(r, ifname, self4, self6, weft_dns_zone_origin(z));
+		if (ret)
+			say_failed(r, "register the zone with systemd-resolved", ret);
+		else
+			weft_log_info("%s: dns: systemd-resolved sends ~%s to this node on %s", r->network,
+				      weft_dns_zone_origin(z), ifname);
+	}
+	free(lines);
+	if (ret)
+		return; /* the next update tries again */
+	r->applied = true;
+	memcpy(r->applied_hash, h, sizeof(h));
+}
+
+void weft_resolver_remove(struct weft_resolver *r)
+{
+	int ret;
+
+	if (!r)
+		return;
+	if (!r->mode)
+		r->mode = decide(r);
+	if (r->mode == MODE_HOSTS) {
+		/* Also when this run never wrote it: a block from before a
+		 * restart goes too. */
+		ret = hosts_apply(r, NULL, 0);
+		if (ret)
+			weft_log_warn("%s: dns: cannot remove our lines from %s: %s", r->network, r->hosts,
+				      weft_strerror(ret));
+	} else if (r->mode == MODE_RESOLVED && r->ifname[0]) {
+		ret = run((char *[]){ (char *)"resolvectl", (char *)"revert", r->ifname, NULL });
+		if (ret)
+			say_failed(r, "revert the interface's DNS settings in systemd-resolved", ret);
+	}
+	r->applied = false;
+}

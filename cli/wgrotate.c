@@ -1,0 +1,53 @@
+/* This node's WireGuard key rotation (wgrotate.h): when the key is due,
+ * making the new one, and which tunnels start again from nothing. */
+#include <stdint.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "wgrotate.h"
+
+uint64_t weft_wgrotate_due_at(uint64_t key_time_s, const struct weft_rec_network *s,
+			      const struct weft_rec_rotate *rot)
+{
+	if (rot && key_time_s < rot->older_than)
+		return 0;
+	if (s && s->wg_key_lifetime)
+		return key_time_s + s->wg_key_lifetime;
+	return UINT64_MAX;
+}
+
+void weft_wgrotate_renew(struct weft_local *l, uint64_t now_s, uint64_t older_than)
+{
+	sodium_memzero(&l->wg, sizeof(l->wg));
+	weft_wgpair_generate(&l->wg);
+	l->wg_key_time = now_s > older_than ? now_s : older_than;
+}
+
+size_t weft_wgrotate_reset_tunnels(struct weft_peerset *ps, bool all, uint64_t now_ns, weft_wgrotate_down_fn fn,
+				   void *ctx)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < ps->n; i++) {
+		struct weft_peer *p = &ps->p[i];
+
+		if (all) {
+			if (p->wg_endpoint.ip.family)
+				p->chosen = p->wg_endpoint;
+			p->in_device = false;
+			p->last_handshake_s = 0;
+			p->tunnel_up = false;
+			p->attempt = 0;
+			p->backoff_ms = WEFT_PEER_RETRY_MIN_MS;
+			p->next_try_ns = now_ns + (uint64_t)WEFT_PEER_RETRY_MIN_MS * 1000000u;
+			p->poke = true;
+		} else if (!p->poke || p->tunnel_up) {
+			continue;
+		}
+		if (fn)
+			fn(ctx, p);
+		k++;
+	}
+	return k;
+}

@@ -1,0 +1,45 @@
+/* This node's WireGuard key over its life (DESIGN §2: the node identity is
+ * long-lived, its WireGuard key rotates): when it must be replaced — an
+ * admin's rotation order (ROTATE: every key older than T), or the
+ * network's scheduled lifetime — and replacing it. No I/O and no clock:
+ * the daemon (net.c) passes the time, sets the new key on the device and
+ * publishes it; peers treat a new key as a new peer (peersync.c). */
+#ifndef WEFT_WGROTATE_H
+#define WEFT_WGROTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netstate.h"
+#include "peersync.h"
+#include "record.h"
+
+/* The unix second from which a key made at key_time_s must be replaced: 0
+ * when an order (rot, may be NULL) names it, key_time_s + the network's
+ * wg_key_lifetime when one is set (s may be NULL), else UINT64_MAX. */
+uint64_t weft_wgrotate_due_at(uint64_t key_time_s, const struct weft_rec_network *s,
+			      const struct weft_rec_rotate *rot);
+
+/* A new key pair in l, the old private key wiped. Its time is the later of
+ * now_s and older_than (the order being obeyed, 0 if none): an order
+ * signed by an admin whose clock runs ahead must not make us rotate at
+ * every tick until our clock catches up. */
+void weft_wgrotate_renew(struct weft_local *l, uint64_t now_s, uint64_t older_than);
+
+/* Which peers have no tunnel until a new handshake, for fn (the daemon
+ * tells gossip, which then uses the underlay for them: the news of a new
+ * key must not wait in a tunnel that is being rebuilt). Without all: the
+ * peers peersync has just made new entries for (new to the table, or their
+ * key changed; it marks them with a poke). With all (our own key changed):
+ * every peer, each to be made a new entry — WireGuard then forgets its old
+ * sessions and handshake time, so no tunnel looks up on a handshake made
+ * with the old key — with a handshake due now, where WireGuard last
+ * reached it. A peer that does not know our new key yet ignores that
+ * handshake; when the key reaches it, it makes us a new entry and starts
+ * one itself, which we answer. Returns how many were reported. */
+typedef void (*weft_wgrotate_down_fn)(void *ctx, struct weft_peer *p);
+size_t weft_wgrotate_reset_tunnels(struct weft_peerset *ps, bool all, uint64_t now_ns, weft_wgrotate_down_fn fn,
+				   void *ctx);
+
+#endif
