@@ -23,6 +23,8 @@ static const struct weft_cli_cmd *const commands[] = {
 	&weft_cli_cmd_status,
 	&weft_cli_cmd_peers,
 	&weft_cli_cmd_push,
+	&weft_cli_cmd_dns,
+	&weft_cli_cmd_extclient,
 	&weft_cli_cmd_node,
 	&weft_cli_cmd_network,
 	&weft_cli_cmd_policy,

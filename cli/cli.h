@@ -58,6 +58,8 @@ extern const struct weft_cli_cmd weft_cli_cmd_list;
 extern const struct weft_cli_cmd weft_cli_cmd_status;
 extern const struct weft_cli_cmd weft_cli_cmd_peers;
 extern const struct weft_cli_cmd weft_cli_cmd_push;
+extern const struct weft_cli_cmd weft_cli_cmd_dns;
+extern const struct weft_cli_cmd weft_cli_cmd_extclient;
 extern const struct weft_cli_cmd weft_cli_cmd_node;
 extern const struct weft_cli_cmd weft_cli_cmd_network;
 extern const struct weft_cli_cmd weft_cli_cmd_policy;
