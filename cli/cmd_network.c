@@ -5,6 +5,7 @@
  * address outside, is refused and nothing changes. */
 #include <getopt.h>
 #include <limits.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -205,6 +206,25 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 	ret = weft_cli_admin_emit(cli, a->network, a->out, &r, 1);
 	if (ret != WEFT_CLI_OK)
 		goto out;
+	/* With --out nobody has accepted the settings yet, and a member may
+	 * still refuse them (a range too small for members this host cannot
+	 * see). FILE.net moves on, so the next offline command builds on
+	 * them, but the old settings stay in FILE.net.prev to go back to. */
+	if (a->out) {
+		char prev[PATH_MAX + 16];
+
+		snprintf(prev, sizeof(prev), "%s.prev", netfile);
+		err = weft_persist_write(prev, WEFT_PERSIST_NETWORK, settings.raw, settings.raw_len, 0644);
+		if (err) {
+			ret = weft_cli_fail(cli, "cannot keep the old settings in %s (%s); nothing was changed",
+					    prev, weft_strerror(err));
+			unlink(a->out);
+			goto out;
+		}
+		if (!cli->json)
+			fprintf(cli->out, "the previous settings are kept in %s: if 'weft push' refuses the new ones, "
+					  "move it back over %s\n", prev, netfile);
+	}
 	err = weft_persist_write(netfile, WEFT_PERSIST_NETWORK, r.raw, r.raw_len, 0644);
 	if (err) {
 		ret = weft_cli_fail(cli, "the new settings were handed on, but %s could not be rewritten (%s): the "
