@@ -14,7 +14,8 @@
 # Functions: mesh_up N, mesh_add I, node_start I [daemon args], node_stop I
 # (SIGTERM), node_crash I (SIGKILL, the daemon only), node_kill I (everything
 # in the namespace: the host is gone), weft_on I ARGS, wg_on I ARGS,
-# in_ns I CMD, mesh_down. Logs: $MESH_DIR/nI/log.
+# in_ns I CMD, mesh_down. Logs: $MESH_DIR/nI/log. Each daemon sees
+# $MESH_DIR/nI/hosts as its /etc/hosts.
 
 MESH_PREFIX=${MESH_PREFIX:-m$$}
 MESH_NET=${MESH_NET:-232}
@@ -55,9 +56,12 @@ node_start() { # I [daemon args...]: start node I's daemon, wait for its socket
 	ns=$(mesh_ns "$i")
 	mkdir -p /run/wireguard
 	rm -f "$MESH_DIR/n$i/sock"
+	# Its own /etc/hosts too: the daemon keeps a block of names there
+	# (resolver = auto without systemd-resolved), never in the host's.
+	[ -e "$MESH_DIR/n$i/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$MESH_DIR/n$i/hosts"
 	# shellcheck disable=SC2016
-	ip netns exec "$ns" sh -c 'mount --bind "$1" /run/wireguard && shift && exec "$@"' sh \
-		"$MESH_DIR/n$i/wg" "$MESH_WEFT" --socket "$MESH_DIR/n$i/sock" daemon \
+	ip netns exec "$ns" sh -c 'mount --bind "$1" /run/wireguard && mount --bind "$2" /etc/hosts && shift 2 &&
+		exec "$@"' sh "$MESH_DIR/n$i/wg" "$MESH_DIR/n$i/hosts" "$MESH_WEFT" --socket "$MESH_DIR/n$i/sock" daemon \
 		--state-dir "$MESH_DIR/n$i/state" "$@" >>"$MESH_DIR/n$i/log" 2>&1 &
 	echo $! >"$MESH_DIR/n$i/pid"
 	disown $! # its end is ours to report, not the shell's
