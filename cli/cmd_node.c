@@ -12,6 +12,7 @@
 #include "adminops.h"
 #include "cli.h"
 #include "error.h"
+#include "routecheck.h"
 #include "store.h"
 
 enum {
@@ -76,6 +77,31 @@ static int parse_routes(struct weft_cli *cli, const char *s, struct weft_rec_ove
 	}
 }
 
+/* Routes over the network's own ranges or a default route would break the
+ * peer list of every member (routecheck.h): refused here, skipped by the
+ * daemons if an older tool signed one. */
+static int check_routes(struct weft_cli *cli, const struct weft_rec_override *o, const struct weft_rec_network *net)
+{
+	char c[WEFT_CIDRSTRLEN], r4[WEFT_CIDRSTRLEN], r6[WEFT_CIDRSTRLEN];
+	const char *why;
+	unsigned i;
+
+	for (i = 0; i < o->nroutes; i++) {
+		why = weft_routecheck_why(&o->routes[i], net);
+		if (!why)
+			continue;
+		weft_cidr_format(&net->cidr4, r4, sizeof(r4));
+		if (net->cidr6.ip.family)
+			weft_cidr_format(&net->cidr6, r6, sizeof(r6));
+		weft_cli_fail(cli, "bad --routes: %s: %s (%s%s%s); an egress route must lie outside the "
+				   "network's addresses, and 0.0.0.0/0 or ::/0 is not supported",
+			      weft_cidr_format(&o->routes[i], c, sizeof(c)), why, r4,
+			      net->cidr6.ip.family ? ", " : "", net->cidr6.ip.family ? r6 : "");
+		return -1;
+	}
+	return 0;
+}
+
 /* Inputs that need no key, no settings and no daemon. */
 static int parse_changes(struct weft_cli *cli, const struct node_args *a, struct weft_rec_override *o,
 			 uint32_t *change)
@@ -111,10 +137,11 @@ static int parse_changes(struct weft_cli *cli, const struct node_args *a, struct
 }
 
 /* --address: inside the network's range, not reserved, and (when the
- * daemon can tell) not another member's pinned address. */
+ * daemon can tell) not another member's pinned address nor a live external
+ * client's (a pin wins over a client, which would then be dropped). */
 static int parse_address(struct weft_cli *cli, const char *s, const struct weft_rec_network *net,
-			 const struct weft_admin_pin *pins, size_t npins, const weft_pk_t *self,
-			 struct weft_rec_override *o, uint32_t *change)
+			 const struct weft_admin_pin *pins, size_t npins, const weft_record_t *clients,
+			 size_t nclients, const weft_pk_t *self, struct weft_rec_override *o, uint32_t *change)
 {
 	char cidr[WEFT_CIDRSTRLEN], hex[65];
 	const weft_cidr_t *range;
@@ -142,6 +169,15 @@ static int parse_address(struct weft_cli *cli, const char *s, const struct weft_
 		weft_pk_to_hex(hex, &pins[i].id);
 		return weft_cli_fail(cli, "bad --address '%s': node %.16s has it pinned; pin another address, or "
 					  "move that node first", s, hex);
+	}
+	for (i = 0; i < nclients; i++) {
+		const struct weft_rec_ext_client *e = &clients[i].u.ext_client;
+
+		if (e->deleted || !weft_ip_equal(ip.family == 4 ? &e->address4 : &e->address6, &ip))
+			continue;
+		return weft_cli_fail(cli, "bad --address '%s': external client '%s' has it; pin another address, "
+					  "or remove the client first (weft ext-client %s rm %s)", s, e->name,
+				     net->name, e->name);
 	}
 	if (ip.family == 4)
 		o->address4 = ip;
@@ -219,7 +255,8 @@ static int set_node(struct weft_cli *cli, const struct node_args *a)
 {
 	struct weft_admin_member *members = NULL;
 	struct weft_admin_pin *pins = NULL;
-	size_t nmembers = 0, npins = 0;
+	weft_record_t *clients = NULL;
+	size_t nmembers = 0, npins = 0, nclients = 0;
 	weft_record_t settings, held, r;
 	struct weft_rec_override want;
 	weft_keypair_t admin;
@@ -235,6 +272,8 @@ static int set_node(struct weft_cli *cli, const struct node_args *a)
 	if (parse_changes(cli, a, &want, &change))
 		goto out;
 	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
+		goto out;
+	if ((change & WEFT_OVR_ROUTES) && check_routes(cli, &want, &settings.u.network))
 		goto out;
 	r.type = WEFT_REC_OVERRIDE;
 	if (weft_cli_admin_node(cli, a->network, a->node, &r.u.override.node_id))
@@ -252,6 +291,8 @@ static int set_node(struct weft_cli *cli, const struct node_args *a)
 			goto out;
 		if (weft_adminops_pins(cli, a->network, &pins, &npins) < 0)
 			goto out;
+		if (a->naddress && weft_cli_admin_fetch(cli, a->network, WEFT_REC_EXT_CLIENT, &clients, &nclients) < 0)
+			goto out;
 	} else if (!cli->json) {
 		fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network): the "
 				  "override holds only what is given here and replaces any earlier override of this "
@@ -260,8 +301,8 @@ static int set_node(struct weft_cli *cli, const struct node_args *a)
 	if (found)
 		r.u.override = held.u.override;
 	for (i = 0; i < a->naddress; i++)
-		if (parse_address(cli, a->address[i], &settings.u.network, pins, npins, &r.u.override.node_id, &want,
-				  &change))
+		if (parse_address(cli, a->address[i], &settings.u.network, pins, npins, clients, nclients,
+				  &r.u.override.node_id, &want, &change))
 			goto out;
 	/* An address another member holds without a pin is no conflict (a pin
 	 * wins and that member moves), but the admin should know. */
@@ -326,6 +367,7 @@ out:
 	weft_keys_wipe(&admin, sizeof(admin));
 	free(members);
 	free(pins);
+	free(clients);
 	return ret;
 }
 
@@ -411,7 +453,8 @@ const struct weft_cli_cmd weft_cli_cmd_node = {
 		"  --tags T1,T2          its tags for 'weft policy' (\"\" clears them)\n"
 		"  --approve             admit a node that joined with an --approval invite\n"
 		"  --routes CIDR,...     the routes it advertises that the network may use\n"
-		"                        (\"\" withdraws the approval)\n"
+		"                        (\"\" withdraws the approval); none may overlap the\n"
+		"                        network's own range, and 0.0.0.0/0 or ::/0 is refused\n"
 		"  --out FILE            write the signed record to FILE instead of the daemon\n"
 		"\n"
 		"An override replaces the node's previous one whole, so weft starts from the\n"

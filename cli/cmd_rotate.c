@@ -307,6 +307,8 @@ const struct weft_cli_cmd weft_cli_cmd_rotate = {
 		"\n"
 		"  --wg-keys             every node whose WireGuard key is older than now makes a\n"
 		"                        new one and publishes it; peers switch over as it spreads\n"
+		"                        (a gateway of external clients keeps its key, and says\n"
+		"                        so in its log, while it serves any: see below)\n"
 		"  --network-key         a new network key (underlay gossip), sealed to each\n"
 		"                        member that is not revoked or gone; the old key is\n"
 		"                        accepted for the --grace period (default 10m)\n"
@@ -319,5 +321,13 @@ const struct weft_cli_cmd weft_cli_cmd_rotate = {
 		"  --out FILE            write the signed records to FILE instead of the daemon\n"
 		"\n"
 		"The network id stays the first admin key's. After --admin-key-to, use NEWFILE\n"
-		"with every admin command.\n",
+		"with every admin command.\n"
+		"\n"
+		"External clients hold their gateway's WireGuard public key in their wg-quick\n"
+		"config, so a new key would cut them off without a word. A node that is the\n"
+		"gateway (--via) of live external clients therefore keeps its key, for --wg-keys\n"
+		"and for the network's scheduled rotation alike, and its daemon logs a warning.\n"
+		"To rotate it, remove its clients ('weft ext-client NETWORK rm NAME', or add them\n"
+		"again --via another member): the node rotates once none is left, and 'weft\n"
+		"ext-client NETWORK add NAME --via NODE' then issues configs with its new key.\n",
 };

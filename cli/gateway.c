@@ -15,6 +15,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "net.h"
+#include "routecheck.h"
 
 #define NFT_SCRIPT_MAX 4096
 #define NFT_OUTPUT_MAX 512
@@ -41,6 +42,7 @@ size_t weft_gateway_approved(const weft_store_t *s, const weft_pk_t *self, weft_
 {
 	const weft_record_t *st = weft_store_get(s, WEFT_REC_NODE_STATE, self->b);
 	const weft_record_t *ov = weft_store_get(s, WEFT_REC_OVERRIDE, self->b);
+	const weft_record_t *net = weft_store_get(s, WEFT_REC_NETWORK, net_subject);
 	const struct weft_rec_override *o;
 	size_t n = 0;
 	unsigned i, j;
@@ -51,7 +53,10 @@ size_t weft_gateway_approved(const weft_store_t *s, const weft_pk_t *self, weft_
 	for (i = 0; i < st->u.node_state.nroutes; i++)
 		for (j = 0; j < o->nroutes; j++)
 			if (cidr_equal(&st->u.node_state.routes[i], &o->routes[j])) {
-				out[n++] = o->routes[j];
+				/* Left out by every peer too (routecheck.h):
+				 * no forwarding or masquerade for it here. */
+				if (!weft_routecheck_why(&o->routes[j], net ? &net->u.network : NULL))
+					out[n++] = o->routes[j];
 				break;
 			}
 	return n;

@@ -22,8 +22,10 @@
 #include "net.h"
 #include "resolver.h"
 #include "policyapply.h"
+#include "prevkey.h"
 #include "pushcheck.h"
 #include "udpio.h"
+#include "routecheck.h"
 #include "wgrotate.h"
 #include "weft_config.h"
 
@@ -273,6 +275,8 @@ static void save_now(struct weft_net *n)
 			n->dirty_local = true;
 		}
 		sodium_memzero(key, sizeof(key));
+		if (weft_prevkey_save(n->g, &n->local))
+			n->dirty_local = true;
 	}
 	if (n->dirty_store) {
 		ret = weft_netstate_save_store(n->dir, n->store);
@@ -775,6 +779,8 @@ static void sync_peers(struct weft_net *n)
 	ret = weft_peerset_update(&n->peers, &v, now);
 	if (!ret)
 		admin_apply(n, &v);
+	if (!ret)
+		weft_routecheck_log(n->name, &n->peers);
 	if (n->dns)
 		weft_dnssrv_update(n->dns, &v, n->store);
 	if (n->phase == WEFT_NET_MEMBER && !ret)
@@ -1132,6 +1138,21 @@ static void leave_done(struct weft_net *n)
 	finish(n, 0, NULL);
 }
 
+/* A due rotation waits while we are the gateway of external clients
+ * (wgrotate.h): said once each time their number changes. */
+static bool wg_rotate_held(struct weft_net *n)
+{
+	size_t k = weft_wgrotate_ext_clients(n->store, &n->local.id.pk);
+	char msg[768];
+
+	if (k && k != n->wg_rotate_held) {
+		weft_wgrotate_held_msg(msg, sizeof(msg), n->name, k);
+		weft_log_warn("%s", msg);
+	}
+	n->wg_rotate_held = k;
+	return k > 0;
+}
+
 /* Our WireGuard key, when due (wgrotate.h): the new one is saved before
  * anyone can learn it, set on the device with every peer as a new entry,
  * then published; each peer switches when the news reaches it and starts
@@ -1147,6 +1168,8 @@ static void rotate_wg_key(struct weft_net *n)
 
 	if (n->phase != WEFT_NET_MEMBER || !n->wg ||
 	    now_s < weft_wgrotate_due_at(n->local.wg_key_time, settings(n), rot ? &rot->u.rotate : NULL))
+		return;
+	if (wg_rotate_held(n))
 		return;
 	weft_wgrotate_renew(&n->local, now_s, rot ? rot->u.rotate.older_than : 0);
 	mark_dirty(n, false, true);
@@ -1327,6 +1350,9 @@ static weft_gossip_t *make_gossip(struct weft_net *n, weft_store_t *store, bool 
 	g = weft_gossip_new(&gc, mono_ns(), err);
 	if (g)
 		weft_gossip_set_wallclock(g, mono_ns(), weft_net_wall_ms());
+	/* A restart within a network-key rotation's grace (prevkey.h). */
+	if (g && gc.netkey && weft_prevkey_restore(g, &n->local, n->name, weft_net_wall_ms()))
+		mark_dirty(n, false, true);
 	return g;
 }
 

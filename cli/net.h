@@ -77,6 +77,7 @@ struct weft_net {
 	char push_why[256];        /* why the last weft_net_push was refused */
 	struct weft_gateway gw;    /* egress/ingress duties on the host (gateway.h) */
 	size_t ext_served;         /* external clients we are the gateway of */
+	size_t wg_rotate_held;     /* clients a due key rotation waits for (wgrotate.h) */
 };
 
 /* The view at now and this node's entry in it (NULL if not in it). */

@@ -59,12 +59,33 @@ static const char *state_of(struct weft_net *n, const struct weft_peer *p)
 	}
 }
 
+/* Our own row says what the view says of us, like every other row (an
+ * expired, pending, revoked or over-used node must see it), and else what
+ * the daemon is doing. */
+static const char *self_state(const struct weft_net *n)
+{
+	if (n->phase == WEFT_NET_REVOKED || n->peers.self_status == WEFT_MEMBER_REVOKED)
+		return "revoked";
+	switch (n->peers.self_status) {
+	case WEFT_MEMBER_PENDING: return "pending";
+	case WEFT_MEMBER_EXPIRED: return "expired";
+	case WEFT_MEMBER_OVERUSED: return "overused";
+	case WEFT_MEMBER_LEFT: return "left";
+	default: break;
+	}
+	if (n->phase == WEFT_NET_PENDING)
+		return "pending";
+	if (n->phase == WEFT_NET_LEAVING)
+		return "left";
+	return "alive";
+}
+
 static void count_alive(struct weft_net *n, unsigned *members, unsigned *alive)
 {
 	size_t i;
 
 	*members = n->peers.self_status || n->phase == WEFT_NET_MEMBER ? 1 : 0;
-	*alive = n->phase == WEFT_NET_MEMBER ? 1 : 0;
+	*alive = n->phase == WEFT_NET_MEMBER && !strcmp(self_state(n), "alive") ? 1 : 0;
 	for (i = 0; i < n->peers.n; i++) {
 		const struct weft_peer *p = &n->peers.p[i];
 
@@ -126,10 +147,7 @@ static struct json_object *self_row(struct weft_net *n)
 	json_object_object_add(o, "address", ip_or_null(&n->peers.self4));
 	json_object_object_add(o, "address6", ip_or_null(&n->peers.self6));
 	json_object_object_add(o, "endpoint", n->neps ? ep_or_null(&n->eps[0]) : NULL);
-	json_object_object_add(o, "state", json_object_new_string(n->phase == WEFT_NET_REVOKED ? "revoked"
-								  : n->phase == WEFT_NET_PENDING ? "pending"
-								  : n->phase == WEFT_NET_LEAVING ? "left"
-								  : "alive"));
+	json_object_object_add(o, "state", json_object_new_string(self_state(n)));
 	weft_key_to_base64(key, n->local.wg.pub.b);
 	json_object_object_add(o, "wg_public_key", json_object_new_string(key));
 	json_object_object_add(o, "latest_handshake", NULL);

@@ -22,7 +22,8 @@
 
 #define NODE_FILE "node"
 #define RECORDS_FILE "records"
-#define NFIELDS 16
+#define NFIELDS 16      /* without the previous network key */
+#define NFIELDS_PREV 17 /* with it: [key, epoch, open until, seal until] */
 #define LOCAL_MAX 2048
 
 void weft_local_wipe(struct weft_local *l)
@@ -38,7 +39,7 @@ int weft_local_encode(const struct weft_local *l, uint8_t *buf, size_t cap, size
 	const weft_ip_t *ip;
 	unsigned i;
 
-	weft_mp_array(&w, NFIELDS);
+	weft_mp_array(&w, l->has_prev_netkey ? NFIELDS_PREV : NFIELDS);
 	weft_mp_uint(&w, WEFT_NETSTATE_FORMAT);
 	weft_mp_str(&w, l->network, strlen(l->network));
 	weft_mp_bin(&w, l->network_id.b, WEFT_PK_LEN);
@@ -64,6 +65,13 @@ int weft_local_encode(const struct weft_local *l, uint8_t *buf, size_t cap, size
 		weft_mp_uint(&w, l->endpoints[i].port);
 	}
 	weft_mp_uint(&w, l->status);
+	if (l->has_prev_netkey) {
+		weft_mp_array(&w, 4);
+		weft_mp_bin(&w, l->prev_netkey, WEFT_NETKEY_LEN);
+		weft_mp_uint(&w, l->prev_netkey_epoch);
+		weft_mp_uint(&w, l->prev_open_until_ms);
+		weft_mp_uint(&w, l->prev_seal_until_ms);
+	}
 	if (w.overflow) {
 		sodium_memzero(buf, cap);
 		return -ENOSPC;
@@ -128,7 +136,7 @@ int weft_local_decode(struct weft_local *l, const uint8_t *buf, size_t len, cons
 {
 	struct weft_rbuf r = { buf, len, 0 };
 	uint8_t seed[WEFT_SEED_LEN];
-	uint32_t n, i, m;
+	uint32_t n, i, m, nfields;
 	uint64_t v;
 	const char *dummy;
 
@@ -136,7 +144,7 @@ int weft_local_decode(struct weft_local *l, const uint8_t *buf, size_t len, cons
 		why = &dummy;
 	memset(l, 0, sizeof(*l));
 	*why = "node file: not the expected array";
-	if (weft_mp_read_array_head(&r, &n) || n != NFIELDS)
+	if (weft_mp_read_array_head(&r, &nfields) || (nfields != NFIELDS && nfields != NFIELDS_PREV))
 		goto bad;
 	*why = "node file: unsupported format version";
 	if (read_uint_max(&r, UINT32_MAX, &v) || v != WEFT_NETSTATE_FORMAT)
@@ -197,6 +205,17 @@ int weft_local_decode(struct weft_local *l, const uint8_t *buf, size_t len, cons
 	if (read_uint_max(&r, 255, &v) || (v != WEFT_LOCAL_MEMBER && v != WEFT_LOCAL_REVOKED))
 		goto bad;
 	l->status = (uint8_t)v;
+	if (nfields == NFIELDS_PREV) {
+		*why = "node file: bad previous network key";
+		if (weft_mp_read_array_head(&r, &m) || m != 4 ||
+		    read_bin_into(&r, l->prev_netkey, WEFT_NETKEY_LEN) || read_uint_max(&r, UINT32_MAX, &v))
+			goto bad;
+		l->prev_netkey_epoch = (uint32_t)v;
+		if (read_uint_max(&r, UINT64_MAX, &l->prev_open_until_ms) ||
+		    read_uint_max(&r, UINT64_MAX, &l->prev_seal_until_ms))
+			goto bad;
+		l->has_prev_netkey = true;
+	}
 	*why = "node file: trailing bytes";
 	if (weft_mp_end(&r))
 		goto bad;

@@ -41,6 +41,16 @@ struct weft_local {
 	bool has_netkey;
 	uint8_t netkey[WEFT_NETKEY_LEN]; /* secret */
 	uint32_t netkey_epoch;
+	/* The previous network key while a rotation's grace period runs
+	 * (gossip.h, weft_gossip_prev_netkey): a member restarted within it
+	 * still talks to members on the old epoch. Wall clock, unix ms. In
+	 * the file only while set, as a 17th field: files without it (and
+	 * those of older versions) load as before. */
+	bool has_prev_netkey;
+	uint8_t prev_netkey[WEFT_NETKEY_LEN]; /* secret */
+	uint32_t prev_netkey_epoch;
+	uint64_t prev_open_until_ms;
+	uint64_t prev_seal_until_ms;  /* 0: no longer sealing with it */
 	uint32_t incarnation;
 	uint64_t state_version;     /* last version of our node state record */
 	char ifname[WEFT_WG_IFNAMSIZ];

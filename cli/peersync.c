@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "peersync.h"
+#include "routecheck.h"
 
 void weft_peerset_init(struct weft_peerset *ps, const weft_pk_t *self)
 {
@@ -60,25 +61,48 @@ bool weft_peer_wanted(const struct weft_peer *p)
 }
 
 /* The routes a member advertises that the admin approved (DESIGN §5:
- * egress gateways); an override that says nothing of routes approves none. */
-static void approved_routes(struct weft_peer *p, const struct weft_member_view *mv)
+ * egress gateways); an override that says nothing of routes approves none.
+ * A route over the network's own ranges, or a default route, is left out
+ * (routecheck.h): WireGuard would refuse the peer list, or the members'
+ * own addresses would go to the gateway. The member itself stays. */
+static void approved_routes(struct weft_peer *p, const struct weft_member_view *mv,
+			    const struct weft_rec_network *net)
 {
 	const struct weft_rec_node_state *st;
 	const struct weft_rec_override *ov;
+	uint8_t was = p->nrefused;
+	weft_cidr_t old[WEFT_MAX_ROUTES];
+	const char *why;
 	unsigned i, j;
+	bool same;
 
+	memcpy(old, p->refused, sizeof(old));
 	p->nroutes = 0;
-	if (!mv->state || !mv->override || !(mv->override->u.override.set & WEFT_OVR_ROUTES))
-		return;
-	st = &mv->state->u.node_state;
-	ov = &mv->override->u.override;
-	for (i = 0; i < st->nroutes; i++)
-		for (j = 0; j < ov->nroutes; j++)
-			if (st->routes[i].prefix == ov->routes[j].prefix &&
-			    weft_ip_equal(&st->routes[i].ip, &ov->routes[j].ip)) {
+	p->nrefused = 0;
+	if (mv->state && mv->override && (mv->override->u.override.set & WEFT_OVR_ROUTES)) {
+		st = &mv->state->u.node_state;
+		ov = &mv->override->u.override;
+		for (i = 0; i < st->nroutes; i++) {
+			for (j = 0; j < ov->nroutes; j++)
+				if (st->routes[i].prefix == ov->routes[j].prefix &&
+				    weft_ip_equal(&st->routes[i].ip, &ov->routes[j].ip))
+					break;
+			if (j == ov->nroutes)
+				continue;
+			why = weft_routecheck_why(&st->routes[i], net);
+			if (why) {
+				p->refused_why[p->nrefused] = why;
+				p->refused[p->nrefused++] = st->routes[i];
+			} else {
 				p->routes[p->nroutes++] = st->routes[i];
-				break;
 			}
+		}
+	}
+	same = p->nrefused == was;
+	for (i = 0; same && i < was; i++)
+		same = old[i].prefix == p->refused[i].prefix && weft_ip_equal(&old[i].ip, &p->refused[i].ip);
+	if (!same)
+		p->refused_news = p->nrefused > 0;
 }
 
 static void schedule_now(struct weft_peer *p, uint64_t now_ns)
@@ -141,7 +165,7 @@ int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t 
 		} else {
 			p->relay_ok = false;
 		}
-		approved_routes(p, mv);
+		approved_routes(p, mv, v->network ? &v->network->u.network : NULL);
 		if (!old || (!old->has_state && p->has_state))
 			schedule_now(p, now_ns);
 		n++;
@@ -315,7 +339,24 @@ static struct weft_peer *relay_of(struct weft_peerset *ps, const struct weft_pee
 	return r && r != p && weft_peer_wanted(r) && !r->relayed ? r : NULL;
 }
 
-static int add_addresses(weft_wg_peer_t *wp, const struct weft_peer *p)
+/* Whether a peer of dev has c as an allowed IP already. */
+static bool in_device(const weft_wg_device_t *dev, const weft_cidr_t *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < dev->n_peers; i++)
+		for (j = 0; j < dev->peers[i].n_allowed_ips; j++)
+			if (dev->peers[i].allowed_ips[j].prefix == c->prefix &&
+			    weft_ip_equal(&dev->peers[i].allowed_ips[j].ip, &c->ip))
+				return true;
+	return false;
+}
+
+/* A member's addresses and approved routes. An egress route approved for
+ * two members goes to the first in the device (by node id, relayed ones
+ * last): WireGuard refuses an allowed IP on two peers, and that would
+ * refuse the whole peer list. */
+static int add_addresses(weft_wg_device_t *dev, weft_wg_peer_t *wp, const struct weft_peer *p)
 {
 	unsigned r;
 	int ret;
@@ -324,7 +365,8 @@ static int add_addresses(weft_wg_peer_t *wp, const struct weft_peer *p)
 	if (!ret)
 		ret = host_route(wp, &p->addr6);
 	for (r = 0; !ret && r < p->nroutes; r++)
-		ret = weft_wg_peer_add_allowed_ip(wp, &p->routes[r]);
+		if (!in_device(dev, &p->routes[r]))
+			ret = weft_wg_peer_add_allowed_ip(wp, &p->routes[r]);
 	return ret;
 }
 
@@ -346,7 +388,7 @@ int weft_peerset_desired(struct weft_peerset *ps, const struct weft_peersync_env
 		if (!wp)
 			return -ENOMEM;
 		if (!relay_of(ps, p)) {
-			ret = add_addresses(wp, p);
+			ret = add_addresses(dev, wp, p);
 			if (ret)
 				return ret;
 		}
@@ -384,7 +426,7 @@ int weft_peerset_desired(struct weft_peerset *ps, const struct weft_peersync_env
 		wp = weft_wg_device_find_peer(dev, &r->wg_pub);
 		if (!wp)
 			continue;
-		ret = add_addresses(wp, p);
+		ret = add_addresses(dev, wp, p);
 		if (ret)
 			return ret;
 	}

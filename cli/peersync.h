@@ -52,6 +52,13 @@ struct weft_peer {
 	uint16_t wg_port, gossip_port;
 	uint8_t nroutes;         /* advertised and approved by the admin */
 	weft_cidr_t routes[WEFT_MAX_ROUTES];
+	/* Approved and advertised, but left out (routecheck.h): overlapping
+	 * the network's ranges, or a default route. refused_news: the list
+	 * changed since it was last logged (routecheck.c clears it). */
+	uint8_t nrefused;
+	weft_cidr_t refused[WEFT_MAX_ROUTES];
+	const char *refused_why[WEFT_MAX_ROUTES];
+	bool refused_news;
 	/* WireGuard's view, from the last device read */
 	bool in_device;
 	uint64_t last_handshake_s; /* unix seconds, 0 = never */

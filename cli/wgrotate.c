@@ -1,6 +1,7 @@
 /* This node's WireGuard key rotation (wgrotate.h): when the key is due,
  * making the new one, and which tunnels start again from nothing. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -15,6 +16,39 @@ uint64_t weft_wgrotate_due_at(uint64_t key_time_s, const struct weft_rec_network
 	if (s && s->wg_key_lifetime)
 		return key_time_s + s->wg_key_lifetime;
 	return UINT64_MAX;
+}
+
+struct served {
+	const weft_pk_t *self;
+	size_t n;
+};
+
+static int count_served(void *ctx, const weft_record_t *r)
+{
+	struct served *c = ctx;
+
+	if (!r->u.ext_client.deleted && !memcmp(r->u.ext_client.gateway.b, c->self->b, WEFT_PK_LEN))
+		c->n++;
+	return 0;
+}
+
+size_t weft_wgrotate_ext_clients(const weft_store_t *s, const weft_pk_t *self)
+{
+	struct served c = { self, 0 };
+
+	weft_store_foreach(s, WEFT_REC_EXT_CLIENT, count_served, &c);
+	return c.n;
+}
+
+void weft_wgrotate_held_msg(char *buf, size_t len, const char *net, size_t nclients)
+{
+	snprintf(buf, len,
+		 "%s: WireGuard key rotation is due but this node keeps its key: it is the gateway of %zu "
+		 "external client%s whose configs hold its public key (weft ext-client %s list). To rotate "
+		 "it, remove them (weft ext-client %s rm NAME) or move them to another gateway: the key "
+		 "rotates once none is left, and weft ext-client %s add NAME --via NODE then issues "
+		 "configs with the new key",
+		 net, nclients, nclients == 1 ? "" : "s", net, net, net);
 }
 
 void weft_wgrotate_renew(struct weft_local *l, uint64_t now_s, uint64_t older_than)

@@ -14,12 +14,23 @@
 #include "netstate.h"
 #include "peersync.h"
 #include "record.h"
+#include "store.h"
 
 /* The unix second from which a key made at key_time_s must be replaced: 0
  * when an order (rot, may be NULL) names it, key_time_s + the network's
  * wg_key_lifetime when one is set (s may be NULL), else UINT64_MAX. */
 uint64_t weft_wgrotate_due_at(uint64_t key_time_s, const struct weft_rec_network *s,
 			      const struct weft_rec_rotate *rot);
+
+/* The live (not deleted) external clients whose gateway is self. Their
+ * wg-quick configs hold our WireGuard public key, so a new key would cut
+ * them off without a word: while there is one, a due rotation waits
+ * (the daemon keeps its key and logs weft_wgrotate_held_msg() once) until
+ * the admin re-issues those configs (weft ext-client NET rm/add) or moves
+ * the clients to another gateway. */
+size_t weft_wgrotate_ext_clients(const weft_store_t *s, const weft_pk_t *self);
+/* The warning for a rotation held for nclients clients of network net. */
+void weft_wgrotate_held_msg(char *buf, size_t len, const char *net, size_t nclients);
 
 /* A new key pair in l, the old private key wiped. Its time is the later of
  * now_s and older_than (the order being obeyed, 0 if none): an order

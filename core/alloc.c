@@ -141,6 +141,12 @@ static void scan_from(const weft_cidr_t *cidr, struct taken *t, weft_ip_t *ip)
 
 int weft_alloc_assign(const weft_cidr_t *cidr, struct weft_alloc_entry *e, size_t n)
 {
+	return weft_alloc_assign_taken(cidr, e, n, NULL, 0);
+}
+
+int weft_alloc_assign_taken(const weft_cidr_t *cidr, struct weft_alloc_entry *e, size_t n, const weft_ip_t *held,
+			    size_t nheld)
+{
 	struct weft_alloc_entry **order = NULL;
 	struct taken t = { 0 };
 	uint64_t left;
@@ -159,7 +165,11 @@ int weft_alloc_assign(const weft_cidr_t *cidr, struct weft_alloc_entry *e, size_
 	order = malloc(n * sizeof(*order));
 	if (!order)
 		return -ENOMEM;
-	ret = taken_init(&t, n);
+	if (nheld > SIZE_MAX / 4 - n) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = taken_init(&t, n + nheld);
 	if (ret)
 		goto out;
 	for (i = 0; i < n; i++)
@@ -179,6 +189,16 @@ int weft_alloc_assign(const weft_cidr_t *cidr, struct weft_alloc_entry *e, size_
 		x->addr = x->pinned;
 		x->attempt = UINT32_MAX;
 		left--;
+	}
+	/* Then the addresses held outside the member set (external clients):
+	 * after the pins, so an admin's pin still wins, before any hash. A
+	 * held address outside the CIDR, reserved or given twice costs
+	 * nothing. */
+	for (i = 0; i < nheld && left; i++) {
+		if (held[i].family != cidr->ip.family || !weft_cidr_contains(cidr, &held[i]))
+			continue;
+		if (try_take(cidr, &t, &held[i]))
+			left--;
 	}
 	ret = 0;
 	for (i = 0; i < n; i++) {

@@ -34,6 +34,14 @@ struct weft_alloc_entry {
  * entries that fit, first joiners first, still get addresses). */
 int weft_alloc_assign(const weft_cidr_t *cidr, struct weft_alloc_entry *e, size_t n);
 
+/* The same with nheld addresses that are taken already (held may be NULL
+ * when nheld is 0): no entry's hash or scan gets one. They are placed after
+ * the entries' pins (a pin on a held address still wins it) and before any
+ * hash; held addresses outside cidr or reserved are ignored, duplicates
+ * count once. The result does not depend on the order of held either. */
+int weft_alloc_assign_taken(const weft_cidr_t *cidr, struct weft_alloc_entry *e, size_t n, const weft_ip_t *held,
+			    size_t nheld);
+
 /* The address attempt k of a node would get, before collisions. */
 void weft_alloc_candidate(const weft_cidr_t *cidr, const weft_pk_t *node_id, uint32_t attempt, weft_ip_t *out);
 

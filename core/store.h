@@ -219,7 +219,9 @@ typedef struct weft_view {
  * override, else invite. Addresses: weft_alloc_assign over every member but
  * the over-used ones (revoked and left ones keep theirs reserved, so an
  * address is never handed to another node while these records exist), pins
- * from the override, else the invite. No network record: no addresses.
+ * from the override, else the invite; the addresses of live (not deleted)
+ * external clients are taken for everyone but a pin (weft_alloc_assign_taken).
+ * No network record: no addresses.
  * weft_view_find is O(log n). */
 int weft_store_view(const weft_store_t *s, uint64_t now_ms, weft_view_t *v);
 void weft_view_free(weft_view_t *v);

@@ -13,7 +13,10 @@
  *    not how long the members it admitted stay;
  *  - every member except an over-used one holds an address, revoked and left
  *    ones included, so an address is never handed to a different node while
- *    the records of the one that had it are around. */
+ *    the records of the one that had it are around;
+ *  - a live (not deleted) external client's addresses are taken for the
+ *    members' hashes: a pin on one still wins it (the admin asked), but no
+ *    member is handed a client's address by chance. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +102,49 @@ static weft_ip_t pin_of(const weft_record_t *ovr, const weft_record_t *inv, unsi
 	return none;
 }
 
-static int assign(const weft_cidr_t *cidr, weft_view_t *v, const weft_record_t **invites, unsigned family)
+/* The addresses live external clients hold (DESIGN §5): taken for every
+ * member's hash, or a new member could be given a client's address and the
+ * client would be dropped (cli/extclient.c leaves out a client whose
+ * address a member has). */
+struct held {
+	weft_ip_t *ip;
+	size_t n, cap;
+	int err;
+};
+
+static int held_push(struct held *h, const weft_ip_t *ip)
+{
+	weft_ip_t *nip;
+
+	if (!ip->family)
+		return 0;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+
+		nip = realloc(h->ip, cap * sizeof(*nip));
+		if (!nip)
+			return -ENOMEM;
+		h->ip = nip;
+		h->cap = cap;
+	}
+	h->ip[h->n++] = *ip;
+	return 0;
+}
+
+static int held_fn(void *ctx, const weft_record_t *r)
+{
+	struct held *h = ctx;
+
+	if (r->u.ext_client.deleted)
+		return 0;
+	h->err = held_push(h, &r->u.ext_client.address4);
+	if (!h->err)
+		h->err = held_push(h, &r->u.ext_client.address6);
+	return h->err ? 1 : 0;
+}
+
+static int assign(const weft_cidr_t *cidr, weft_view_t *v, const weft_record_t **invites, unsigned family,
+		  const struct held *held)
 {
 	struct weft_alloc_entry *e;
 	size_t n = 0, i, j;
@@ -118,7 +163,7 @@ static int assign(const weft_cidr_t *cidr, weft_view_t *v, const weft_record_t *
 		e[n].pinned = pin_of(v->members[i].override, invites[i], family);
 		n++;
 	}
-	ret = weft_alloc_assign(cidr, e, n);
+	ret = weft_alloc_assign_taken(cidr, e, n, held->ip, held->n);
 	/* A full CIDR still assigns the first joiners; anything else (a CIDR
 	 * the allocator cannot use) leaves addresses unset rather than hiding
 	 * the members. */
@@ -238,9 +283,15 @@ int weft_store_view(const weft_store_t *s, uint64_t now_ms, weft_view_t *v)
 	}
 
 	if (net) {
-		ret = assign(&net->u.network.cidr4, v, invites, 4);
+		struct held held = { 0 };
+
+		weft_store_foreach(s, WEFT_REC_EXT_CLIENT, held_fn, &held);
+		ret = held.err;
 		if (!ret)
-			ret = assign(&net->u.network.cidr6, v, invites, 6);
+			ret = assign(&net->u.network.cidr4, v, invites, 4, &held);
+		if (!ret)
+			ret = assign(&net->u.network.cidr6, v, invites, 6, &held);
+		free(held.ip);
 		if (ret)
 			goto fail;
 	}

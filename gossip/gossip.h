@@ -255,6 +255,29 @@ bool weft_gossip_is_member(const weft_gossip_t *g);
 int weft_gossip_netkey(const weft_gossip_t *g, uint8_t key[WEFT_NETKEY_LEN], uint32_t *epoch);
 uint32_t weft_gossip_incarnation(const weft_gossip_t *g);
 
+/* The previous network key while a rotation's grace period runs, for
+ * persistence: a member restarted within the grace must still open (and,
+ * in its first half, seal with) the previous key, or the members that
+ * have not installed the new epoch yet cannot talk to it. Times are wall
+ * clock (unix ms, from weft_gossip_set_wallclock); seal_until_ms is 0 once
+ * the node no longer seals with it. The key is a secret: wipe it. */
+struct weft_gossip_prevkey {
+	uint8_t key[WEFT_NETKEY_LEN];
+	uint32_t epoch;
+	uint64_t open_until_ms;
+	uint64_t seal_until_ms;
+};
+/* WEFT_ENOTFOUND when there is none (no rotation, its grace over, or no
+ * wall clock set). */
+int weft_gossip_prev_netkey(const weft_gossip_t *g, struct weft_gossip_prevkey *pk);
+/* Re-install a persisted previous key after a restart (call after
+ * weft_gossip_set_wallclock): 0 when installed, or when the node already
+ * holds that epoch's or a later previous key; WEFT_ESTALE when its grace
+ * has passed or its epoch is not older than the key in force;
+ * WEFT_ENOTFOUND without a key in force; -EINVAL without a wall clock. A
+ * deadline more than the longest grace (2^32 - 1 s) ahead is cut to it. */
+int weft_gossip_restore_prev_netkey(weft_gossip_t *g, const struct weft_gossip_prevkey *pk);
+
 struct weft_gossip_stats {
 	uint64_t pkts_sent, bytes_sent, pkts_recv, bytes_recv;
 	uint64_t dropped;         /* datagrams refused (any reason) */

@@ -2,6 +2,7 @@
  * underlay. The key in force and, during a rotation's grace period, the
  * previous one; our share of a new epoch is unsealed from the KEYSHARE
  * record addressed to us and checked against the admin-signed KEYRING. */
+#include <errno.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -50,6 +51,57 @@ int weft_netkey_install(weft_gossip_t *g, uint32_t epoch, const uint8_t key[WEFT
 	ev.type = WEFT_GEV_NETKEY;
 	ev.epoch = epoch;
 	weft_g_event(g, &ev);
+	return 0;
+}
+
+/* A wall-clock deadline into the node's monotonic time, and back. The
+ * longest grace a keyring can give bounds what a persisted file may ask. */
+#define MAX_GRACE_MS ((uint64_t)UINT32_MAX * 1000ull)
+
+static uint64_t mono_of(const weft_gossip_t *g, uint64_t wall_now, uint64_t until_ms)
+{
+	uint64_t d = until_ms - wall_now;
+
+	return g->now + (d > MAX_GRACE_MS ? MAX_GRACE_MS : d) * 1000000ull;
+}
+
+int weft_gossip_prev_netkey(const weft_gossip_t *g, struct weft_gossip_prevkey *pk)
+{
+	uint64_t wall;
+
+	memset(pk, 0, sizeof(*pk));
+	if (!g->key.valid || !g->old_key.valid || g->now >= g->old_key_until || !weft_g_wall_ms(g, &wall))
+		return WEFT_ENOTFOUND;
+	memcpy(pk->key, g->old_key.key, WEFT_NETKEY_LEN);
+	pk->epoch = g->old_key.epoch;
+	pk->open_until_ms = wall + (g->old_key_until - g->now) / 1000000ull;
+	if (g->now < g->old_seal_until)
+		pk->seal_until_ms = wall + (g->old_seal_until - g->now) / 1000000ull;
+	return 0;
+}
+
+int weft_gossip_restore_prev_netkey(weft_gossip_t *g, const struct weft_gossip_prevkey *pk)
+{
+	uint64_t wall;
+
+	if (!weft_g_wall_ms(g, &wall))
+		return -EINVAL;
+	if (!g->key.valid)
+		return WEFT_ENOTFOUND;
+	if (pk->epoch >= g->key.epoch || pk->open_until_ms <= wall)
+		return WEFT_ESTALE;
+	/* A rotation seen since (the store's keyring at start) already gave
+	 * a previous key with a grace of its own. */
+	if (g->old_key.valid && g->old_key.epoch >= pk->epoch && g->now < g->old_key_until)
+		return 0;
+	sodium_memzero(&g->old_key, sizeof(g->old_key));
+	g->old_key.valid = true;
+	g->old_key.epoch = pk->epoch;
+	memcpy(g->old_key.key, pk->key, WEFT_NETKEY_LEN);
+	g->old_key_until = mono_of(g, wall, pk->open_until_ms);
+	g->old_seal_until = pk->seal_until_ms > wall ? mono_of(g, wall, pk->seal_until_ms) : 0;
+	if (g->old_seal_until > g->old_key_until)
+		g->old_seal_until = g->old_key_until;
 	return 0;
 }
 

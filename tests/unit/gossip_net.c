@@ -334,7 +334,7 @@ static int start_node(struct gnet *net, struct gnet_node *nd, bool with_key)
 		.rand_ctx = nd,
 		.params = &net->params,
 		.netkey = with_key ? net->netkey : NULL,
-		.netkey_epoch = 1,
+		.netkey_epoch = net->netkey_epoch ? net->netkey_epoch : 1,
 	};
 	int err = 0;
 

@@ -57,6 +57,7 @@ struct gnet {
 	weft_keypair_t admin, invite;
 	weft_record_t settings, invite_rec, keyring;
 	uint8_t netkey[32];
+	uint32_t netkey_epoch;    /* of netkey, what a restarted node gets; 0 = 1 */
 	weft_recpool_t *pool;
 	weft_vcache_t *cache;
 	weft_gossip_dir_t *dir;

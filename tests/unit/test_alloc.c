@@ -529,6 +529,76 @@ static void test_full(void **state)
 	free(e);
 }
 
+/* Addresses held outside the member set (external clients) are never a
+ * hash's or the scan's, a pin still wins one, and the result does not
+ * depend on the order of either list. */
+static void test_taken(void **state)
+{
+	weft_cidr_t c = cidr_of("10.0.0.0/28");
+	struct weft_alloc_entry *e = make_members(6, 77), *f;
+	weft_ip_t held[20];
+	size_t i, j, nheld = 0, got = 0;
+
+	(void)state;
+	/* What the members get with nothing held: hold each one's address. */
+	assert_int_equal(weft_alloc_assign(&c, e, 6), 0);
+	for (i = 0; i < 4; i++)
+		held[nheld++] = e[i].addr;
+	held[nheld++] = e[0].addr;            /* twice: counts once */
+	held[nheld++] = ip_of("10.0.1.9");    /* outside: ignored */
+	held[nheld++] = ip_of("10.0.0.15");   /* broadcast: ignored */
+	held[nheld++] = ip_of("fd00::1");     /* other family: ignored */
+	e[5].pinned = held[2];                /* a pin on a held address wins it */
+	assert_int_equal(weft_alloc_assign_taken(&c, e, 6, held, nheld), 0);
+	for (i = 0; i < 6; i++) {
+		assert_true(weft_cidr_contains(&c, &e[i].addr));
+		for (j = 0; j < 4; j++)
+			if (!(i == 5 && j == 2))
+				assert_false(weft_ip_equal(&e[i].addr, &held[j]));
+		for (j = 0; j < i; j++)
+			assert_false(weft_ip_equal(&e[i].addr, &e[j].addr));
+	}
+	assert_true(weft_ip_equal(&e[5].addr, &held[2]));
+
+	/* Same result in another order of both lists. */
+	f = calloc(6, sizeof(*f));
+	assert_non_null(f);
+	for (i = 0; i < 6; i++)
+		f[i] = e[5 - i];
+	for (i = 0; i < nheld / 2; i++) {
+		weft_ip_t t = held[i];
+
+		held[i] = held[nheld - 1 - i];
+		held[nheld - 1 - i] = t;
+	}
+	assert_int_equal(weft_alloc_assign_taken(&c, f, 6, held, nheld), 0);
+	for (i = 0; i < 6; i++)
+		assert_true(weft_ip_equal(&f[5 - i].addr, &e[i].addr));
+	free(f);
+
+	/* 14 usable: one pinned back, 3 more held leave 10 for 11 unpinned
+	 * members, so the last joiner waits. */
+	free(e);
+	e = make_members(12, 5);
+	nheld = 0;
+	for (i = 1; i <= 4; i++) {
+		char buf[16];
+
+		snprintf(buf, sizeof(buf), "10.0.0.%zu", i);
+		held[nheld++] = ip_of(buf);
+	}
+	for (i = 0; i < 12; i++)
+		e[i].join_time = 1000 + i;
+	e[0].pinned = held[0];
+	e[1].pinned = ip_of("10.0.0.20"); /* outside: no pin */
+	assert_int_equal(weft_alloc_assign_taken(&c, e, 12, held, nheld), WEFT_EFULL);
+	for (i = 0; i < 12; i++)
+		got += e[i].addr.family != 0;
+	assert_int_equal(got, 11);
+	assert_int_equal(e[11].addr.family, 0);
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +609,7 @@ int main(void)
 		cmocka_unit_test(test_pins),
 		cmocka_unit_test(test_cidr_change),
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_taken),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -472,6 +472,16 @@ static void test_node_usage(void **state)
 	       "n.out");
 	EXPECT(1, "bad --routes", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--routes",
 	       "10.0.0.1/8", "--out", "n.out");
+	/* Routes over the network's own addresses, or a default route, would
+	 * make every member's WireGuard refuse the peer list. */
+	EXPECT(1, "bad --routes: 10.42.0.5/32: it overlaps the network's IPv4 range (10.42.0.0/24)", "node", "lab",
+	       g.hex[0], "set", "--admin-key", "lab.key", "--routes", "192.168.1.0/24,10.42.0.5/32", "--out", "n.out");
+	EXPECT(1, "bad --routes: 10.0.0.0/8: it overlaps the network's IPv4 range", "node", "lab", g.hex[0], "set",
+	       "--admin-key", "lab.key", "--routes", "10.0.0.0/8", "--out", "n.out");
+	EXPECT(1, "bad --routes: 0.0.0.0/0: a default route", "node", "lab", g.hex[0], "set", "--admin-key",
+	       "lab.key", "--routes", "0.0.0.0/0", "--out", "n.out");
+	EXPECT(1, "bad --routes: ::/0: a default route", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key",
+	       "--routes", "::/0", "--out", "n.out");
 	EXPECT(1, "outside the network's range 10.42.0.0/24", "node", "lab", g.hex[0], "set", "--admin-key",
 	       "lab.key", "--address", "10.43.0.5", "--out", "n.out");
 	EXPECT(1, "broadcast", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--address",
@@ -593,6 +603,19 @@ static void test_node_online(void **state)
 	EXPECT(1, "node n2 was revoked", "node", "lab", "n2", "set", "--admin-key", "lab.key", "--name", "x");
 	EXPECT(1, "already has that name", "node", "lab", "n1", "set", "--admin-key", "lab.key", "--name", "n3");
 	EXPECT(1, "has it pinned", "node", "lab", "n1", "set", "--admin-key", "lab.key", "--address", "10.42.0.9");
+	/* A live external client's address: pinning it would drop the client. */
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_EXT_CLIENT;
+	r.u.ext_client.version = 1;
+	snprintf(r.u.ext_client.name, sizeof(r.u.ext_client.name), "phone");
+	memset(r.u.ext_client.wg_pub.b, 0x31, sizeof(r.u.ext_client.wg_pub.b));
+	weft_ip_parse(&r.u.ext_client.address4, "10.42.0.20");
+	r.u.ext_client.gateway = g.node[0].pk;
+	sign(&r, &g.admin);
+	hold(&r);
+	EXPECT(1, "bad --address '10.42.0.20': external client 'phone' has it; pin another address, or remove the "
+		  "client first (weft ext-client lab rm phone)",
+	       "node", "lab", "n1", "set", "--admin-key", "lab.key", "--address", "10.42.0.20");
 	/* A full id the daemon does not know. */
 	{
 		weft_keypair_t stranger;

@@ -257,6 +257,51 @@ static void test_renew(void **state)
 	weft_local_wipe(&l);
 }
 
+static void ext_client(const char *name, int gateway, bool deleted)
+{
+	weft_record_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_EXT_CLIENT;
+	r.u.ext_client.version = ++F->version;
+	snprintf(r.u.ext_client.name, sizeof(r.u.ext_client.name), "%s", name);
+	r.u.ext_client.deleted = deleted;
+	randombytes_buf(r.u.ext_client.wg_pub.b, sizeof(r.u.ext_client.wg_pub.b));
+	assert_int_equal(weft_ip_parse(&r.u.ext_client.address4, "10.77.0.200"), 0);
+	r.u.ext_client.address4.b[3] = (uint8_t)(200 + name[0] % 50);
+	r.u.ext_client.gateway = F->node[gateway].pk;
+	assert_true(sign_merge(&r, &F->admin) > 0);
+}
+
+/* A gateway of live external clients keeps its WireGuard key (their
+ * configs hold it): the daemon asks weft_wgrotate_ext_clients() before a
+ * due rotation, and logs weft_wgrotate_held_msg() instead. */
+static void test_rotation_held_for_ext_clients(void **state)
+{
+	char msg[512];
+
+	assert_int_equal(weft_wgrotate_ext_clients(F->store, &F->node[0].pk), 0);
+	ext_client("phone", 0, false);
+	ext_client("laptop", 0, false);
+	ext_client("tablet", 1, false);
+	ext_client("printer", 0, true);
+	assert_int_equal(weft_wgrotate_ext_clients(F->store, &F->node[0].pk), 2);
+	assert_int_equal(weft_wgrotate_ext_clients(F->store, &F->node[1].pk), 1);
+	assert_int_equal(weft_wgrotate_ext_clients(F->store, &F->node[2].pk), 0);
+	/* Removing them (tombstones) lets the rotation go ahead. */
+	ext_client("phone", 0, true);
+	ext_client("laptop", 0, true);
+	assert_int_equal(weft_wgrotate_ext_clients(F->store, &F->node[0].pk), 0);
+
+	weft_wgrotate_held_msg(msg, sizeof(msg), "lab", 2);
+	assert_non_null(strstr(msg, "lab: WireGuard key rotation is due but this node keeps its key"));
+	assert_non_null(strstr(msg, "gateway of 2 external clients"));
+	assert_non_null(strstr(msg, "weft ext-client lab rm NAME"));
+	assert_non_null(strstr(msg, "weft ext-client lab add NAME --via NODE"));
+	weft_wgrotate_held_msg(msg, sizeof(msg), "lab", 1);
+	assert_non_null(strstr(msg, "gateway of 1 external client whose"));
+}
+
 static int downs;
 static void on_down(void *ctx, struct weft_peer *p)
 {
@@ -549,6 +594,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rotation_due),
 		cmocka_unit_test(test_renew),
+		cmocka_unit_test_setup_teardown(test_rotation_held_for_ext_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_tunnels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),

@@ -15,6 +15,7 @@
 
 #include "ctl.h"
 #include "error.h"
+#include "net.h"
 
 static int parse(const char *s, struct weft_ctl_req *req, const char **why)
 {
@@ -263,6 +264,51 @@ static void test_codes(void **state)
 	assert_string_equal(weft_ctl_code(-EIO), "io");
 }
 
+static const char *self_row_state(struct weft_net *n)
+{
+	static char buf[32];
+	struct json_object *a = weft_net_peers_json(n), *row, *v;
+
+	assert_non_null(a);
+	assert_int_equal(json_object_array_length(a), 1);
+	row = json_object_array_get_idx(a, 0);
+	assert_true(json_object_object_get_ex(row, "self", &v) && json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(row, "state", &v));
+	snprintf(buf, sizeof(buf), "%s", json_object_get_string(v));
+	json_object_put(a);
+	return buf;
+}
+
+/* weft peers: our own row shows the view's status of us like any other
+ * row (an expired node must see that it is), else what the daemon does. */
+static void test_self_row_state(void **state)
+{
+	struct weft_net *n = calloc(1, sizeof(*n));
+
+	assert_non_null(n);
+	snprintf(n->name, sizeof(n->name), "lab");
+	n->phase = WEFT_NET_MEMBER;
+	n->peers.self_status = WEFT_MEMBER_ACTIVE;
+	assert_string_equal(self_row_state(n), "alive");
+	n->peers.self_status = WEFT_MEMBER_EXPIRED;
+	assert_string_equal(self_row_state(n), "expired");
+	n->peers.self_status = WEFT_MEMBER_PENDING;
+	assert_string_equal(self_row_state(n), "pending");
+	n->peers.self_status = WEFT_MEMBER_REVOKED;
+	assert_string_equal(self_row_state(n), "revoked");
+	n->peers.self_status = WEFT_MEMBER_OVERUSED;
+	assert_string_equal(self_row_state(n), "overused");
+	/* The daemon's own phase where the view says nothing else. */
+	n->peers.self_status = WEFT_MEMBER_ACTIVE;
+	n->phase = WEFT_NET_PENDING;
+	assert_string_equal(self_row_state(n), "pending");
+	n->phase = WEFT_NET_REVOKED;
+	assert_string_equal(self_row_state(n), "revoked");
+	n->phase = WEFT_NET_LEAVING;
+	assert_string_equal(self_row_state(n), "left");
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_self_row_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

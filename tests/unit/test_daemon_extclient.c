@@ -88,6 +88,20 @@ static void approve(int i, const char *route)
 	merge(&r, &F->admin);
 }
 
+/* The admin pins node i's IPv4 address. */
+static void pin(int i, const char *a4)
+{
+	weft_record_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_OVERRIDE;
+	r.u.override.node_id = F->node[i].pk;
+	r.u.override.version = ++F->version;
+	r.u.override.set = WEFT_OVR_ADDRESS4;
+	assert_int_equal(weft_ip_parse(&r.u.override.address4, a4), 0);
+	merge(&r, &F->admin);
+}
+
 /* An external client record; a4/a6 may be NULL, key NULL = a fresh one. */
 static void client(const char *name, int gateway, const char *a4, const char *a6, const weft_wgkey_t *key,
 		   bool deleted, weft_wgkey_t *key_out)
@@ -331,7 +345,8 @@ static void test_bad_records_left_out(void **state)
 
 	client("a-good", 0, "10.77.9.1", NULL, NULL, false, &good);
 	client("b-dup", 0, "10.77.9.1", NULL, NULL, false, &dup_later);   /* a-good has it */
-	client("c-member", 0, member_addr, NULL, NULL, false, NULL);      /* a member's */
+	pin(2, member_addr); /* a hash never lands on a client's address (core/view.c): a pin may */
+	client("c-member", 0, member_addr, NULL, NULL, false, NULL);      /* a member's pin */
 	client("d-outside", 0, "192.0.2.7", NULL, NULL, false, NULL);     /* not in the range */
 	client("e-reserved", 0, "10.77.255.255", NULL, NULL, false, NULL); /* broadcast */
 	client("f-key", 0, "10.77.9.6", NULL, &F->wg[1].pub, false, NULL); /* a member's key */
@@ -364,6 +379,44 @@ static void test_bad_records_left_out(void **state)
 	weft_wg_mem_world_free(world);
 }
 
+/* A client on the address a member's hash gave it is not dropped: the
+ * view treats the client's address as taken and the member moves, the
+ * same on every node. */
+static void test_member_moves_off_client(void **state)
+{
+	struct weft_peerset ps;
+	struct weft_extclient_stats st;
+	weft_wg_device_t want;
+	weft_ip_t was;
+	char addr[WEFT_ADDRSTRLEN];
+	const struct weft_peer *m;
+
+	desired(0, &ps, &want, &st);
+	m = weft_peerset_find(&ps, &F->node[2].pk);
+	assert_non_null(m);
+	was = m->addr4;
+	weft_ip_format(&was, addr, sizeof(addr));
+	weft_wg_device_free(&want);
+	weft_peerset_free(&ps);
+
+	client("phone", 0, addr, NULL, NULL, false, NULL);
+	desired(0, &ps, &want, &st);
+	assert_int_equal(st.served, 1);
+	assert_int_equal(st.skipped, 0);
+	m = weft_peerset_find(&ps, &F->node[2].pk);
+	assert_int_equal(m->addr4.family, 4);
+	assert_false(weft_ip_equal(&m->addr4, &was));
+	weft_wg_device_free(&want);
+	weft_peerset_free(&ps);
+	/* Node 2 itself agrees: it routes the client through the gateway. */
+	desired(2, &ps, &want, &st);
+	assert_int_equal(st.routed, 1);
+	assert_int_equal(st.skipped, 0);
+	assert_false(weft_ip_equal(&ps.self4, &was));
+	weft_wg_device_free(&want);
+	weft_peerset_free(&ps);
+}
+
 /* ---- egress ---- */
 
 static void test_approved_routes(void **state)
@@ -394,6 +447,15 @@ static void test_approved_routes(void **state)
 	/* An approval of another route serves nothing either. */
 	approve(0, "10.99.0.0/16");
 	assert_int_equal(weft_gateway_approved(F->store, &F->node[0].pk, r), 0);
+
+	/* Nor one over the network's own range (routecheck.h), advertised
+	 * and approved alike: no forwarding, no masquerade for it. */
+	add_state(0, "gw", "10.77.0.0/16");
+	approve(0, "10.77.0.0/16");
+	assert_int_equal(weft_gateway_approved(F->store, &F->node[0].pk, r), 0);
+	weft_gateway_want(F->store, &F->node[0].pk, weft_config_net(&c, "office"), 0, &w);
+	assert_false(w.nat);
+	add_state(0, "gw", "192.168.50.0/24");
 
 	approve(0, "192.168.50.0/24");
 	assert_int_equal(weft_gateway_approved(F->store, &F->node[0].pk, r), 1);
@@ -603,6 +665,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gateway_and_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_records_left_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_member_moves_off_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_approved_routes, setup, teardown),
 		cmocka_unit_test(test_config_routes),
 		cmocka_unit_test(test_nft_script),

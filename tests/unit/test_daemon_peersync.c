@@ -25,6 +25,7 @@
 #include "log.h"
 #include "peersync.h"
 #include "relay.h"
+#include "routecheck.h"
 #include "store.h"
 #include "wg.h"
 
@@ -456,6 +457,116 @@ static void test_membership_changes(void **state)
 	update(&ps, 53 * SEC);
 	assert_int_equal(ps.self_status, WEFT_MEMBER_REVOKED);
 	weft_peerset_free(&ps);
+}
+
+/* Approved routes over the network's own ranges, or default routes, are
+ * left out (WireGuard would refuse the peer list on every node); the
+ * member and its other routes stay, and the refusal is logged once. */
+static void test_overlapping_routes(void **state)
+{
+	static const char *const routes[] = { "10.77.0.5/32", "10.0.0.0/8", "0.0.0.0/0", "::/0", "fd77::/48",
+					       "192.168.50.0/24", "fd77:0:0:0:1::/80", "172.16.0.0/24" };
+	const unsigned nr = sizeof(routes) / sizeof(routes[0]);
+	struct weft_peersync_env env;
+	struct weft_peerset ps;
+	weft_wg_device_t want = { 0 };
+	weft_cidr_t lan, good;
+	weft_record_t r;
+	struct weft_peer *p;
+	char logbuf[4096];
+	FILE *logf;
+	unsigned i;
+
+	env_init(&env, &lan);
+	memset(F->ncand, 0, sizeof(F->ncand));
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_NODE_STATE;
+	r.u.node_state.node_id = F->node[1].pk;
+	r.u.node_state.version = ++F->version;
+	r.u.node_state.wg_pub = F->wg[1].pub;
+	r.u.node_state.wg_port = 52821;
+	r.u.node_state.gossip_port = 51821;
+	snprintf(r.u.node_state.name, sizeof(r.u.node_state.name), "lan");
+	r.u.node_state.nendpoints = 1;
+	assert_int_equal(weft_endpoint_parse(&r.u.node_state.endpoints[0], "192.168.1.11:51821"), 0);
+	r.u.node_state.nroutes = (uint8_t)nr;
+	for (i = 0; i < nr; i++)
+		assert_int_equal(weft_cidr_parse(&r.u.node_state.routes[i], routes[i]), 0);
+	sign(&r, &F->node[1]);
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_OVERRIDE;
+	r.u.override.node_id = F->node[1].pk;
+	r.u.override.version = 1;
+	r.u.override.set = WEFT_OVR_ROUTES;
+	r.u.override.nroutes = (uint8_t)nr;
+	for (i = 0; i < nr; i++)
+		assert_int_equal(weft_cidr_parse(&r.u.override.routes[i], routes[i]), 0);
+	sign(&r, &F->admin);
+
+	/* Seen from node 4 (test_membership_changes revoked node 0). */
+	weft_peerset_init(&ps, &F->node[4].pk);
+	update(&ps, 0);
+	p = weft_peerset_find(&ps, &F->node[1].pk);
+	assert_non_null(p);
+	assert_int_equal(p->status, WEFT_MEMBER_ACTIVE);
+	assert_int_equal(p->nroutes, 2);
+	assert_int_equal(weft_cidr_parse(&good, "192.168.50.0/24"), 0);
+	assert_true(weft_ip_equal(&p->routes[0].ip, &good.ip));
+	assert_int_equal(p->routes[0].prefix, 24);
+	assert_int_equal(p->nrefused, 6);
+	assert_true(p->refused_news);
+	assert_string_equal(p->refused_why[0], "it overlaps the network's IPv4 range");
+	assert_string_equal(p->refused_why[2], "a default route would send every member's traffic to the gateway");
+	assert_string_equal(p->refused_why[4], "it overlaps the network's IPv6 range");
+	/* 172.16.0.0/24 is node 2's too (test_membership_changes approved
+	 * it): one allowed IP on two peers would make WireGuard refuse the
+	 * device, so the first by node id keeps it. */
+	assert_int_equal(weft_peerset_desired(&ps, &env, NOW_S, &want), 0);
+	{
+		const weft_wg_peer_t *w1 = weft_wg_device_find_peer(&want, &F->wg[1].pub);
+		const weft_wg_peer_t *w2 = weft_wg_device_find_peer(&want, &F->wg[2].pub);
+		bool first1 = memcmp(F->node[1].pk.b, F->node[2].pk.b, WEFT_PK_LEN) < 0;
+
+		assert_non_null(w1);
+		assert_non_null(w2);
+		assert_int_equal(w1->n_allowed_ips, first1 ? 4 : 3);
+		assert_int_equal(w2->n_allowed_ips, first1 ? 2 : 3);
+	}
+	weft_wg_device_free(&want);
+
+	/* Logged once: a second pass over the same records says nothing. */
+	memset(logbuf, 0, sizeof(logbuf));
+	logf = fmemopen(logbuf, sizeof(logbuf) - 1, "w");
+	assert_non_null(logf);
+	weft_log_set_sink(logf);
+	weft_routecheck_log("office", &ps);
+	fflush(logf);
+	assert_non_null(strstr(logbuf, "not routing 10.77.0.5/32 through lan"));
+	assert_non_null(strstr(logbuf, "0.0.0.0/0"));
+	assert_false(p->refused_news);
+	update(&ps, 1 * SEC);
+	p = weft_peerset_find(&ps, &F->node[1].pk);
+	assert_false(p->refused_news);
+	assert_int_equal(p->nrefused, 6);
+	rewind(logf);
+	memset(logbuf, 0, sizeof(logbuf));
+	weft_routecheck_log("office", &ps);
+	fflush(logf);
+	assert_string_equal(logbuf, "");
+	weft_log_set_sink(NULL);
+	fclose(logf);
+
+	/* The admin withdraws the approval: nothing left out, nothing to say. */
+	r.u.override.version = 2;
+	r.u.override.nroutes = 0;
+	sign(&r, &F->admin);
+	update(&ps, 2 * SEC);
+	p = weft_peerset_find(&ps, &F->node[1].pk);
+	assert_int_equal(p->nroutes, 0);
+	assert_int_equal(p->nrefused, 0);
+	assert_false(p->refused_news);
+	weft_peerset_free(&ps);
+	add_state(1, "lan", "192.168.1.11:51821", NULL);
 }
 
 static void test_candidates_order(void **state)
@@ -919,6 +1030,7 @@ int main(void)
 		cmocka_unit_test(test_keep_reflexive),
 		cmocka_unit_test(test_relay_offer),
 		cmocka_unit_test(test_membership_changes),
+		cmocka_unit_test(test_overlapping_routes),
 	};
 
 	weft_crypto_init();

@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "error.h"
 #include "netstate.h"
 #include "persist.h"
+#include "prevkey.h"
 #include "store.h"
 
 static void sample(struct weft_local *l)
@@ -189,6 +191,109 @@ static weft_store_t *make_store(weft_keypair_t *admin)
 	return s;
 }
 
+static void test_rand(void *ctx, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	randombytes_buf(buf, len);
+}
+
+/* The previous network key of a rotation's grace period: in the node file
+ * only while set (a 17th field), so files without it keep the old layout
+ * and old files load; and handed back to the gossip node at restart while
+ * its grace lasts (prevkey.h). */
+static void test_prev_netkey(void **state)
+{
+	struct weft_local a, b;
+	struct weft_gossip_prevkey pk;
+	struct weft_gossip_config gc;
+	weft_keypair_t admin;
+	weft_gossip_t *g;
+	weft_store_t *s;
+	uint8_t buf[2048], bad[2048];
+	const uint64_t wall = 1795168800000ull;
+	const char *why;
+	size_t len = 0, i;
+	int err = 0;
+
+	sample(&a);
+	assert_int_equal(weft_local_encode(&a, buf, sizeof(buf), &len), 0);
+	/* array16 of 16: the layout every earlier version wrote and reads. */
+	assert_int_equal(buf[0], 0xdc);
+	assert_int_equal(buf[1], 0);
+	assert_int_equal(buf[2], 16);
+	assert_int_equal(weft_local_decode(&b, buf, len, NULL), 0);
+	assert_false(b.has_prev_netkey);
+
+	a.has_prev_netkey = true;
+	memset(a.prev_netkey, 0x24, sizeof(a.prev_netkey));
+	a.prev_netkey_epoch = 6;
+	a.prev_open_until_ms = wall + 60000;
+	a.prev_seal_until_ms = wall + 30000;
+	assert_int_equal(weft_local_encode(&a, buf, sizeof(buf), &len), 0);
+	assert_int_equal(buf[2], 17);
+	assert_int_equal(weft_local_decode(&b, buf, len, NULL), 0);
+	assert_same(&a, &b);
+	assert_true(b.has_prev_netkey);
+	assert_memory_equal(b.prev_netkey, a.prev_netkey, WEFT_NETKEY_LEN);
+	assert_int_equal(b.prev_netkey_epoch, 6);
+	assert_int_equal(b.prev_open_until_ms, wall + 60000);
+	assert_int_equal(b.prev_seal_until_ms, wall + 30000);
+	for (i = 0; i < len; i++)
+		assert_int_equal(weft_local_decode(&b, buf, i, NULL), WEFT_EMALFORMED);
+	/* A 17th field that is not [key, epoch, until, until]. */
+	memcpy(bad, buf, len);
+	/* fixarray 4, bin8 32 (34 bytes), fixint epoch, two uint64 (9 each) */
+	assert_int_equal(bad[len - 54], 0x94);
+	bad[len - 54] = 0x93;
+	why = NULL;
+	assert_int_equal(weft_local_decode(&b, bad, len, &why), WEFT_EMALFORMED);
+	assert_non_null(why);
+
+	/* The gossip node gets it back at restart, with its deadlines. */
+	s = make_store(&admin);
+	memset(&gc, 0, sizeof(gc));
+	gc.identity = &a.id;
+	gc.store = s;
+	gc.rand = test_rand;
+	gc.netkey = a.netkey;
+	gc.netkey_epoch = a.netkey_epoch;
+	g = weft_gossip_new(&gc, 1000000000ull, &err);
+	assert_non_null(g);
+	weft_gossip_set_wallclock(g, 1000000000ull, wall);
+	assert_int_equal(weft_gossip_prev_netkey(g, &pk), WEFT_ENOTFOUND);
+	assert_false(weft_prevkey_restore(g, &a, "office", wall));
+	assert_int_equal(weft_gossip_prev_netkey(g, &pk), 0);
+	assert_int_equal(pk.epoch, 6);
+	assert_memory_equal(pk.key, a.prev_netkey, WEFT_NETKEY_LEN);
+	assert_int_equal(pk.open_until_ms, wall + 60000);
+	assert_int_equal(pk.seal_until_ms, wall + 30000);
+	/* ...and the daemon's next save writes the same. */
+	sample(&b);
+	assert_true(weft_prevkey_save(g, &b));
+	assert_true(b.has_prev_netkey);
+	assert_memory_equal(b.prev_netkey, a.prev_netkey, WEFT_NETKEY_LEN);
+	assert_int_equal(b.prev_open_until_ms, wall + 60000);
+	assert_false(weft_prevkey_save(g, &b));
+	weft_gossip_free(g);
+
+	/* A restart after the grace: the key is dropped from the file too. */
+	g = weft_gossip_new(&gc, 1000000000ull, &err);
+	assert_non_null(g);
+	weft_gossip_set_wallclock(g, 1000000000ull, wall + 60000);
+	assert_true(weft_prevkey_restore(g, &a, "office", wall + 60000));
+	assert_false(a.has_prev_netkey);
+	for (i = 0; i < WEFT_NETKEY_LEN; i++)
+		assert_int_equal(a.prev_netkey[i], 0);
+	assert_int_equal(weft_gossip_prev_netkey(g, &pk), WEFT_ENOTFOUND);
+	assert_true(weft_prevkey_save(g, &b));
+	assert_false(b.has_prev_netkey);
+	weft_gossip_free(g);
+	weft_store_free(s);
+	sodium_memzero(&pk, sizeof(pk));
+	weft_local_wipe(&a);
+	weft_local_wipe(&b);
+}
+
 static void test_save_load(void **state)
 {
 	char *dir = tmpdir(), netdir[PATH_MAX], path[PATH_MAX + 16];
@@ -331,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_codec_refusals),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_prev_netkey),
 	};
 
 	weft_crypto_init();

@@ -695,6 +695,90 @@ static void test_key_rotation_locks_out(void **state)
 	gnet_free(net);
 }
 
+/* A member restarted during a rotation's grace period comes back with the
+ * new key only (its keyshare for the old epoch is gone): the daemon
+ * persists the previous key with its wall-clock deadlines and re-installs
+ * it, so a member still on the old epoch can talk to it until the grace
+ * ends. */
+static void test_restart_keeps_previous_key(void **state)
+{
+	struct gnet *net = three(21);
+	struct weft_gossip_prevkey pk, again;
+	uint8_t oldkey[32], newkey[32], xpk[32], body[200], pkt[300];
+	weft_record_t kr, share;
+	uint64_t wall;
+	size_t blen, len;
+	int i;
+
+	memcpy(oldkey, net->netkey, sizeof(oldkey));
+	memset(newkey, 0x5e, sizeof(newkey));
+	memset(&kr, 0, sizeof(kr));
+	kr.type = WEFT_REC_KEYRING;
+	kr.u.keyring.epoch = 2;
+	kr.u.keyring.grace_s = 600;
+	crypto_generichash(kr.u.keyring.key_hash, 32, newkey, 32, NULL, 0);
+	for (i = 0; i < 2; i++) {
+		memset(&share, 0, sizeof(share));
+		share.type = WEFT_REC_KEYSHARE;
+		share.u.keyshare.node_id = net->nodes[i].id.pk;
+		share.u.keyshare.epoch = 2;
+		assert_int_equal(weft_pk_to_x25519(xpk, &net->nodes[i].id.pk), 0);
+		assert_int_equal(crypto_box_seal(share.u.keyshare.sealed, newkey, 32, xpk), 0);
+		assert_true(gnet_publish_admin(net, 0, &share) > 0);
+	}
+	/* Node 2 has not got the new epoch yet (its share is late). */
+	assert_true(gnet_publish_admin(net, 0, &kr) > 0);
+	gnet_run(net, 5 * GNET_SEC);
+
+	/* Node 0 reports the previous key with wall-clock deadlines. */
+	assert_int_equal(weft_gossip_prev_netkey(net->nodes[0].g, &pk), 0);
+	assert_int_equal(pk.epoch, 1);
+	assert_memory_equal(pk.key, oldkey, 32);
+	wall = GNET_WALL_BASE_MS + net->now / GNET_MS;
+	assert_true(pk.open_until_ms > wall + 590000 && pk.open_until_ms <= wall + 600000);
+	assert_true(pk.seal_until_ms > wall + 290000 && pk.seal_until_ms <= wall + 300000);
+	assert_int_equal(weft_gossip_prev_netkey(net->nodes[2].g, &again), WEFT_ENOTFOUND);
+
+	/* Restarted with the new key alone: node 2's old-key packets are
+	 * refused... */
+	memcpy(net->netkey, newkey, 32);
+	net->netkey_epoch = 2;
+	net->now += 10 * GNET_SEC;
+	assert_int_equal(gnet_restart(net, 0), 0);
+	gnet_drain(net, 0);
+	assert_int_equal(weft_gossip_prev_netkey(net->nodes[0].g, &again), WEFT_ENOTFOUND);
+	blen = ping_body(body, sizeof(body), &net->nodes[2].id.pk, 7, &net->nodes[0].id.pk);
+	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, oldkey, body, blen);
+	expect_refused(net, 0, WEFT_PATH_UNDERLAY, pkt, len);
+
+	/* ...until the persisted one is back, with the same deadlines. */
+	again = pk;
+	again.open_until_ms = wall - 1;
+	assert_int_equal(weft_gossip_restore_prev_netkey(net->nodes[0].g, &again), WEFT_ESTALE);
+	again = pk;
+	again.epoch = 2;
+	assert_int_equal(weft_gossip_restore_prev_netkey(net->nodes[0].g, &again), WEFT_ESTALE);
+	assert_int_equal(weft_gossip_restore_prev_netkey(net->nodes[0].g, &pk), 0);
+	assert_int_equal(weft_gossip_prev_netkey(net->nodes[0].g, &again), 0);
+	assert_int_equal(again.epoch, 1);
+	assert_memory_equal(again.key, oldkey, 32);
+	assert_true(again.open_until_ms >= pk.open_until_ms - 1 && again.open_until_ms <= pk.open_until_ms);
+	assert_true(again.seal_until_ms >= pk.seal_until_ms - 1 && again.seal_until_ms <= pk.seal_until_ms);
+	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, oldkey, body, blen);
+	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len, net->now),
+			 0);
+	gnet_drain(net, 0);
+
+	/* Once the grace is over, it is gone. */
+	gnet_run(net, 600 * GNET_SEC);
+	gnet_drain(net, 0);
+	assert_int_equal(weft_gossip_prev_netkey(net->nodes[0].g, &again), WEFT_ENOTFOUND);
+	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, oldkey, body, blen);
+	expect_refused(net, 0, WEFT_PATH_UNDERLAY, pkt, len);
+	sodium_memzero(&pk, sizeof(pk));
+	gnet_free(net);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_join_refusals),
 		cmocka_unit_test(test_join_pending_approval),
 		cmocka_unit_test(test_key_rotation_locks_out),
+		cmocka_unit_test(test_restart_keeps_previous_key),
 		cmocka_unit_test(test_revoked_node_is_told),
 		cmocka_unit_test(test_revoked_answers_rate_limited),
 	};

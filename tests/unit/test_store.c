@@ -916,6 +916,103 @@ static void test_view_statuses(void **state)
 	free(r);
 }
 
+static void fx_ext_client(weft_record_t *r, const char *name, uint64_t version, const weft_ip_t *a4, bool deleted)
+{
+	fx_begin(r, WEFT_REC_EXT_CLIENT);
+	r->u.ext_client.version = version;
+	snprintf(r->u.ext_client.name, sizeof(r->u.ext_client.name), "%s", name);
+	r->u.ext_client.deleted = deleted;
+	memset(r->u.ext_client.wg_pub.b, 0x11, sizeof(r->u.ext_client.wg_pub.b));
+	r->u.ext_client.address4 = *a4;
+	r->u.ext_client.gateway = node[0].pk;
+	fx_sign(r, &admin);
+}
+
+/* A live external client's address is never a member's by hash (it would
+ * be dropped, cli/extclient.c); a deleted one's is free again, and a pin
+ * still wins it. Every node computes the same whatever the arrival order. */
+static void test_view_ext_clients(void **state)
+{
+	weft_store_t *s = new_store(), *s2 = new_store();
+	weft_record_t *r = rec(), *recs[8];
+	weft_view_t v, v2;
+	weft_ip_t a0, a1, a2;
+	size_t n = 0, i;
+
+	(void)state;
+	fx_network(r, &admin, 1, "10.0.0.0/24");
+	merge_ok(s, r);
+	for (i = 0; i < 3; i++) {
+		fx_member(r, &admin, &node[i].pk, 10 + i);
+		merge_ok(s, r);
+	}
+	assert_int_equal(weft_store_view(s, NOW_MS, &v), 0);
+	a0 = vfind(&v, &node[0])->address4;
+	a1 = vfind(&v, &node[1])->address4;
+	a2 = vfind(&v, &node[2])->address4;
+	assert_int_equal(a0.family, 4);
+	weft_view_free(&v);
+
+	/* "phone" holds node 0's address, "old" (deleted) node 1's. */
+	fx_ext_client(r, "phone", 1, &a0, false);
+	merge_ok(s, r);
+	fx_ext_client(r, "old", 2, &a1, true);
+	merge_ok(s, r);
+	assert_int_equal(weft_store_view(s, NOW_MS, &v), 0);
+	assert_false(weft_ip_equal(&vfind(&v, &node[0])->address4, &a0));
+	assert_true(weft_cidr_contains(&v.network->u.network.cidr4, &vfind(&v, &node[0])->address4));
+	assert_true(weft_ip_equal(&vfind(&v, &node[1])->address4, &a1));
+	assert_true(weft_ip_equal(&vfind(&v, &node[2])->address4, &a2));
+	for (i = 0; i < v.nmembers; i++)
+		assert_false(weft_ip_equal(&v.members[i].address4, &a0));
+
+	/* The same records in the reverse order give the same view. */
+	n = 0;
+	for (i = 0; i < 8; i++)
+		recs[i] = rec();
+	fx_ext_client(recs[n++], "old", 2, &a1, true);
+	fx_ext_client(recs[n++], "phone", 1, &a0, false);
+	for (i = 3; i-- > 0;)
+		fx_member(recs[n++], &admin, &node[i].pk, 10 + i);
+	fx_network(recs[n++], &admin, 1, "10.0.0.0/24");
+	for (i = 0; i < n; i++) {
+		int ret = weft_store_merge(s2, recs[i]);
+
+		assert_true(ret == WEFT_MERGE_ADDED || ret == WEFT_MERGE_PENDING);
+	}
+	assert_int_equal(weft_store_view(s2, NOW_MS, &v2), 0);
+	assert_int_equal(v2.nmembers, 3);
+	for (i = 0; i < 3; i++)
+		assert_true(weft_ip_equal(&v.members[i].address4, &v2.members[i].address4));
+	weft_view_free(&v2);
+	weft_view_free(&v);
+
+	/* An admin's pin on the client's address still wins it. */
+	fx_override_body(r, &node[2].pk, 1);
+	r->u.override.set = WEFT_OVR_ADDRESS4;
+	r->u.override.address4 = a0;
+	fx_sign(r, &admin);
+	merge_ok(s, r);
+	assert_int_equal(weft_store_view(s, NOW_MS, &v), 0);
+	assert_true(weft_ip_equal(&vfind(&v, &node[2])->address4, &a0));
+	assert_false(weft_ip_equal(&vfind(&v, &node[0])->address4, &a0));
+	weft_view_free(&v);
+	/* Deleting the client frees its address for node 0's hash again. */
+	fx_ext_client(r, "phone", 3, &a0, true);
+	merge_ok(s, r);
+	fx_override_body(r, &node[2].pk, 2);
+	fx_sign(r, &admin);
+	merge_ok(s, r);
+	assert_int_equal(weft_store_view(s, NOW_MS, &v), 0);
+	assert_true(weft_ip_equal(&vfind(&v, &node[0])->address4, &a0));
+	weft_view_free(&v);
+	for (i = 0; i < 8; i++)
+		free(recs[i]);
+	weft_store_free(s2);
+	weft_store_free(s);
+	free(r);
+}
+
 /* ---- serialise and load ---- */
 
 static void test_serialize(void **state)
@@ -1414,6 +1511,7 @@ int main(void)
 		cmocka_unit_test(test_clone),
 		cmocka_unit_test(test_invite_partition),
 		cmocka_unit_test(test_view_statuses),
+		cmocka_unit_test(test_view_ext_clients),
 		cmocka_unit_test(test_serialize),
 		cmocka_unit_test(test_merge_bytes),
 		cmocka_unit_test(test_property_permutations),
