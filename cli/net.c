@@ -804,6 +804,12 @@ static void sync_peers(struct weft_net *n)
 	want.has_private_key = true;
 	want.private_key = n->local.wg.priv;
 	want.listen_port = n->wg_port;
+	/* WireGuard as it is now, not at the last poll (up to 1 s ago): a
+	 * handshake done since, at the endpoint WireGuard roamed to, must
+	 * keep it, not get a retry's next candidate (the NATed pair then
+	 * sent to each other's LAN address for 180 s). */
+	if (n->phase == WEFT_NET_MEMBER)
+		poll_device(n);
 	if (n->phase == WEFT_NET_MEMBER || n->phase == WEFT_NET_LEAVING)
 		ret = weft_peerset_desired(&n->peers, &env, weft_net_wall_ms() / 1000, &want);
 	if (!ret && (n->phase == WEFT_NET_MEMBER || n->phase == WEFT_NET_LEAVING))

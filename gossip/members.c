@@ -370,17 +370,18 @@ uint32_t weft_members_next_probe(weft_gossip_t *g)
 
 /* ---- endpoint candidates ---- */
 
-static bool announced(weft_gossip_t *g, uint32_t idx, const weft_endpoint_t *ep)
+/* Which of the member's announced endpoints ep is (its index), or -1. */
+static int announced(weft_gossip_t *g, uint32_t idx, const weft_endpoint_t *ep)
 {
 	const weft_record_t *st = weft_store_get(g->store, WEFT_REC_NODE_STATE, g->dir->ids[idx].b);
 	unsigned i;
 
 	if (!st || ep->port != gossip_port_of(g, st))
-		return false;
+		return -1;
 	for (i = 0; i < st->u.node_state.nendpoints; i++)
 		if (weft_ip_equal(&st->u.node_state.endpoints[i].ip, &ep->ip))
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
 void weft_members_forget_observed(weft_gossip_t *g, uint32_t idx, uint8_t kind)
@@ -398,11 +399,20 @@ void weft_members_observed(weft_gossip_t *g, uint32_t idx, uint8_t kind, const w
 	struct weft_gossip_event ev;
 	struct gobs *o;
 	bool found;
+	int at;
 
-	/* A packet from an address the member announces adds nothing: the
-	 * cache holds only what the records do not say (NAT mappings). */
-	if (kind == WEFT_EP_OBSERVED && announced(g, idx, ep)) {
+	/* A packet from an address the member announces needs no cache entry
+	 * (the cache holds only what the records do not say: NAT mappings),
+	 * but it does say which announced endpoint works: ours to it from now
+	 * on. Forgetting the mapping without that sent everything to the
+	 * first announced endpoint instead: a NATed member that announces its
+	 * NAT's address after its LAN address became unreachable the moment
+	 * its new state record arrived (gossip, pings and ping-reqs to its
+	 * LAN address, lost until a probe failed), and news meant for it was
+	 * spent there (docs/PERFORMANCE.md, NAT traversal). */
+	if (kind == WEFT_EP_OBSERVED && (at = announced(g, idx, ep)) >= 0) {
 		weft_members_forget_observed(g, idx, kind);
+		g->m[idx].ep = (uint8_t)at;
 		return;
 	}
 	if (!g->obs) {

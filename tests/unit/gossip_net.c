@@ -144,6 +144,28 @@ static int node_by_endpoint(struct gnet *net, const weft_endpoint_t *ep)
 	return i < net->n ? i : -1;
 }
 
+void gnet_cut(struct gnet *net, int a, int b)
+{
+	if (net->ncut == (int)(sizeof(net->cut) / sizeof(net->cut[0])))
+		abort();
+	net->cut[net->ncut][0] = a;
+	net->cut[net->ncut][1] = b;
+	net->ncut++;
+}
+
+/* Whether a datagram from node i to node `to` (at dg->to) cannot arrive:
+ * a cut pair, or a node behind its NAT addressed at its LAN endpoint. */
+static bool unreachable(const struct gnet *net, int i, int to, const struct weft_gossip_dgram *dg)
+{
+	int k;
+
+	for (k = 0; k < net->ncut; k++)
+		if ((net->cut[k][0] == i && net->cut[k][1] == to) || (net->cut[k][0] == to && net->cut[k][1] == i))
+			return true;
+	return dg->path == WEFT_PATH_UNDERLAY && net->nodes[to].lan_hidden &&
+	       !weft_endpoint_equal(&dg->to, &net->nodes[to].nat);
+}
+
 static int node_by_id(struct gnet *net, const weft_pk_t *id)
 {
 	int i;
@@ -205,7 +227,8 @@ void gnet_drain(struct gnet *net, int i)
 		if (net->tap)
 			net->tap(net, i, &dg, buf, (size_t)len, net->ctx);
 		to = dg.path == WEFT_PATH_OVERLAY ? node_by_id(net, &dg.peer) : node_by_endpoint(net, &dg.to);
-		if (to < 0 || (net->loss_ppm && splitmix(&net->rng) % 1000000 < net->loss_ppm) ||
+		if (to < 0 || unreachable(net, i, to, &dg) ||
+		    (net->loss_ppm && splitmix(&net->rng) % 1000000 < net->loss_ppm) ||
 		    (net->drop_overlay && dg.path == WEFT_PATH_OVERLAY)) {
 			net->dropped++;
 			continue;
@@ -321,6 +344,11 @@ static void state_record(struct gnet *net, struct gnet_node *nd, weft_record_t *
 	ns->nendpoints = 1;
 	ns->endpoints[0] = nd->ep;
 	ns->endpoints[0].port = 51820;
+	if (nd->announce_nat && nd->nat.ip.family) {
+		ns->nendpoints = 2;
+		ns->endpoints[1].ip = nd->nat.ip;
+		ns->endpoints[1].port = 51820;
+	}
 	sign(r, &nd->id);
 }
 

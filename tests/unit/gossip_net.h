@@ -35,6 +35,12 @@ struct gnet_node {
 	uint32_t state_version;
 	uint64_t delay; /* extra one-way latency of its packets, both ways (a slow node) */
 	weft_endpoint_t nat; /* if set, its packets appear to come from here (a NAT) */
+	/* Behind that NAT for real: datagrams to its own (LAN) endpoint are
+	 * lost, only its NAT's address reaches it. */
+	bool lan_hidden;
+	/* Its state records announce the NAT's address after its own, as a
+	 * daemon does once it has learned it (gnet_bump_state). */
+	bool announce_nat;
 };
 
 struct gnet;
@@ -52,6 +58,8 @@ struct gnet {
 	uint64_t latency, jitter; /* ns */
 	uint32_t loss_ppm;        /* per million */
 	bool drop_overlay;        /* the tunnels are broken: overlay datagrams are lost */
+	int cut[16][2];           /* pairs of nodes that cannot reach each other (gnet_cut) */
+	int ncut;
 	int64_t joiner_wall_ms;   /* a joiner's wall clock is this far off */
 	struct weft_gossip_params params;
 	weft_keypair_t admin, invite;
@@ -139,6 +147,10 @@ struct gnet_seen {
 	uint8_t state;
 };
 bool gnet_all_see(struct gnet *net, void *seen);
+/* Nodes a and b lose every datagram between them, both ways, on either
+ * path (two NATs that no punch gets through), while both still reach the
+ * others. At most 16 pairs. */
+void gnet_cut(struct gnet *net, int a, int b);
 /* Sign and publish a new version of node i's state record. */
 int gnet_bump_state(struct gnet *net, int i);
 /* Publish an admin-signed record through node i. */
