@@ -273,6 +273,10 @@ struct grx {
 struct gpkt {
 	uint8_t type;
 	bool sealed;
+	/* Seal with this key (epoch) instead of the one in force; NULL: the
+	 * key in force (weft_netkey_sealing). */
+	const uint8_t *key;
+	uint32_t key_epoch;
 	struct weft_gossip_dgram dest;
 	struct weft_wbuf w;
 	uint8_t buf[WEFT_GOSSIP_MTU];

@@ -320,6 +320,7 @@ void weft_g_pkt_start(weft_gossip_t *g, struct gpkt *pk, uint8_t type, const str
 
 	pk->type = type;
 	pk->dest = *dest;
+	pk->key = NULL;
 	pk->sealed = handlers[type].cls == CLS_M && dest->path == WEFT_PATH_UNDERLAY;
 	hdr = pk->sealed ? WEFT_WIRE_SEALED_HDR_LEN : WEFT_WIRE_HDR_LEN;
 	pk->w.p = pk->buf + hdr;
@@ -345,8 +346,14 @@ int weft_g_pkt_send(weft_gossip_t *g, struct gpkt *pk)
 	weft_wire_header(pk->buf, pk->type, g->fpr, pk->sealed ? WEFT_WIRE_FLAG_SEALED : 0);
 	if (pk->sealed) {
 		const struct gkey *k = weft_netkey_sealing(g);
+		const uint8_t *key = k ? k->key : NULL;
+		uint32_t epoch = k ? k->epoch : 0;
 
-		if (!k)
+		if (pk->key) {
+			key = pk->key;
+			epoch = pk->key_epoch;
+		}
+		if (!key)
 			return WEFT_ENOTFOUND;
 		/* A random per-node prefix and a counter: unique nonces without
 		 * asking the injected source for randomness per packet. */
@@ -354,7 +361,7 @@ int weft_g_pkt_send(weft_gossip_t *g, struct gpkt *pk)
 		memcpy(nonce, g->nonce_prefix, 16);
 		for (i = 0; i < 8; i++)
 			nonce[16 + i] = (uint8_t)(ctr >> (56 - 8 * i));
-		len = weft_wire_seal(pk->buf, pk->w.len, k->epoch, nonce, k->key);
+		len = weft_wire_seal(pk->buf, pk->w.len, epoch, nonce, key);
 	} else {
 		len = WEFT_WIRE_HDR_LEN + pk->w.len;
 	}
@@ -590,7 +597,7 @@ void weft_gossip_free(weft_gossip_t *g)
  * records packet carrying the revocation, so it stops gossiping; rate
  * limited per source address, as join traffic is, so a revoked node (or
  * someone replaying its packets) cannot make us its amplifier. */
-static void tell_revoked(weft_gossip_t *g, const struct grx *rx)
+static void tell_revoked(weft_gossip_t *g, const struct grx *rx, uint32_t epoch)
 {
 	const weft_record_t *rev;
 	struct gpkt pk;
@@ -599,6 +606,13 @@ static void tell_revoked(weft_gossip_t *g, const struct grx *rx)
 	if (!rev || !weft_ratelimit_allow(g, &rx->from->ip))
 		return;
 	weft_g_pkt_start(g, &pk, WEFT_MSG_RECORDS, &rx->reply);
+	/* Sealed with the key its packet came with: a revocation usually
+	 * comes with a new network key it gets no share of, and once we seal
+	 * with the new key it could not open our answer (seen in the
+	 * namespace test when its first underlay packet came after half the
+	 * grace). The revocation is no secret. */
+	pk.key = weft_netkey_for(g, epoch);
+	pk.key_epoch = epoch;
 	weft_mp_array(&pk.w, 3);
 	weft_mp_bin(&pk.w, g->id.pk.b, WEFT_PK_LEN);
 	weft_mp_uint(&pk.w, 0);
@@ -647,7 +661,7 @@ static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_
 	if (rx->sender_idx != WEFT_G_NONE && g->m && rx->sender_idx < g->mcap &&
 	    (g->m[rx->sender_idx].flags & MF_REVOKED)) {
 		if (rx->path == WEFT_PATH_UNDERLAY)
-			tell_revoked(g, rx);
+			tell_revoked(g, rx, h->epoch);
 		return WEFT_EREVOKED;
 	}
 	if (rx->sender_idx != WEFT_G_NONE && !weft_members_known(g, rx->sender_idx))

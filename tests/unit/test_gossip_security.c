@@ -598,6 +598,55 @@ static void test_revoked_node_is_told(void **state)
 	gnet_free(net);
 }
 
+/* A revocation that comes with a new network key (weft revoke
+ * --rotate-network-key): once the members seal with the new key, their
+ * answer to the revoked node must still be sealed with the key it used,
+ * or it could never open it and would not learn (a namespace test saw
+ * exactly that when its first underlay packet came after half the grace). */
+static void test_revoked_node_told_with_its_key(void **state)
+{
+	struct gnet *net = three(17);
+	uint8_t newkey[32], xpk[32], key[32];
+	weft_record_t kr, share, rev;
+	uint32_t epoch;
+	int i;
+
+	net->nodes[2].group = 1;
+	memset(&rev, 0, sizeof(rev));
+	rev.type = WEFT_REC_REVOCATION;
+	rev.u.revocation.node_id = net->nodes[2].id.pk;
+	assert_true(gnet_publish_admin(net, 0, &rev) > 0);
+	memset(newkey, 0x5e, sizeof(newkey));
+	memset(&kr, 0, sizeof(kr));
+	kr.type = WEFT_REC_KEYRING;
+	kr.u.keyring.epoch = 2;
+	kr.u.keyring.grace_s = 60;
+	crypto_generichash(kr.u.keyring.key_hash, 32, newkey, 32, NULL, 0);
+	for (i = 0; i < 2; i++) {
+		memset(&share, 0, sizeof(share));
+		share.type = WEFT_REC_KEYSHARE;
+		share.u.keyshare.node_id = net->nodes[i].id.pk;
+		share.u.keyshare.epoch = 2;
+		assert_int_equal(weft_pk_to_x25519(xpk, &net->nodes[i].id.pk), 0);
+		assert_int_equal(crypto_box_seal(share.u.keyshare.sealed, newkey, 32, xpk), 0);
+		assert_true(gnet_publish_admin(net, 0, &share) > 0);
+	}
+	assert_true(gnet_publish_admin(net, 0, &kr) > 0);
+	/* Past half the grace: 0 and 1 now seal with the new key. */
+	gnet_run(net, 40 * GNET_SEC);
+	assert_int_equal(weft_gossip_netkey(net->nodes[0].g, key, &epoch), 0);
+	assert_int_equal(epoch, 2);
+	assert_int_equal(net->nodes[2].events[WEFT_GEV_REVOKED], 0);
+	/* Back within the grace: its epoch-1 packets still open, and the
+	 * answer is sealed with epoch 1. */
+	net->nodes[2].group = 0;
+	gnet_run(net, 15 * GNET_SEC);
+	assert_non_null(weft_store_get(net->nodes[2].store, WEFT_REC_REVOCATION, net->nodes[2].id.pk.b));
+	assert_int_equal(net->nodes[2].events[WEFT_GEV_REVOKED], 1);
+	assert_false(weft_gossip_is_member(net->nodes[2].g));
+	gnet_free(net);
+}
+
 /* A revoked node that keeps sending is answered at most at the rate the
  * join traffic is: the answers are bounded whatever it sends. */
 static void test_revoked_answers_rate_limited(void **state)
@@ -793,6 +842,7 @@ int main(void)
 		cmocka_unit_test(test_key_rotation_locks_out),
 		cmocka_unit_test(test_restart_keeps_previous_key),
 		cmocka_unit_test(test_revoked_node_is_told),
+		cmocka_unit_test(test_revoked_node_told_with_its_key),
 		cmocka_unit_test(test_revoked_answers_rate_limited),
 	};
 
