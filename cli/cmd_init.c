@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "adminops.h"
 #include "cli.h"
 #include "ctl.h"
 #include "ctlclient.h"
@@ -64,16 +65,11 @@ static int ask_identity(struct weft_cli *cli, const struct init_args *a, weft_pk
 	return ret;
 }
 
-static int sign_into(struct weft_cli *cli, weft_record_t *r, const weft_keypair_t *admin, struct json_object *a)
+/* Append a signed record to the request's list. */
+static int add_into(struct weft_cli *cli, const weft_record_t *r, struct json_object *a)
 {
-	char *b64;
-	int err = weft_record_sign(r, admin);
+	char *b64 = weft_ctl_b64(r->raw, r->raw_len);
 
-	if (err) {
-		weft_cli_fail(cli, "cannot sign the %s record: %s", weft_rec_type_name(r->type), weft_strerror(err));
-		return -1;
-	}
-	b64 = weft_ctl_b64(r->raw, r->raw_len);
 	if (!b64) {
 		weft_cli_fail(cli, "out of memory");
 		return -1;
@@ -83,6 +79,17 @@ static int sign_into(struct weft_cli *cli, weft_record_t *r, const weft_keypair_
 	return 0;
 }
 
+static int sign_into(struct weft_cli *cli, weft_record_t *r, const weft_keypair_t *admin, struct json_object *a)
+{
+	int err = weft_record_sign(r, admin);
+
+	if (err) {
+		weft_cli_fail(cli, "cannot sign the %s record: %s", weft_rec_type_name(r->type), weft_strerror(err));
+		return -1;
+	}
+	return add_into(cli, r, a);
+}
+
 /* The first member: the admin certifies this host's node directly and
  * starts the network key's first epoch, sealed to that node only (the
  * key never leaves this process in the clear). */
@@ -90,9 +97,8 @@ static int init_first_member(struct weft_cli *cli, const struct init_args *a, co
 			     const weft_record_t *settings, const weft_pk_t *node, struct json_object **status)
 {
 	struct json_object *req = json_object_new_object(), *recs = json_object_new_array();
-	uint8_t netkey[WEFT_NETKEY_LEN], xpk[32];
 	struct weft_cli_reply rep;
-	weft_record_t r;
+	weft_record_t r, nk[2];
 	char *b64;
 	int ret = -1;
 
@@ -107,29 +113,15 @@ static int init_first_member(struct weft_cli *cli, const struct init_args *a, co
 	json_object_array_add(recs, json_object_new_string(b64));
 	free(b64);
 
-	randombytes_buf(netkey, sizeof(netkey));
-	memset(&r, 0, sizeof(r));
-	r.type = WEFT_REC_KEYRING;
-	r.u.keyring.epoch = 1;
-	crypto_generichash(r.u.keyring.key_hash, sizeof(r.u.keyring.key_hash), netkey, sizeof(netkey), NULL, 0);
-	if (sign_into(cli, &r, admin, recs))
+	/* The first epoch of the network key, sealed to this node only. */
+	if (weft_adminops_netkey(cli, admin, 1, 0, node, 1, nk) || add_into(cli, &nk[0], recs))
 		goto out;
 	memset(&r, 0, sizeof(r));
 	r.type = WEFT_REC_MEMBER;
 	r.u.member.node_id = *node;
 	r.u.member.invite_pk = admin->pk;
 	r.u.member.join_time = cli->now_ms;
-	if (sign_into(cli, &r, admin, recs))
-		goto out;
-	memset(&r, 0, sizeof(r));
-	r.type = WEFT_REC_KEYSHARE;
-	r.u.keyshare.node_id = *node;
-	r.u.keyshare.epoch = 1;
-	if (weft_pk_to_x25519(xpk, node) || crypto_box_seal(r.u.keyshare.sealed, netkey, sizeof(netkey), xpk)) {
-		weft_cli_fail(cli, "cannot seal the network key to this node (the daemon's node id is not a valid key)");
-		goto out;
-	}
-	if (sign_into(cli, &r, admin, recs))
+	if (sign_into(cli, &r, admin, recs) || add_into(cli, &nk[1], recs))
 		goto out;
 	ret = weft_cli_ctl(cli, req, WEFT_CLI_CTL_TIMEOUT_MS * 2, &rep);
 	if (ret) {
@@ -140,7 +132,6 @@ static int init_first_member(struct weft_cli *cli, const struct init_args *a, co
 	*status = rep.result;
 	ret = 0;
 out:
-	sodium_memzero(netkey, sizeof(netkey));
 	json_object_put(req);
 	return ret;
 }

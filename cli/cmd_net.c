@@ -286,8 +286,9 @@ const struct weft_cli_cmd weft_cli_cmd_peers = {
 	.summary = "one row per member of a network",
 	.usage = "peers NETWORK",
 	.help = "Every member with its overlay address, state (alive, suspect, dead, left,\n"
-		"pending, revoked, expired), WireGuard endpoint, latest handshake and the\n"
-		"member traffic to it is relayed through (when no direct path works). --json\n"
+		"pending, revoked, expired, or overused: beyond its invite's uses),\n"
+		"WireGuard endpoint, latest handshake and the member traffic to it is\n"
+		"relayed through (when no direct path works). --json\n"
 		"prints an array of objects with node_id, name, address, address6, endpoint,\n"
 		"state, wg_public_key, latest_handshake (unix seconds or null) and relay.\n",
 };

@@ -662,7 +662,9 @@ static void on_tunnel(void *ctx, struct weft_peer *p, bool up)
 		       up && p->wg_endpoint.ip.family ? weft_endpoint_format(&p->wg_endpoint, ep, sizeof(ep)) : "");
 }
 
-static void poll_device(struct weft_net *n)
+/* Read the device into n->dev and take in what it says; false when it
+ * could not be read (n->dev is then the last good read). */
+static bool poll_device(struct weft_net *n)
 {
 	weft_wg_device_t dev = { 0 };
 	weft_wg_err_t werr;
@@ -674,7 +676,7 @@ static void poll_device(struct weft_net *n)
 	if (ret) {
 		weft_log_warn("%s: cannot read the interface: %s", n->name, werr.msg);
 		n->next_poll_ns = mono_ns() + POLL_SLOW_NS;
-		return;
+		return false;
 	}
 	weft_wg_device_free(&n->dev);
 	n->dev = dev;
@@ -683,6 +685,7 @@ static void poll_device(struct weft_net *n)
 	for (i = 0; i < n->peers.n; i++)
 		waiting |= weft_peer_wanted(&n->peers.p[i]) && !n->peers.p[i].tunnel_up;
 	n->next_poll_ns = mono_ns() + (waiting ? POLL_FAST_NS : POLL_SLOW_NS);
+	return true;
 }
 
 static void became_revoked(struct weft_net *n)
@@ -767,6 +770,7 @@ static void sync_peers(struct weft_net *n)
 	weft_wg_err_t werr;
 	weft_view_t v;
 	uint64_t now = mono_ns();
+	bool fresh;
 	int ret;
 
 	n->dirty_peers = false;
@@ -807,9 +811,9 @@ static void sync_peers(struct weft_net *n)
 	/* WireGuard as it is now, not at the last poll (up to 1 s ago): a
 	 * handshake done since, at the endpoint WireGuard roamed to, must
 	 * keep it, not get a retry's next candidate (the NATed pair then
-	 * sent to each other's LAN address for 180 s). */
-	if (n->phase == WEFT_NET_MEMBER)
-		poll_device(n);
+	 * sent to each other's LAN address for 180 s). The apply below diffs
+	 * against this same read. */
+	fresh = n->phase == WEFT_NET_MEMBER && poll_device(n);
 	if (n->phase == WEFT_NET_MEMBER || n->phase == WEFT_NET_LEAVING)
 		ret = weft_peerset_desired(&n->peers, &env, weft_net_wall_ms() / 1000, &want);
 	if (!ret && (n->phase == WEFT_NET_MEMBER || n->phase == WEFT_NET_LEAVING))
@@ -817,7 +821,8 @@ static void sync_peers(struct weft_net *n)
 	else
 		n->ext_served = 0;
 	if (!ret)
-		ret = weft_wg_apply(n->wg, &want, &ch, &werr);
+		ret = fresh ? weft_wg_apply_from(n->wg, &want, &n->dev, &ch, &werr)
+			    : weft_wg_apply(n->wg, &want, &ch, &werr);
 	else
 		snprintf(werr.msg, sizeof(werr.msg), "%s", weft_strerror(ret));
 	if (ret)

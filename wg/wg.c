@@ -157,20 +157,13 @@ int weft_wg_get_device(weft_wg_t *wg, weft_wg_device_t *dev, weft_wg_err_t *err)
 	return done(wg, wg->ops->get(wg, dev, err), err);
 }
 
-int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes,
-		  weft_wg_err_t *err)
+static int apply_diff(weft_wg_t *wg, const weft_wg_device_t *desired, const weft_wg_device_t *cur,
+		      weft_wg_changes_t *changes, weft_wg_err_t *err)
 {
-	weft_wg_device_t cur = { 0 };
 	weft_wg_changeset_t cs = { 0 };
 	int ret;
 
-	reset(err);
-	if (changes)
-		memset(changes, 0, sizeof(*changes));
-	ret = wg->ops->get(wg, &cur, err);
-	if (ret)
-		goto out;
-	ret = weft_wg_diff(desired, &cur, &cs, err);
+	ret = weft_wg_diff(desired, cur, &cs, err);
 	if (ret)
 		goto out;
 	if (cs.flags || cs.n_peers) {
@@ -186,8 +179,32 @@ int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_change
 	}
 out:
 	weft_wg_changeset_free(&cs);
+	return ret;
+}
+
+int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes,
+		  weft_wg_err_t *err)
+{
+	weft_wg_device_t cur = { 0 };
+	int ret;
+
+	reset(err);
+	if (changes)
+		memset(changes, 0, sizeof(*changes));
+	ret = wg->ops->get(wg, &cur, err);
+	if (!ret)
+		ret = apply_diff(wg, desired, &cur, changes, err);
 	weft_wg_device_free(&cur);
 	return done(wg, ret, err);
+}
+
+int weft_wg_apply_from(weft_wg_t *wg, const weft_wg_device_t *desired, const weft_wg_device_t *cur,
+		       weft_wg_changes_t *changes, weft_wg_err_t *err)
+{
+	reset(err);
+	if (changes)
+		memset(changes, 0, sizeof(*changes));
+	return done(wg, apply_diff(wg, desired, cur, changes, err), err);
 }
 
 static int ifaddr_cmp(const weft_wg_ifaddr_t *a, const weft_wg_ifaddr_t *b)

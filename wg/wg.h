@@ -153,6 +153,11 @@ int weft_wg_get_device(weft_wg_t *wg, weft_wg_device_t *dev, weft_wg_err_t *err)
  * completes it (it starts from what the device holds). changes may be NULL. */
 int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes,
 		  weft_wg_err_t *err);
+/* The same from cur, the device as the caller just read it with
+ * weft_wg_get_device (the daemon reads it anyway, to see handshakes): one
+ * read of the device instead of two. */
+int weft_wg_apply_from(weft_wg_t *wg, const weft_wg_device_t *desired, const weft_wg_device_t *cur,
+		       weft_wg_changes_t *changes, weft_wg_err_t *err);
 
 /* Building a device. The returned peer pointer is valid until the next
  * add_peer on the same device. NULL on allocation failure. */

@@ -69,6 +69,18 @@ static void test_apply_read_back(void **state)
 	assert_int_equal(weft_wg_apply(wg, &want, &ch, &err), 0);
 	assert_int_equal(ch.added + ch.removed + ch.updated, 0);
 	assert_false(ch.device_changed);
+	/* From a read the caller made: the same diff, one read fewer. */
+	assert_int_equal(weft_wg_get_device(wg, &got, &err), 0);
+	assert_int_equal(weft_wg_apply_from(wg, &want, &got, &ch, &err), 0);
+	assert_int_equal(ch.added + ch.removed + ch.updated, 0);
+	want.peers[7].keepalive = 11;
+	assert_int_equal(weft_wg_apply_from(wg, &want, &got, &ch, &err), 0);
+	assert_int_equal(ch.updated, 1);
+	assert_int_equal(ch.added + ch.removed, 0);
+	weft_wg_device_free(&got);
+	assert_int_equal(weft_wg_get_device(wg, &got, &err), 0);
+	assert_device_matches(&want, &got);
+	weft_wg_device_free(&got);
 	weft_wg_device_free(&want);
 	/* freeing wiped the private key */
 	assert_true(sodium_is_zero(want.private_key.b, WEFT_WGKEY_LEN));
