@@ -22,6 +22,7 @@
 #define WEFT_G_SYNC_SUBS 16        /* sub-buckets per bucket */
 #define WEFT_G_SYNC_RECORDS 512    /* records one side sends per exchange */
 #define WEFT_G_SYNC_TIMEOUT_MS 5000
+#define WEFT_G_SYNC_RETRIES 3 /* unanswered syncs retried soon, in a row */
 #define WEFT_G_JOIN_BOOTSTRAP 8
 #define WEFT_G_WELCOME_PARTS 4
 #define WEFT_G_HELLO_PAD 64        /* a hello is padded so its cookie is never larger */
@@ -120,7 +121,7 @@ struct grl {
 };
 
 struct gsync_init {
-	bool active, diff;
+	bool active, diff, answered;
 	uint32_t xid, peer, records;
 	uint64_t deadline;
 	struct weft_gossip_dgram dest;
@@ -227,6 +228,8 @@ struct weft_gossip {
 	struct gsync_resp resp[WEFT_G_SYNC_RESPONDERS];
 	uint64_t next_sync;
 	uint32_t sync_hint; /* member to sync with next, or WEFT_G_NONE */
+	uint32_t sync_silent; /* whose last sync went unanswered, or WEFT_G_NONE */
+	unsigned sync_misses; /* unanswered syncs in a row */
 	struct weft_store_entry_id *scratch;
 	size_t scratch_cap;
 

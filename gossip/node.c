@@ -503,7 +503,7 @@ weft_gossip_t *weft_gossip_new(const struct weft_gossip_config *cfg, uint64_t no
 	weft_wire_fingerprint(g->fpr, &g->network_id);
 	g->now = g->t0 = now;
 	g->next_probe = g->next_gossip = g->next_sync = UINT64_MAX;
-	g->sync_hint = WEFT_G_NONE;
+	g->sync_hint = g->sync_silent = WEFT_G_NONE;
 	g->probe_next = WEFT_G_NONE;
 
 	g->rand(g->rand_ctx, seed, sizeof(seed));

@@ -401,15 +401,22 @@ static bool retry_ping(weft_gossip_t *g, uint32_t idx)
 	return true;
 }
 
+/* A walk over up to DEAD_SCAN slots from a random start: the table has
+ * free slots (it is indexed by the node-id directory), and three random
+ * picks in a 16-slot table for a 3-member network missed a dead member
+ * for a minute and more, so a healed partition went unnoticed as long. */
+#define DEAD_SCAN 64
+
 static void dead_retry(weft_gossip_t *g)
 {
-	uint32_t idx, tries, now_s = weft_g_secs(g);
+	uint32_t idx, tries, start, now_s = weft_g_secs(g);
 	struct gmember *m;
 
-	if (g->n_dead == 0)
+	if (g->n_dead == 0 || g->mcap == 0)
 		return;
-	for (tries = 0; tries < 3; tries++) {
-		idx = weft_g_rand_below(g, g->mcap);
+	start = weft_g_rand_below(g, g->mcap);
+	for (tries = 0; tries < DEAD_SCAN && tries < g->mcap; tries++) {
+		idx = (start + tries) % g->mcap;
 		if (!weft_members_known(g, idx))
 			continue;
 		m = &g->m[idx];

@@ -17,7 +17,10 @@
  * the winner. Each side sends at most WEFT_G_SYNC_RECORDS records per
  * exchange; an exchange that found differences is followed by the next one
  * soon (pushpull_fast_ms) instead of a full interval later. At most
- * WEFT_G_SYNC_RESPONDERS exchanges are answered at once. */
+ * WEFT_G_SYNC_RESPONDERS exchanges are answered at once; a sync nobody
+ * answered (a busy responder, or a member that died unnoticed: a restarted
+ * node's first choice may be one) is retried soon with someone else, up to
+ * WEFT_G_SYNC_RETRIES times in a row. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,14 +176,14 @@ void weft_sync_soon(weft_gossip_t *g, uint32_t idx)
 void weft_sync_tick(weft_gossip_t *g)
 {
 	uint64_t iv = g->p.pushpull_interval_ms;
-	uint32_t idx = g->sync_hint;
+	uint32_t idx = g->sync_hint, skip = g->sync_silent;
 
 	/* Jitter (90-110 %) keeps members from falling into step. */
 	g->next_sync = g->now + MS(iv * 9 / 10 + weft_g_rand_below(g, (uint32_t)(iv / 5 + 1)));
 	g->sync.active = false;
-	g->sync_hint = WEFT_G_NONE;
+	g->sync_hint = g->sync_silent = WEFT_G_NONE;
 	if (idx == WEFT_G_NONE || !weft_members_eligible(g, idx))
-		idx = weft_members_random(g, NULL, 0);
+		idx = weft_members_random(g, &skip, skip == WEFT_G_NONE ? 0 : 1);
 	if (idx != WEFT_G_NONE)
 		weft_sync_start(g, idx);
 }
@@ -189,8 +192,15 @@ void weft_sync_timers(weft_gossip_t *g)
 {
 	unsigned i;
 
-	if (g->sync.active && g->now >= g->sync.deadline)
+	if (g->sync.active && g->now >= g->sync.deadline) {
 		g->sync.active = false;
+		if (!g->sync.answered && g->sync_misses < WEFT_G_SYNC_RETRIES) {
+			g->sync_misses++;
+			g->sync_silent = g->sync.peer;
+			if (g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
+				g->next_sync = g->now + MS(g->p.pushpull_fast_ms);
+		}
+	}
 	for (i = 0; i < WEFT_G_SYNC_RESPONDERS; i++)
 		if (g->resp[i].active && g->now >= g->resp[i].deadline)
 			g->resp[i].active = false;
@@ -369,6 +379,8 @@ int weft_sync_on_diff(weft_gossip_t *g, struct grx *rx)
 		return WEFT_EMALFORMED;
 	if (!init_session(g, rx, xid))
 		return WEFT_EPROTO;
+	g->sync.answered = true;
+	g->sync_misses = 0;
 	if (n == 0) {
 		g->sync.active = false; /* in sync */
 		return 0;
