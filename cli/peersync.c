@@ -105,6 +105,24 @@ static void approved_routes(struct weft_peer *p, const struct weft_member_view *
 		p->refused_news = p->nrefused > 0;
 }
 
+/* Field by field: the struct has padding. */
+static void endpoints_hash(const struct weft_rec_node_state *st, uint8_t out[8])
+{
+	crypto_generichash_state hs;
+	uint8_t port[2];
+	unsigned i;
+
+	crypto_generichash_init(&hs, NULL, 0, 8);
+	for (i = 0; i < st->nendpoints && i < WEFT_MAX_ENDPOINTS; i++) {
+		port[0] = (uint8_t)(st->endpoints[i].port >> 8);
+		port[1] = (uint8_t)st->endpoints[i].port;
+		crypto_generichash_update(&hs, &st->endpoints[i].ip.family, 1);
+		crypto_generichash_update(&hs, st->endpoints[i].ip.b, 16);
+		crypto_generichash_update(&hs, port, 2);
+	}
+	crypto_generichash_final(&hs, out, 8);
+}
+
 static void schedule_now(struct weft_peer *p, uint64_t now_ns)
 {
 	p->attempt = 0;
@@ -158,6 +176,16 @@ int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t 
 				memset(&p->chosen, 0, sizeof(p->chosen));
 				schedule_now(p, now_ns);
 			}
+			uint8_t h[8];
+
+			/* New announced endpoints while the tunnel is down
+			 * (it moved, or learned its NAT's address): its best
+			 * candidate now may be a new one, tried at once, not
+			 * when the rotation comes round to it. */
+			endpoints_hash(st, h);
+			if (old && old->has_state && !old->tunnel_up && memcmp(h, old->ep_hash, sizeof(h)))
+				schedule_now(p, now_ns);
+			memcpy(p->ep_hash, h, sizeof(h));
 			p->wg_pub = st->wg_pub;
 			p->wg_port = st->wg_port;
 			p->gossip_port = st->gossip_port;

@@ -68,6 +68,7 @@ struct weft_peer {
 	/* endpoint choice and retries */
 	weft_endpoint_t chosen;  /* what we gave WireGuard (family 0: none) */
 	uint32_t attempt;        /* rotates through the candidates */
+	uint8_t ep_hash[8];      /* of the endpoints its state record announces */
 	uint32_t backoff_ms;
 	uint64_t next_try_ns;    /* 0 = not scheduled */
 	bool poke;               /* a handshake should be started now */

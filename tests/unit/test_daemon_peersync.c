@@ -370,6 +370,23 @@ static void test_handshakes_and_retries(void **state)
 	weft_peerset_retry(&ps, &env, p2->next_try_ns);
 	assert_int_equal(p2->backoff_ms, WEFT_PEER_RETRY_MAX_MS); /* capped */
 
+	/* It announces the same endpoint again (a new state version for
+	 * another reason): the backoff stays. */
+	add_state(2, "far", "198.51.100.2:51822", "172.16.0.0/24");
+	update(&ps, 500 * SEC);
+	p2 = weft_peerset_find(&ps, &F->node[2].pk);
+	assert_int_equal(p2->backoff_ms, WEFT_PEER_RETRY_MAX_MS);
+	/* A new endpoint while its tunnel is down: tried from the best
+	 * candidate at once, not at the end of a 60 s backoff. */
+	add_state(2, "far", "203.0.113.9:51822", "172.16.0.0/24");
+	update(&ps, 600 * SEC);
+	p2 = weft_peerset_find(&ps, &F->node[2].pk);
+	p1 = weft_peerset_find(&ps, &F->node[1].pk);
+	assert_int_equal(p2->attempt, 0);
+	assert_int_equal(p2->backoff_ms, WEFT_PEER_RETRY_MIN_MS);
+	assert_int_equal(p2->next_try_ns, 600 * SEC + (uint64_t)WEFT_PEER_RETRY_MIN_MS * 1000000u);
+	assert_true(p2->poke);
+
 	/* Three minutes without a handshake: the tunnel is down again. */
 	assert_int_equal(weft_wg_get_device(wg, &got, &err), 0);
 	tunnel_calls = tunnel_up_calls = 0;
