@@ -827,9 +827,11 @@ static void sync_peers(struct weft_net *n)
 		snprintf(werr.msg, sizeof(werr.msg), "%s", weft_strerror(ret));
 	if (ret)
 		weft_log_error("%s: cannot configure WireGuard: %s", n->name, werr.msg);
-	else if (ch.added || ch.removed || ch.updated || ch.device_changed)
+	else if (ch.added || ch.removed || ch.device_changed)
 		weft_log_info("%s: WireGuard peers: %u added, %u removed, %u updated (%zu wanted)", n->name,
 			      ch.added, ch.removed, ch.updated, want.n_peers);
+	else if (ch.updated) /* endpoint retries, relay keepalive kicks: routine */
+		weft_log_debug("%s: WireGuard peers: %u updated (%zu wanted)", n->name, ch.updated, want.n_peers);
 	weft_wg_device_free(&want);
 	apply_routes(n);
 	weft_gateway_sync(n, n->ext_served);
