@@ -346,6 +346,33 @@ static int print_qr(struct weft_cli *cli, const char *text)
 
 /* Status lines of the hand-off go to stderr: stdout is the configuration,
  * ready to be redirected into a file for wg-quick. */
+/* A JSON string (RFC 8259 escapes), or null. */
+static void json_put_string(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			fputc('\\', f);
+			fputc(*p, f);
+		} else if (*p == '\n') {
+			fputs("\\n", f);
+		} else if (*p == '\t') {
+			fputs("\\t", f);
+		} else if (*p < 0x20) {
+			fprintf(f, "\\u%04x", *p);
+		} else {
+			fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
 static int emit(struct weft_cli *cli, const char *network, const char *out_path, const weft_record_t *r)
 {
 	FILE *o = cli->out;
@@ -372,7 +399,6 @@ static int add(struct weft_cli *cli, const struct ext_args *a)
 	struct weft_rec_ext_client *e = &r.u.ext_client;
 	const struct weft_rec_network *net = &settings.u.network;
 	const weft_record_t *held, *st = NULL;
-	struct json_object *o;
 	uint64_t keepalive = DEFAULT_KEEPALIVE;
 	unsigned i;
 	int ret = WEFT_CLI_FAIL, err;
@@ -464,19 +490,25 @@ static int add(struct weft_cli *cli, const struct ext_args *a)
 	if (cli->json) {
 		char a4[WEFT_ADDRSTRLEN], a6[WEFT_ADDRSTRLEN];
 
-		o = json_object_new_object();
+		/* Written by hand, not through json-c: the configuration holds
+		 * the client's private key, and json-c's copies of it (the
+		 * string object, its growing print buffer) are freed unwiped. */
 		weft_pk_to_hex(hex, &e->gateway);
 		weft_key_to_base64(key, e->wg_pub.b);
-		json_object_object_add(o, "name", json_object_new_string(e->name));
-		json_object_object_add(o, "address", e->address4.family ?
-				       json_object_new_string(weft_ip_format(&e->address4, a4, sizeof(a4))) : NULL);
-		json_object_object_add(o, "address6", e->address6.family ?
-				       json_object_new_string(weft_ip_format(&e->address6, a6, sizeof(a6))) : NULL);
-		json_object_object_add(o, "gateway", json_object_new_string(hex));
-		json_object_object_add(o, "wg_public_key", json_object_new_string(key));
-		json_object_object_add(o, "config", json_object_new_string(conf));
-		ret = weft_cli_print_json(cli, o);
-		json_object_put(o);
+		fputs("{\n  \"name\": ", cli->out);
+		json_put_string(cli->out, e->name);
+		fputs(",\n  \"address\": ", cli->out);
+		json_put_string(cli->out, e->address4.family ? weft_ip_format(&e->address4, a4, sizeof(a4)) : NULL);
+		fputs(",\n  \"address6\": ", cli->out);
+		json_put_string(cli->out, e->address6.family ? weft_ip_format(&e->address6, a6, sizeof(a6)) : NULL);
+		fputs(",\n  \"gateway\": ", cli->out);
+		json_put_string(cli->out, hex);
+		fputs(",\n  \"wg_public_key\": ", cli->out);
+		json_put_string(cli->out, key);
+		fputs(",\n  \"config\": ", cli->out);
+		json_put_string(cli->out, conf);
+		fputs("\n}\n", cli->out);
+		ret = WEFT_CLI_OK;
 		goto out;
 	}
 	fputs(conf, cli->out);
