@@ -143,7 +143,7 @@ out:
 static int rotate_admin(struct weft_cli *cli, const struct rotate_args *a, const weft_keypair_t *admin,
 			const weft_record_t *settings)
 {
-	char netfile[PATH_MAX + 8], fpr[WEFT_FPR_LEN + 1], text[PATH_MAX * 4 + 300];
+	char netfile[PATH_MAX + 8], fpr[WEFT_FPR_LEN + 1], text[PATH_MAX * 6 + 600];
 	weft_record_t recs[2], chain[WEFT_TOKEN_MAX_ROLLS];
 	char rollfile[PATH_MAX + 8];
 	uint8_t nchain = 0;
@@ -222,8 +222,9 @@ out_net:
 	snprintf(text, sizeof(text),
 		 "new admin key %s (%s) with its settings %s and roll-over chain %s (keep all three together); "
 		 "once the roll-over has spread, the old key %s signs nothing new: keep the new one safe and "
-		 "retire the old one",
-		 a->admin_key_to, fpr, netfile, rollfile, a->admin_key);
+		 "retire the old one. If the old key may have leaked, follow with 'weft rotate %s --admin-key %s "
+		 "--network-key' so that what it could still sign at the roll-over's second loses to the new key",
+		 a->admin_key_to, fpr, netfile, rollfile, a->admin_key, a->network, a->admin_key_to);
 	ret = print_done(cli, "admin-key", o, text);
 out:
 	if (written)
@@ -321,7 +322,8 @@ const struct weft_cli_cmd weft_cli_cmd_rotate = {
 		"  --out FILE            write the signed records to FILE instead of the daemon\n"
 		"\n"
 		"The network id stays the first admin key's. After --admin-key-to, use NEWFILE\n"
-		"with every admin command.\n"
+		"with every admin command; if the old key may have leaked, rotate the network\n"
+		"key with NEWFILE next.\n"
 		"\n"
 		"External clients hold their gateway's WireGuard public key in their wg-quick\n"
 		"config, so a new key would cut them off without a word. A node that is the\n"
