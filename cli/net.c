@@ -43,6 +43,7 @@ static const uint8_t net_subject[32];
 
 static void pump(struct weft_net *n);
 static void net_close(struct weft_net *n);
+static int start_join(struct weft_net *n, const weft_token_t *tok, char *err, size_t errlen);
 static void restore_saved(struct weft_net *n);
 
 const char *weft_net_phase_name(int phase)
@@ -120,6 +121,15 @@ static const char *peer_label(struct weft_net *n, const weft_pk_t *id, char *buf
 
 /* ---- lifecycle of the handles ---- */
 
+static void drop_join_tok(struct weft_net *n)
+{
+	if (!n->join_tok)
+		return;
+	weft_token_wipe(n->join_tok);
+	free(n->join_tok);
+	n->join_tok = NULL;
+}
+
 static void net_free(struct weft_net *n)
 {
 	int ret;
@@ -137,6 +147,7 @@ static void net_free(struct weft_net *n)
 	weft_peerset_free(&n->peers);
 	weft_wg_device_free(&n->dev);
 	weft_local_wipe(&n->local);
+	drop_join_tok(n);
 	weft_resolver_free(n->resolver);
 	weft_daemon_net_gone(n->d, n);
 	free(n);
@@ -944,6 +955,17 @@ static void joined(struct weft_net *n)
 		mark_dirty(n, true, true);
 	}
 
+	drop_join_tok(n);
+	if (n->persisted && n->local.status == WEFT_LOCAL_PENDING) {
+		/* Approved after waiting on disk: a member's files from now. */
+		ret = weft_netstate_drop_token(n->dir);
+		if (ret)
+			weft_log_warn("%s: cannot remove the token file in %s: %s", n->name, n->dir,
+				      weft_strerror(ret));
+		n->local.status = WEFT_LOCAL_MEMBER;
+		mark_dirty(n, true, true);
+		save_now(n);
+	}
 	n->phase = WEFT_NET_MEMBER;
 	n->local.status = WEFT_LOCAL_MEMBER;
 	ret = n->persisted ? 0 : persist_first(n, err, sizeof(err));
@@ -953,6 +975,27 @@ static void joined(struct weft_net *n)
 	n->dirty_peers = true;
 	sync_peers(n);
 	finish(n, 0, NULL);
+}
+
+/* Admitted, waiting for approval: the node, its records and the token go
+ * on disk, so that a restart goes on waiting (the token re-runs the join
+ * with the member record the members already hold) instead of losing it. */
+static void persist_pending(struct weft_net *n)
+{
+	char err[256];
+	int ret;
+
+	n->local.status = WEFT_LOCAL_PENDING;
+	ret = persist_first(n, err, sizeof(err));
+	if (!ret && n->join_tok)
+		ret = weft_netstate_save_token(n->dir, n->join_tok);
+	else if (!ret)
+		ret = -ENOENT;
+	if (ret)
+		weft_log_error("%s: cannot keep the waiting join on disk (%s): a restart before the approval "
+			       "loses it, and 'weft join' must be run again",
+			       n->name, weft_strerror(ret));
+	drop_join_tok(n);
 }
 
 static void on_event(struct weft_net *n, const struct weft_gossip_event *ev)
@@ -991,7 +1034,9 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev)
 		weft_log_info("%s: member %s was revoked", n->name, peer_label(n, &ev->node, label, sizeof(label)));
 		break;
 	case WEFT_GEV_LIVENESS:
-		weft_log(ev->state == WEFT_LIVE_ALIVE ? WEFT_LOG_DEBUG : WEFT_LOG_INFO, "%s: member %s is %s",
+		/* "none": no longer a member, said by the event that removed it */
+		weft_log(ev->state == WEFT_LIVE_ALIVE || ev->state == WEFT_LIVE_NONE ? WEFT_LOG_DEBUG : WEFT_LOG_INFO,
+			 "%s: member %s is %s",
 			 n->name, peer_label(n, &ev->node, label, sizeof(label)), weft_liveness_name(ev->state));
 		break;
 	case WEFT_GEV_ENDPOINT:
@@ -1005,6 +1050,7 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev)
 			if (n->phase == WEFT_NET_JOINING) {
 				n->phase = WEFT_NET_PENDING;
 				weft_log_info("%s: admitted, waiting for the admin's approval", n->name);
+				persist_pending(n);
 				finish(n, WEFT_EPENDING, "admitted; this node waits for the network's admin to approve "
 							 "it (weft node NETWORK NODE set --approve)");
 			}
@@ -1018,8 +1064,10 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev)
 		if (n->saved_g) {
 			restore_saved(n);
 		} else if (n->phase == WEFT_NET_JOINING || n->phase == WEFT_NET_PENDING) {
-			/* Nothing of a failed join stays behind. */
+			/* Nothing of a failed join stays behind, on disk neither
+			 * (a join that waited for approval there). */
 			n->remove_iface = true;
+			n->remove_state = n->persisted;
 			net_close(n);
 		}
 		break;
@@ -1434,6 +1482,28 @@ static void fail_start(struct weft_net *n)
 	net_close(n);
 }
 
+/* A join that waited for approval when the daemon stopped: asked again
+ * with the kept token, as the same node with the same member record. */
+static void resume_pending(struct weft_net *n)
+{
+	const char *why = NULL;
+	weft_token_t tok;
+	char err[512];
+	int ret;
+
+	ret = weft_netstate_load_token(n->dir, &tok, &why);
+	if (!ret)
+		ret = start_join(n, &tok, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "its token file: %s", why ? why : weft_strerror(ret));
+	weft_token_wipe(&tok);
+	if (ret)
+		weft_log_error("%s: cannot go on waiting for approval: %s; run 'weft leave %s' and join again",
+			       n->name, err, n->name);
+	else
+		weft_log_info("%s: still waiting for the admin's approval", n->name);
+}
+
 int weft_net_resume(struct weft_daemon *d, const char *name, char *err, size_t errlen)
 {
 	struct weft_net *n = net_alloc(d, name);
@@ -1472,11 +1542,15 @@ int weft_net_resume(struct weft_daemon *d, const char *name, char *err, size_t e
 	n->persisted = true;
 	if (n->local.status == WEFT_LOCAL_REVOKED)
 		n->phase = WEFT_NET_REVOKED;
+	if (n->local.status == WEFT_LOCAL_PENDING)
+		n->phase = WEFT_NET_PENDING;
 	ret = net_start(n, err, errlen);
 	if (ret)
 		goto fail;
 	weft_log_info("%s: resumed as node %s (%zu records, %s)", n->name, fpr(&n->local.id.pk, f),
 		      weft_store_count(n->store), weft_net_phase_name(n->phase));
+	if (n->phase == WEFT_NET_PENDING)
+		resume_pending(n);
 	if (n->phase == WEFT_NET_MEMBER && !state_current(n))
 		publish_state(n, 0);
 	sync_peers(n);
@@ -1652,6 +1726,9 @@ int weft_net_join(struct weft_daemon *d, const weft_token_t *tok, const struct w
 		ret = start_join(n, tok, err, errlen);
 	if (ret)
 		goto fail;
+	n->join_tok = malloc(sizeof(*n->join_tok));
+	if (n->join_tok)
+		*n->join_tok = *tok; /* for the disk, if approval is needed */
 	sync_peers(n); /* the interface gets its key and port before the welcome */
 	n->done = done;
 	n->done_ctx = ctx;

@@ -58,6 +58,7 @@ struct weft_net {
 	void *done_ctx;
 	uint64_t leave_at_ns;
 	char boot_text[200];       /* bootstrap endpoints, for messages */
+	weft_token_t *join_tok;    /* while a join runs (secret): on disk if it waits for approval */
 	uint32_t invite_uses;      /* for the used-up message */
 
 	/* A revoked node asking again: its old node and store wait here

@@ -22,6 +22,7 @@
 
 #define NODE_FILE "node"
 #define RECORDS_FILE "records"
+#define TOKEN_FILE "token"
 #define NFIELDS 16      /* without the previous network key */
 #define NFIELDS_PREV 17 /* with it: [key, epoch, open until, seal until] */
 #define LOCAL_MAX 2048
@@ -202,7 +203,7 @@ int weft_local_decode(struct weft_local *l, const uint8_t *buf, size_t len, cons
 	}
 	l->nendpoints = (uint8_t)n;
 	*why = "node file: bad status";
-	if (read_uint_max(&r, 255, &v) || (v != WEFT_LOCAL_MEMBER && v != WEFT_LOCAL_REVOKED))
+	if (read_uint_max(&r, 255, &v) || (v != WEFT_LOCAL_MEMBER && v != WEFT_LOCAL_REVOKED && v != WEFT_LOCAL_PENDING))
 		goto bad;
 	l->status = (uint8_t)v;
 	if (nfields == NFIELDS_PREV) {
@@ -433,6 +434,59 @@ int weft_netstate_list(const char *state_dir, char names[][WEFT_NAME_MAX + 1], s
 	closedir(d);
 	qsort(names, *n, sizeof(names[0]), cmp_names);
 	return 0;
+}
+
+int weft_netstate_save_token(const char *netdir, const weft_token_t *tok)
+{
+	char path[PATH_MAX], text[WEFT_TOKEN_MAX];
+	int ret;
+
+	ret = path_in(path, sizeof(path), netdir, TOKEN_FILE);
+	if (ret)
+		return ret;
+	ret = weft_token_encode(tok, text, sizeof(text));
+	if (!ret)
+		ret = weft_persist_write(path, WEFT_PERSIST_TOKEN, (const uint8_t *)text, strlen(text), 0600);
+	sodium_memzero(text, sizeof(text));
+	return ret;
+}
+
+int weft_netstate_load_token(const char *netdir, weft_token_t *tok, const char **why)
+{
+	char path[PATH_MAX], text[WEFT_TOKEN_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = path_in(path, sizeof(path), netdir, TOKEN_FILE);
+	if (ret)
+		return ret;
+	ret = weft_persist_read(path, WEFT_PERSIST_TOKEN, &data, &len, why);
+	if (ret)
+		return ret;
+	if (len >= sizeof(text)) {
+		*why = "token file: too long";
+		ret = WEFT_EMALFORMED;
+	} else {
+		memcpy(text, data, len);
+		text[len] = '\0';
+		ret = weft_token_decode(tok, text, why);
+	}
+	sodium_memzero(data, len);
+	free(data);
+	sodium_memzero(text, sizeof(text));
+	return ret;
+}
+
+int weft_netstate_drop_token(const char *netdir)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	ret = path_in(path, sizeof(path), netdir, TOKEN_FILE);
+	if (ret)
+		return ret;
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int weft_netstate_remove(const char *netdir)

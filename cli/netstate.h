@@ -4,6 +4,9 @@
  *     node     this node's own state: identity and WireGuard keys, the
  *              network key, incarnation, interface and ports (mode 0600)
  *     records  every record of the network (weft_store_serialize)
+ *     token    only while a join waits for the admin's approval: the invite
+ *              token, so that the join goes on after a restart (mode 0600:
+ *              it holds the invite's secret key)
  *
  * both written atomically through core/persist (temp, fsync, rename, fsync
  * the directory). A node restarted from these comes back without a token.
@@ -21,6 +24,7 @@
 #include "keys.h"
 #include "record.h"
 #include "store.h"
+#include "token.h"
 #include "wg.h"
 
 #define WEFT_NETSTATE_FORMAT 1
@@ -30,6 +34,7 @@
 enum weft_local_status {
 	WEFT_LOCAL_MEMBER = 1,
 	WEFT_LOCAL_REVOKED = 2,
+	WEFT_LOCAL_PENDING = 3, /* admitted, waiting for approval (a token file) */
 };
 
 struct weft_local {
@@ -84,6 +89,11 @@ int weft_netstate_load_local(const char *netdir, struct weft_local *l, const cha
 int weft_netstate_load_store(const char *netdir, weft_store_t *s, const char **why);
 /* Names of the networks with a node file under state_dir, sorted. */
 int weft_netstate_list(const char *state_dir, char names[][WEFT_NAME_MAX + 1], size_t cap, size_t *n);
+/* The token of a join that waits for approval: saved as text (0600),
+ * loaded decoded (every buffer that held it wiped), dropped once a member. */
+int weft_netstate_save_token(const char *netdir, const weft_token_t *tok);
+int weft_netstate_load_token(const char *netdir, weft_token_t *tok, const char **why);
+int weft_netstate_drop_token(const char *netdir);
 /* Removes a network's files and directory. */
 int weft_netstate_remove(const char *netdir);
 

@@ -19,6 +19,7 @@ enum {
 	WEFT_PERSIST_STORE = 1, /* weft_store_serialize() output */
 	WEFT_PERSIST_LOCAL = 2, /* node-local state (daemon-defined msgpack) */
 	WEFT_PERSIST_NETWORK = 3, /* one raw network settings record (ADMINKEY.net, cli/) */
+	WEFT_PERSIST_TOKEN = 4, /* an invite token's text, kept while a join waits for approval */
 };
 
 /* mode is the file mode (0600 for anything holding secrets). */

@@ -481,7 +481,7 @@ int weft_join_start(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoi
 	const weft_record_t *held;
 	const char *why = NULL;
 	struct gjoin *j;
-	uint64_t now_ms;
+	uint64_t now_ms, verify_at;
 	int ret;
 
 	if (!tok || !boot || n == 0)
@@ -492,7 +492,15 @@ int weft_join_start(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoi
 		return -EINVAL; /* join times and expiry need the wall clock */
 	if (memcmp(tok->network_id.b, g->network_id.b, WEFT_PK_LEN))
 		return WEFT_EWRONGNET;
-	ret = weft_token_verify(tok, now_ms / 1000, &why);
+	/* Admitted before through this token's invite (a join that waits for
+	 * approval, resumed after a restart): the members take a member
+	 * record they hold whatever the invite's expiry (admit(): rejoin),
+	 * so the token is checked as of its making. */
+	held = weft_store_get(g->store, WEFT_REC_MEMBER, g->id.pk.b);
+	verify_at = now_ms / 1000;
+	if (held && !memcmp(held->u.member.invite_pk.b, tok->invite_kp.pk.b, WEFT_PK_LEN))
+		verify_at = tok->invite.u.invite.created;
+	ret = weft_token_verify(tok, verify_at, &why);
 	if (ret)
 		return ret;
 	/* A later admin key's settings and invite need the roll-overs that

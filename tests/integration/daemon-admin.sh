@@ -13,7 +13,7 @@
 #  3. an expired node drops out at its expiry with no new record, and
 #     comes back when extended;
 #  4. a member of an --approval invite shows `pending` and gets no tunnel
-#     until approved;
+#     until approved, and goes on waiting across a daemon restart;
 #  5. a revoked node can no longer ping anyone, takes its own tunnel down,
 #     gets no share of the network key rotated with the revocation (the
 #     others keep the new epoch), and cannot rejoin with a fresh token for
@@ -249,10 +249,22 @@ ok $? "node 5 has no WireGuard peer while pending"
 k5=$(wg_key_of 5)
 ! has_peer_key 2 "$k5" && ! has_peer_key 3 "$k5"
 ok $? "no member has node 5 as a WireGuard peer"
+# The wait survives a restart: the token is kept (0600) until approval.
+[ "$(stat -c %a "$MESH_DIR/n5/state/office/token" 2>/dev/null)" = 600 ]
+ok $? "node 5 keeps its token on disk while it waits (mode 0600)"
+node_stop 5
+node_start 5 --log-level debug
+ok $? "node 5's daemon restarted while it waits for approval"
+[ "$(status_of 5 state)" = pending ] && [ "$(status_of 5 node_id)" = "${ID[5]}" ]
+ok $? "node 5 is still pending after the restart, as the same node"
+grep -q 'still waiting for the admin' "$MESH_DIR/n5/log"
+ok $? "its log says it goes on waiting"
 weft_on 1 node office "${ID[5]}" set --admin-key "$KEY" --approve --out "$MESH_DIR/approve.rec" >/dev/null
 push_good 3 "$MESH_DIR/approve.rec" "node 5 approved"
 wait_until 60 sh -c "[ \"\$(ip netns exec $(mesh_ns 5) $MESH_WEFT --socket $MESH_DIR/n5/sock --json status office | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"state\"])')\" = member ]"
 ok $? "node 5 becomes a member"
+[ ! -e "$MESH_DIR/n5/state/office/token" ] && [ -s "$MESH_DIR/n5/state/office/node" ]
+ok $? "node 5's token file is gone once it is a member; its state stays"
 ADDR[5]=$(status_of 5 address)
 wait_until 30 all_ping 2 3 4 5
 r=$?

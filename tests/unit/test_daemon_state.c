@@ -21,6 +21,7 @@
 #include "persist.h"
 #include "prevkey.h"
 #include "store.h"
+#include "token.h"
 
 static void sample(struct weft_local *l)
 {
@@ -378,6 +379,85 @@ static void test_save_load(void **state)
 	free(dir);
 }
 
+/* A join that waits for approval keeps its token: saved 0600, loaded back
+ * whole, a corrupt file refused, dropped once a member. The node file
+ * says "pending". */
+static void test_pending_token(void **state)
+{
+	char *dir = tmpdir(), netdir[PATH_MAX], path[PATH_MAX + 16], t1[WEFT_TOKEN_MAX], t2[WEFT_TOKEN_MAX];
+	weft_token_t tok, back;
+	weft_keypair_t admin;
+	struct weft_local a, b;
+	const char *why = NULL;
+	struct stat st;
+	FILE *f;
+
+	memset(&tok, 0, sizeof(tok));
+	weft_keypair_generate(&admin);
+	weft_keypair_generate(&tok.invite_kp);
+	tok.network_id = admin.pk;
+	tok.settings.type = WEFT_REC_NETWORK;
+	tok.settings.u.network.version = 1;
+	snprintf(tok.settings.u.network.name, sizeof(tok.settings.u.network.name), "office");
+	weft_cidr_parse(&tok.settings.u.network.cidr4, "10.77.0.0/16");
+	tok.settings.u.network.wg_port = 51820;
+	tok.settings.u.network.gossip_port = 51821;
+	tok.settings.u.network.mtu = 1420;
+	assert_int_equal(weft_record_sign(&tok.settings, &admin), 0);
+	tok.invite.type = WEFT_REC_INVITE;
+	tok.invite.u.invite.invite_pk = tok.invite_kp.pk;
+	tok.invite.u.invite.created = 1795168800;
+	tok.invite.u.invite.max_uses = 1;
+	tok.invite.u.invite.approval = true;
+	assert_int_equal(weft_record_sign(&tok.invite, &admin), 0);
+	tok.nbootstrap = 1;
+	snprintf(tok.bootstrap[0], WEFT_HOSTPORT_MAX, "10.232.0.1:51821");
+
+	assert_int_equal(weft_netstate_mkdir(dir, "office"), 0);
+	assert_int_equal(weft_netstate_dir(netdir, sizeof(netdir), dir, "office"), 0);
+	assert_int_equal(weft_netstate_save_token(netdir, &tok), 0);
+	snprintf(path, sizeof(path), "%s/token", netdir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600); /* the invite's secret key */
+	assert_int_equal(weft_netstate_load_token(netdir, &back, &why), 0);
+	assert_int_equal(weft_token_encode(&tok, t1, sizeof(t1)), 0);
+	assert_int_equal(weft_token_encode(&back, t2, sizeof(t2)), 0);
+	assert_string_equal(t1, t2);
+	assert_memory_equal(back.invite_kp.sk, tok.invite_kp.sk, sizeof(tok.invite_kp.sk));
+
+	/* A corrupt file is refused by name, not half-read. */
+	f = fopen(path, "r+");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 30, SEEK_SET), 0);
+	fputc('#', f);
+	fclose(f);
+	why = NULL;
+	assert_int_not_equal(weft_netstate_load_token(netdir, &back, &why), 0);
+	assert_non_null(why);
+
+	/* The node file of a waiting join says so. */
+	sample(&a);
+	a.status = WEFT_LOCAL_PENDING;
+	assert_int_equal(weft_netstate_save_local(netdir, &a), 0);
+	assert_int_equal(weft_netstate_load_local(netdir, &b, &why), 0);
+	assert_int_equal(b.status, WEFT_LOCAL_PENDING);
+
+	assert_int_equal(weft_netstate_drop_token(netdir), 0);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(weft_netstate_drop_token(netdir), 0); /* twice is fine */
+	assert_int_equal(weft_netstate_load_token(netdir, &back, &why), -ENOENT);
+	assert_int_equal(weft_netstate_remove(netdir), 0);
+	assert_int_equal(rmdir(dir), 0);
+	weft_token_wipe(&tok);
+	weft_token_wipe(&back);
+	weft_local_wipe(&a);
+	weft_local_wipe(&b);
+	weft_keys_wipe(&admin, sizeof(admin));
+	sodium_memzero(t1, sizeof(t1));
+	sodium_memzero(t2, sizeof(t2));
+	free(dir);
+}
+
 static void test_list(void **state)
 {
 	char *dir = tmpdir(), names[3][WEFT_NAME_MAX + 1], netdir[PATH_MAX], path[PATH_MAX + 16];
@@ -437,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_prev_netkey),
+		cmocka_unit_test(test_pending_token),
 	};
 
 	weft_crypto_init();

@@ -535,6 +535,43 @@ static void test_join_pending_approval(void **state)
 	gnet_free(net);
 }
 
+/* A join waiting for approval outlives a restart and its invite's expiry:
+ * the restarted joiner asks again with the token, as the same node with
+ * the member record the members hold (the daemon keeps the token on disk
+ * for this), and is let in once approved. */
+static void test_pending_join_resumes(void **state)
+{
+	struct gnet *net = three(9);
+	uint64_t expires = (GNET_WALL_BASE_MS + net->now / GNET_MS) / 1000 + 60;
+	weft_record_t inv, ovr;
+	weft_keypair_t ikp;
+	int j;
+
+	gnet_make_invite(net, &ikp, &inv, 21, 1, expires, true);
+	j = gnet_add_joiner_with(net, 0, &ikp, &inv, NULL);
+	assert_true(gnet_run_until(net, 40 * GNET_SEC, join_done, &j));
+	assert_true(net->nodes[j].pending);
+	/* Down past the invite's expiry; up again, asking as before. */
+	gnet_shutdown(net, j);
+	gnet_run(net, 120 * GNET_SEC);
+	net->nodes[j].pending = false;
+	gnet_join_node(net, j, 1, &ikp, &inv);
+	assert_true(gnet_run_until(net, 40 * GNET_SEC, join_done, &j));
+	assert_true(net->nodes[j].pending);
+	assert_false(net->nodes[j].join_failed);
+	memset(&ovr, 0, sizeof(ovr));
+	ovr.type = WEFT_REC_OVERRIDE;
+	ovr.u.override.node_id = net->nodes[j].id.pk;
+	ovr.u.override.version = 1;
+	ovr.u.override.set = WEFT_OVR_APPROVED;
+	ovr.u.override.approved = true;
+	assert_true(gnet_publish_admin(net, 1, &ovr) > 0);
+	assert_true(gnet_run_until(net, 60 * GNET_SEC, gnet_settled, NULL));
+	assert_true(net->nodes[j].joined);
+	assert_true(weft_gossip_is_member(net->nodes[j].g));
+	gnet_free(net);
+}
+
 /* ---- a revoked node is told ---- */
 
 struct from_count {
@@ -839,6 +876,7 @@ int main(void)
 		cmocka_unit_test(test_hello_rate_limited),
 		cmocka_unit_test(test_join_refusals),
 		cmocka_unit_test(test_join_pending_approval),
+		cmocka_unit_test(test_pending_join_resumes),
 		cmocka_unit_test(test_key_rotation_locks_out),
 		cmocka_unit_test(test_restart_keeps_previous_key),
 		cmocka_unit_test(test_revoked_node_is_told),
