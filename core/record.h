@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "addr.h"
 #include "keys.h"
@@ -247,6 +248,16 @@ typedef struct weft_record {
 	uint16_t raw_len;
 	uint8_t raw[WEFT_RECORD_MAX];
 } weft_record_t;
+
+/* The bytes of r in use: everything up to raw, and raw_len bytes of it.
+ * Records held by a store are allocated this size (core/recpool.c), so a
+ * held record is copied with weft_record_copy(), never by assignment. */
+#define WEFT_RECORD_USED(r) (offsetof(weft_record_t, raw) + (size_t)(r)->raw_len)
+static inline void weft_record_copy(weft_record_t *dst, const weft_record_t *src)
+{
+	memcpy(dst, src, WEFT_RECORD_USED(src));
+	dst->raw_len = src->raw_len;
+}
 
 /* Whether s[0..len) is a node or network name: a lower-case DNS label,
  * 1..WEFT_NAME_MAX of [a-z0-9-] with no '-' at either end (names become

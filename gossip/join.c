@@ -513,7 +513,7 @@ int weft_join_start(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoi
 		return ret;
 	held = weft_store_get(g->store, WEFT_REC_MEMBER, g->id.pk.b);
 	if (held) {
-		rec = *held; /* joined before with this identity: present the same record */
+		weft_record_copy(&rec, held); /* joined before with this identity: present the same record */
 	} else {
 		memset(&rec, 0, sizeof(rec));
 		rec.type = WEFT_REC_MEMBER;

@@ -520,7 +520,7 @@ static void test_pushcheck(void **state)
 	char why[256];
 	uint8_t d0[32], d1[32];
 
-	before = *weft_store_get(F->store, WEFT_REC_NETWORK, zero_subject);
+	weft_record_copy(&before, weft_store_get(F->store, WEFT_REC_NETWORK, zero_subject));
 	weft_store_digest(F->store, d0);
 	/* Five members need five addresses: a /30 holds two. */
 	memset(&r, 0, sizeof(r));

@@ -201,7 +201,7 @@ static void test_replays_change_nothing(void **state)
 	size_t blen, len;
 
 	/* An old version of node 2's state, replayed after a newer one. */
-	old = *weft_store_get(net->nodes[2].store, WEFT_REC_NODE_STATE, net->nodes[2].id.pk.b);
+	weft_record_copy(&old, weft_store_get(net->nodes[2].store, WEFT_REC_NODE_STATE, net->nodes[2].id.pk.b));
 	gnet_bump_state(net, 2);
 	assert_true(gnet_run_until(net, 10 * GNET_SEC, gnet_converged, NULL));
 	gnet_run(net, 5 * GNET_SEC); /* let the dissemination queues drain */
