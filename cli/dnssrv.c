@@ -79,12 +79,18 @@ struct pending {
 };
 
 /* One socket per query sent upstream: a fresh source port each time (RFC
- * 5452), so a spoofer must guess the port as well as the id. */
+ * 5452), so a spoofer must guess the port as well as the id. A TCP client
+ * whose answer came back truncated over UDP gets it asked again over TCP
+ * (RFC 7766 §5): then the socket is a stream, with its buffers. */
 struct upsock {
 	uv_poll_t poll;
 	int fd;
 	struct weft_dnssrv *srv;
 	struct pending *p;
+	bool tcp;
+	size_t woff, wlen;    /* TCP: the framed query, sent up to woff */
+	size_t rlen;          /* TCP: bytes of the framed answer read */
+	uint8_t *buf;         /* TCP: the query, then the answer (2 + 65,535) */
 };
 
 struct sweeper {
@@ -209,6 +215,8 @@ static void upsock_close(struct upsock *u)
 {
 	if (!u)
 		return;
+	free(u->buf);
+	u->buf = NULL;
 	uv_poll_stop(&u->poll);
 	close(u->fd);
 	u->fd = -1;
@@ -481,6 +489,7 @@ static struct conn *conn_by_serial(struct weft_dnssrv *s, uint64_t serial)
 /* ---- forwarding ---- */
 
 static struct upsock *upstream_socket(struct weft_dnssrv *s, struct pending *p, unsigned family);
+static bool pending_ask_tcp(struct weft_dnssrv *s, struct pending *p);
 
 /* Sends p's query to the upstream after those tried; false when none is
  * left (or none could be reached). */
@@ -643,11 +652,107 @@ static void on_upstream(uv_poll_t *h, int status, int events)
 				     p->ufd < 0 ? WEFT_DNS_F_TCP : 0);
 		if (ret == WEFT_EPROTO)
 			continue;
+		if (!ret && p->ufd < 0 && (resp[2] & 0x02) && pending_ask_tcp(s, p))
+			return; /* this socket is closed: the answer comes over TCP */
 		if (ret)
 			pending_fail(s, p);
 		else
 			pending_reply(s, p, s->tcpout, olen);
 	}
+}
+
+/* The TCP exchange with the upstream: the framed query out, the framed
+ * answer in, relayed to the client; any failure is a SERVFAIL (the
+ * truncated answer would tell a TCP client nothing it can use). */
+static void on_upstream_tcp(uv_poll_t *h, int status, int events)
+{
+	struct upsock *u = h->data;
+	struct weft_dnssrv *s = u->srv;
+	struct pending *p = u->p;
+	size_t need, olen;
+	ssize_t n;
+	int ret;
+
+	if (u->fd < 0)
+		return;
+	if (status < 0)
+		goto fail;
+	if (u->woff < u->wlen && (events & UV_WRITABLE)) {
+		n = send(u->fd, u->buf + u->woff, u->wlen - u->woff, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			goto fail;
+		if (n > 0)
+			u->woff += (size_t)n;
+		if (u->woff == u->wlen)
+			uv_poll_start(&u->poll, UV_READABLE, on_upstream_tcp);
+		return;
+	}
+	if (!(events & UV_READABLE))
+		return;
+	need = u->rlen < 2 ? 2 : 2 + ((size_t)u->buf[0] << 8 | u->buf[1]);
+	n = recv(u->fd, u->buf + u->rlen, need - u->rlen, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+		goto fail;
+	if (n < 0)
+		return;
+	u->rlen += (size_t)n;
+	if (u->rlen == 2 && (u->buf[0] << 8 | u->buf[1]) < 12)
+		goto fail;
+	if (u->rlen < 2 || u->rlen < 2 + ((size_t)u->buf[0] << 8 | u->buf[1]))
+		return;
+	ret = weft_dns_relay(p->q, p->qlen, p->id, u->buf + 2, u->rlen - 2, s->tcpout, WEFT_DNS_TCP_MAX, &olen,
+			     WEFT_DNS_F_TCP);
+	if (ret)
+		goto fail;
+	pending_reply(s, p, s->tcpout, olen);
+	return;
+fail:
+	pending_fail(s, p);
+}
+
+/* Asks p's query again of the same upstream, over TCP; false if it cannot
+ * (then the truncated answer is relayed as it is). */
+static bool pending_ask_tcp(struct weft_dnssrv *s, struct pending *p)
+{
+	struct sockaddr_storage ss;
+	struct upsock *u;
+	size_t len;
+	socklen_t sl;
+	int fd;
+
+	fd = socket(p->asked.ip.family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	u = calloc(1, sizeof(*u));
+	if (u)
+		u->buf = malloc(2 + WEFT_DNS_TCP_MAX);
+	if (!u || !u->buf || weft_dns_forward_query(p->q, p->qlen, p->id, u->buf + 2, QUERY_MAX, &len))
+		goto fail;
+	sl = to_sockaddr(&p->asked, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
+		goto fail;
+	u->buf[0] = (uint8_t)(len >> 8);
+	u->buf[1] = (uint8_t)len;
+	u->wlen = len + 2;
+	u->fd = fd;
+	u->srv = s;
+	u->p = p;
+	u->tcp = true;
+	upsock_close(p->u);
+	p->u = u;
+	/* No other upstream after this one: it has answered, just not whole. */
+	p->tries = (uint8_t)s->nfwd;
+	p->next_ns = p->end_ns;
+	uv_poll_init(s->loop, &u->poll, fd);
+	u->poll.data = u;
+	uv_poll_start(&u->poll, UV_WRITABLE, on_upstream_tcp);
+	return true;
+fail:
+	if (u)
+		free(u->buf);
+	free(u);
+	close(fd);
+	return false;
 }
 
 static struct upsock *upstream_socket(struct weft_dnssrv *s, struct pending *p, unsigned family)

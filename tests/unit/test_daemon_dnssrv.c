@@ -4,7 +4,9 @@
  * anyone but the upstream is ignored, the real one reaches the client with
  * its id, silence ends in SERVFAIL); TCP (a message split across writes,
  * pipelined queries answered in order, an answer too big for UDP, a bad
- * length closing the connection, forwarding for a TCP client). */
+ * length closing the connection, forwarding for a TCP client, and for a
+ * TCP client whose answer comes back truncated over UDP, the same question
+ * asked again of the upstream over TCP). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -382,11 +384,115 @@ static void test_tcp(void **state)
 	free(m);
 }
 
+/* A TCP client's question whose UDP answer is truncated: asked again of
+ * the same upstream over TCP, and the whole answer reaches the client. */
+static void test_forward_tcp_truncated(void **state)
+{
+	struct fx *f = *state;
+	uint8_t q[512], up[2048], resp[2048];
+	struct sockaddr_in from, up_sa;
+	weft_endpoint_t fwd;
+	uint16_t uport, upid;
+	struct tm_msg m;
+	int ufd, lfd, afd = -1, cfd, one = 1;
+	size_t n, have = 0, qlen;
+	ssize_t k;
+	uint64_t end;
+
+	ufd = udp_sock(&uport);
+	/* The upstream's TCP side, on the same port. */
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(lfd >= 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	up_sa = lo(uport);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&up_sa, sizeof(up_sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	memset(&fwd, 0, sizeof(fwd));
+	assert_int_equal(weft_ip_parse(&fwd.ip, "127.0.0.1"), 0);
+	fwd.port = uport;
+	weft_dnssrv_set_forward(f->s, &fwd, 1);
+
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&f->sa, sizeof(f->sa)), 0);
+	n = tq_build(q + 2, 0x0abc, 0x0100, "big.example", 1, -1, false);
+	q[0] = (uint8_t)(n >> 8);
+	q[1] = (uint8_t)n;
+	assert_int_equal(send(cfd, q, n + 2, 0), (ssize_t)(n + 2));
+	/* Over UDP first: the upstream answers with TC and nothing else. */
+	k = pump_recv(f, ufd, up, sizeof(up), 2000, &from);
+	assert_int_equal(k, (ssize_t)n);
+	up[2] |= 0x82; /* QR, TC */
+	assert_int_equal(sendto(ufd, up, (size_t)k, 0, (struct sockaddr *)&from, sizeof(from)), k);
+	/* Then over TCP: the same question, framed, with an id of its own. */
+	end = ms_now() + 2000;
+	while (afd < 0 && ms_now() < end) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		afd = accept(lfd, NULL, NULL);
+		if (afd < 0)
+			usleep(500);
+	}
+	assert_true(afd >= 0);
+	while (ms_now() < end && (have < 2 || have < 2 + (size_t)(resp[0] << 8 | resp[1]))) {
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+		k = recv(afd, resp + have, sizeof(resp) - have, MSG_DONTWAIT);
+		if (k > 0)
+			have += (size_t)k;
+		else
+			usleep(500);
+	}
+	assert_true(have >= 2);
+	qlen = (size_t)(resp[0] << 8 | resp[1]);
+	assert_int_equal(have, qlen + 2);
+	assert_int_equal(tm_parse(resp + 2, qlen, &m), 0);
+	assert_string_equal(m.qname, "big.example");
+	upid = m.id;
+	/* The whole answer: 40 A records (over 512 bytes). */
+	memcpy(up, resp + 2, qlen);
+	up[2] = 0x81;
+	up[3] = 0x80;
+	up[6] = 0;
+	up[7] = 40;
+	n = qlen;
+	for (int i = 0; i < 40; i++) {
+		static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 0};
+
+		memcpy(up + n, rr, sizeof(rr));
+		up[n + sizeof(rr) - 1] = (uint8_t)(i + 1);
+		n += sizeof(rr);
+	}
+	assert_int_equal(upid, up[0] << 8 | up[1]);
+	resp[0] = (uint8_t)(n >> 8);
+	resp[1] = (uint8_t)n;
+	memcpy(resp + 2, up, n);
+	assert_int_equal(send(afd, resp, n + 2, 0), (ssize_t)(n + 2));
+	/* The client gets it, with its id and no TC. */
+	have = 0;
+	end = ms_now() + 2000;
+	while (ms_now() < end && (have < 2 || have < 2 + (size_t)(up[0] << 8 | up[1]))) {
+		k = pump_recv(f, cfd, up + have, sizeof(up) - have, 100, NULL);
+		if (k > 0)
+			have += (size_t)k;
+	}
+	assert_true(have > 2);
+	assert_int_equal(have, 2 + (size_t)(up[0] << 8 | up[1]));
+	assert_int_equal(tm_parse(up + 2, have - 2, &m), 0);
+	assert_int_equal(m.id, 0x0abc);
+	assert_false(m.flags & 0x0200);
+	assert_int_equal(m.an, 40);
+	assert_true(have - 2 > 512);
+	close(afd);
+	close(lfd);
+	close(cfd);
+	close(ufd);
+	weft_dnssrv_set_forward(f->s, NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_forward, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forward_tcp_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
 	};
 
