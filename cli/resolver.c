@@ -142,10 +142,33 @@ int weft_resolver_hosts_edit(const char *text, size_t len, const char *network,
 	return 0;
 }
 
+struct more_ctx {
+	struct weft_hosts_line *out;
+	size_t cap, members, k;
+};
+
+static bool more_line(void *ctx, const char *name, const weft_ip_t *ip)
+{
+	struct more_ctx *mc = ctx;
+	size_t i;
+
+	for (i = 0; i < mc->members; i++)
+		if (weft_ip_equal(&mc->out[i].ip, ip) && !strcmp(mc->out[i].name, name))
+			return true; /* a member's, listed already */
+	if (mc->k == mc->cap)
+		return false;
+	if ((size_t)snprintf(mc->out[mc->k].name, sizeof(mc->out[mc->k].name), "%s", name) >=
+	    sizeof(mc->out[mc->k].name))
+		return true;
+	mc->out[mc->k++].ip = *ip;
+	return true;
+}
+
 size_t weft_resolver_hosts_lines(const weft_view_t *v, const weft_dns_zone_t *z,
 				 struct weft_hosts_line *out, size_t cap)
 {
 	const char *origin = weft_dns_zone_origin(z);
+	struct more_ctx mc;
 	size_t i, k = 0;
 	int f;
 
@@ -165,7 +188,27 @@ size_t weft_resolver_hosts_lines(const weft_view_t *v, const weft_dns_zone_t *z,
 			k++;
 		}
 	}
-	return k;
+	/* Then every other address name of the zone: external clients and
+	 * the admin's A/AAAA entries (a hosts file has no CNAME or SRV). */
+	mc.out = out;
+	mc.cap = cap;
+	mc.members = mc.k = k;
+	weft_dns_zone_addresses(z, more_line, &mc);
+	return mc.k;
+}
+
+static bool count_addr(void *ctx, const char *name, const weft_ip_t *ip)
+{
+	(*(size_t *)ctx)++;
+	return true;
+}
+
+size_t weft_resolver_zone_addresses(const weft_dns_zone_t *z)
+{
+	size_t n = 0;
+
+	weft_dns_zone_addresses(z, count_addr, &n);
+	return n;
 }
 
 /* ---- the daemon's side ---- */
@@ -447,7 +490,7 @@ void weft_resolver_update(struct weft_resolver *r, const weft_view_t *v, const w
 	crypto_generichash_init(&hs, NULL, 0, sizeof(h));
 	crypto_generichash_update(&hs, (const uint8_t *)&r->mode, sizeof(r->mode));
 	if (r->mode == MODE_HOSTS) {
-		cap = 2 * v->nmembers;
+		cap = 2 * v->nmembers + weft_resolver_zone_addresses(z);
 		lines = calloc(cap ? cap : 1, sizeof(*lines));
 		if (!lines)
 			return;

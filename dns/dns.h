@@ -124,6 +124,13 @@ struct weft_dns_zone_stats {
 };
 void weft_dns_zone_stats(const weft_dns_zone_t *z, struct weft_dns_zone_stats *st);
 
+/* Every address (A and AAAA) the forward zone holds under a name that is
+ * not a wildcard, in the zone's order: members, external clients and admin
+ * entries alike; the name as text without the trailing dot. For a hosts
+ * file, which knows no other record type. cb returns false to stop. */
+typedef bool (*weft_dns_addr_fn)(void *ctx, const char *name, const weft_ip_t *ip);
+void weft_dns_zone_addresses(const weft_dns_zone_t *z, weft_dns_addr_fn cb, void *ctx);
+
 /* Why an active member with a name has no DNS name. */
 typedef enum {
 	WEFT_DNS_LOST_TAKEN = 1,   /* a member earlier in the view holds it (winner) */

@@ -914,6 +914,48 @@ out:
 	return ret;
 }
 
+void weft_dns_zone_addresses(const weft_dns_zone_t *z, weft_dns_addr_fn cb, void *ctx)
+{
+	struct weft_dns_name n;
+	char text[WEFT_DNS_TEXT_MAX];
+	const struct weft_dns_node *nd;
+	const struct weft_dns_rr *rr;
+	weft_ip_t ip;
+	size_t i, j;
+
+	for (i = 0; i < z->nnodes; i++) {
+		nd = &z->nodes[i];
+		if (!nd->nrr)
+			continue;
+		memset(&n, 0, sizeof(n));
+		memcpy(n.b, z->pool + nd->name, nd->name_len);
+		n.len = nd->name_len;
+		weft_dns_wire_name_index(&n);
+		/* Not a wildcard, and in the forward zone (the reverse zones
+		 * hold PTRs only, but say so anyway). */
+		if ((n.nlabels && n.b[0] == 1 && n.b[1] == '*') || !weft_dns_wire_name_under(&n, &z->origin, NULL))
+			continue;
+		text[0] = '\0';
+		for (j = 0; j < nd->nrr; j++) {
+			rr = &z->rrs[nd->rr + j];
+			memset(&ip, 0, sizeof(ip));
+			if (rr->type == 1 && rr->rdlen == 4) {
+				ip.family = 4;
+				memcpy(ip.b, weft_dns_rr_data(z, rr), 4);
+			} else if (rr->type == 28 && rr->rdlen == 16) {
+				ip.family = 6;
+				memcpy(ip.b, weft_dns_rr_data(z, rr), 16);
+			} else {
+				continue;
+			}
+			if (!text[0])
+				weft_dns_wire_name_to_text(&n, text, sizeof(text));
+			if (!cb(ctx, text, &ip))
+				return;
+		}
+	}
+}
+
 const char *weft_dns_zone_origin(const weft_dns_zone_t *z)
 {
 	return z->origin_text;

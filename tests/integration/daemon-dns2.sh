@@ -11,7 +11,8 @@
 #    too big for 512 bytes truncated over UDP and fetched again by dig over
 #    TCP, the connection limit and the idle timeout;
 #  - the resolver: a hosts block in a hosts file in the scratch directory
-#    (never /etc/hosts) that follows the members and goes on leave; on one
+#    (never /etc/hosts) that follows the members and the admin's address
+#    entries and goes on leave; on one
 #    node a fake resolvectl first in PATH (this machine has no
 #    systemd-resolved) logs the split-DNS registration and its revert;
 #  - names: a node renamed by the admin (weft node ... set --name) loses
@@ -197,6 +198,17 @@ weft_on 2 dns office list >"$MESH_DIR/list.out" 2>&1 && grep -q '^www  *CNAME  *
 ok $? "node 2: weft dns office list shows both entries"
 [ "$(weft_on 2 --json dns office list | json "len(d)")" = 2 ]
 ok $? "node 2: weft dns office list --json holds 2 entries"
+# An address entry goes into the hosts blocks too (a CNAME or SRV cannot).
+weft_on 1 dns office add nas A 192.0.2.77 --admin-key "$KEY" >"$MESH_DIR/nas.out" 2>&1
+ok $? "the admin adds nas A 192.0.2.77 through node 1's daemon"
+nas_in_hosts() { grep -q "^192\.0\.2\.77	nas\.$ZONE\$" "$MESH_DIR/hosts1" && grep -q "^192\.0\.2\.77	nas\.$ZONE\$" "$MESH_DIR/hosts2"; }
+wait_until 15 nas_in_hosts
+ok $? "nodes 1 and 2: nas.$ZONE is in their hosts blocks; www (a CNAME) is not"
+! grep -q "www\.$ZONE" "$MESH_DIR/hosts1"
+ok $? "...and no CNAME line"
+weft_on 1 dns office rm nas --admin-key "$KEY" >>"$MESH_DIR/nas.out" 2>&1
+wait_until 15 sh -c "! grep -q 'nas\.$ZONE' '$MESH_DIR/hosts1' && ! grep -q 'nas\.$ZONE' '$MESH_DIR/hosts2'"
+ok $? "removed (weft dns office rm nas): gone from both hosts blocks"
 
 # ---- forwarding ----
 [ "$(dig_on 1 "${ADDR[14]}" up.example A)" = 192.0.2.10 ]

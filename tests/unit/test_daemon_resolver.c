@@ -171,6 +171,43 @@ static void test_hosts_lines(void **state)
 	/* A short buffer holds what fits. */
 	assert_int_equal(weft_resolver_hosts_lines(&t.v, z, l, 2), 2);
 	weft_dns_zone_free(z);
+
+	/* The admin's address entries follow the members (a hosts file has
+	 * no CNAME, TXT or wildcard: those stay in DNS only). */
+	{
+		static const struct {
+			const char *name, *value;
+			uint16_t type;
+		} e[] = {
+			{ "nas", "10.78.9.9", WEFT_DNS_A },
+			{ "nas", "fd78::99", WEFT_DNS_AAAA },
+			{ "www", "nas.office.internal", WEFT_DNS_CNAME },
+			{ "*.dev", "10.78.9.10", WEFT_DNS_A },
+			{ "note", "hello", WEFT_DNS_TXT },
+		};
+		struct weft_rec_dns d[5];
+		const struct weft_rec_dns *dp[5];
+
+		for (size_t i = 0; i < 5; i++) {
+			memset(&d[i], 0, sizeof(d[i]));
+			d[i].version = 1;
+			snprintf(d[i].name, sizeof(d[i].name), "%s", e[i].name);
+			snprintf(d[i].value, sizeof(d[i].value), "%s", e[i].value);
+			d[i].rtype = e[i].type;
+			d[i].ttl = 60;
+			dp[i] = &d[i];
+		}
+		assert_int_equal(weft_dns_zone_build_entries(&z, &t.v, dp, 5, NULL), 0);
+		assert_int_equal(weft_resolver_zone_addresses(z), 5); /* alpha x2, beta, nas x2 */
+		n = weft_resolver_hosts_lines(&t.v, z, l, 16);
+		assert_int_equal(n, 5);
+		assert_string_equal(l[2].name, "beta.office.internal");
+		assert_string_equal(weft_ip_format(&l[3].ip, ip, sizeof(ip)), "10.78.9.9");
+		assert_string_equal(l[3].name, "nas.office.internal");
+		assert_string_equal(weft_ip_format(&l[4].ip, ip, sizeof(ip)), "fd78::99");
+		assert_string_equal(l[4].name, "nas.office.internal");
+		weft_dns_zone_free(z);
+	}
 	tv_free(&t);
 }
 
