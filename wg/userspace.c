@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,11 +130,17 @@ static int sock_connect(const char *path)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, ret;
 
+	/* Connecting and writing are bounded too (reads are, by the exchange's
+	 * deadline): a wireguard-go that stopped accepting or reading would
+	 * otherwise block the daemon's loop for good. */
+	struct timeval tv = { .tv_sec = EXCHANGE_TIMEOUT_MS / 1000 };
+
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		ret = -errno;
 		close(fd);
 		return ret;
