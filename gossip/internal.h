@@ -22,6 +22,7 @@
 #define WEFT_G_SYNC_SUBS 16        /* sub-buckets per bucket */
 #define WEFT_G_SYNC_RECORDS 512    /* records one side sends per exchange */
 #define WEFT_G_SYNC_TIMEOUT_MS 5000
+#define WEFT_G_SYNC_LINGER_MS 1000 /* a responder's slot after the last list chunk */
 #define WEFT_G_SYNC_RETRIES 3 /* unanswered syncs retried soon, in a row */
 #define WEFT_G_JOIN_BOOTSTRAP 8
 #define WEFT_G_WELCOME_PARTS 4

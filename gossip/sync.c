@@ -521,6 +521,11 @@ int weft_sync_on_list(weft_gossip_t *g, struct grx *rx)
 	slot = resp_session(g, rx, xid);
 	if (!slot)
 		return WEFT_EPROTO;
+	/* The initiator sends all its list chunks at once: the slot is free
+	 * for another soon after the last (its records need no session), not
+	 * at the exchange's timeout. With every node syncing at once (a mass
+	 * key rotation), slots held 5 s were what made exchanges wait. */
+	slot->deadline = g->now + MS(WEFT_G_SYNC_LINGER_MS);
 	batch_init(&rec, g, WEFT_MSG_RECORDS, xid, &rx->reply);
 	want.g = g;
 	want.dest = &rx->reply;
