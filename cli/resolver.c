@@ -445,10 +445,12 @@ static int hosts_apply(struct weft_resolver *r, const struct weft_hosts_line *li
 }
 
 static int resolved_apply(struct weft_resolver *r, const char *ifname, const weft_ip_t *self4,
-			  const weft_ip_t *self6, const char *origin)
+			  const weft_ip_t *self6, const weft_dns_zone_t *z)
 {
-	char a4[WEFT_ADDRSTRLEN], a6[WEFT_ADDRSTRLEN], dom[WEFT_DNS_TEXT_MAX + 1];
-	char *argv[6] = { (char *)"resolvectl", (char *)"dns", (char *)ifname, NULL, NULL, NULL };
+	char a4[WEFT_ADDRSTRLEN], a6[WEFT_ADDRSTRLEN], dom[3][2 * WEFT_DNS_TEXT_MAX + 2];
+	char rev[2][WEFT_DNS_TEXT_MAX];
+	char *argv[7] = { (char *)"resolvectl", (char *)"dns", (char *)ifname, NULL, NULL, NULL, NULL };
+	size_t nrev, i;
 	int k = 3, ret;
 
 	if (self4->family)
@@ -458,9 +460,20 @@ static int resolved_apply(struct weft_resolver *r, const char *ifname, const wef
 	ret = run(argv);
 	if (ret)
 		return ret;
-	/* "~": a routing-only domain, so only the zone's names go to us. */
-	snprintf(dom, sizeof(dom), "~%s", origin);
-	ret = run((char *[]){ (char *)"resolvectl", (char *)"domain", (char *)ifname, dom, NULL });
+	/* "~": routing-only domains, so only the zone's names go to us, and
+	 * the reverse names of the network's ranges (ping and ssh then show
+	 * members' names). */
+	argv[1] = (char *)"domain";
+	k = 3;
+	snprintf(dom[0], sizeof(dom[0]), "~%s", weft_dns_zone_origin(z));
+	argv[k++] = dom[0];
+	nrev = weft_dns_zone_reverse(z, rev, 2);
+	for (i = 0; i < nrev; i++) {
+		snprintf(dom[1 + i], sizeof(dom[1 + i]), "~%s", rev[i]);
+		argv[k++] = dom[1 + i];
+	}
+	argv[k] = NULL;
+	ret = run(argv);
 	if (!ret)
 		snprintf(r->ifname, sizeof(r->ifname), "%s", ifname);
 	return ret;
@@ -524,12 +537,12 @@ void weft_resolver_update(struct weft_resolver *r, const weft_view_t *v, const w
 			weft_log_info("%s: dns: %zu address%s for %s in %s", r->network, n, n == 1 ? "" : "es",
 				      weft_dns_zone_origin(z), r->hosts);
 	} else {
-		ret = resolved_apply(r, ifname, self4, self6, weft_dns_zone_origin(z));
+		ret = resolved_apply(r, ifname, self4, self6, z);
 		if (ret)
 			say_failed(r, "register the zone with systemd-resolved", ret);
 		else
-			weft_log_info("%s: dns: systemd-resolved sends ~%s to this node on %s", r->network,
-				      weft_dns_zone_origin(z), ifname);
+			weft_log_info("%s: dns: systemd-resolved sends ~%s and its reverse zones to this node on %s",
+				      r->network, weft_dns_zone_origin(z), ifname);
 	}
 	free(lines);
 	if (ret)

@@ -124,6 +124,11 @@ struct weft_dns_zone_stats {
 };
 void weft_dns_zone_stats(const weft_dns_zone_t *z, struct weft_dns_zone_stats *st);
 
+/* The reverse zones the zone answers for (in-addr.arpa and ip6.arpa names
+ * of the network's ranges, as text without the trailing dot): at most 2.
+ * Returns how many were written to out (cap entries). */
+size_t weft_dns_zone_reverse(const weft_dns_zone_t *z, char (*out)[WEFT_DNS_TEXT_MAX], size_t cap);
+
 /* Every address (A and AAAA) the forward zone holds under a name that is
  * not a wildcard, in the zone's order: members, external clients and admin
  * entries alike; the name as text without the trailing dot. For a hosts

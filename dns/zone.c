@@ -914,6 +914,15 @@ out:
 	return ret;
 }
 
+size_t weft_dns_zone_reverse(const weft_dns_zone_t *z, char (*out)[WEFT_DNS_TEXT_MAX], size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < z->nrev && i < cap; i++)
+		weft_dns_wire_name_to_text(&z->rev[i].apex, out[i], WEFT_DNS_TEXT_MAX);
+	return i;
+}
+
 void weft_dns_zone_addresses(const weft_dns_zone_t *z, weft_dns_addr_fn cb, void *ctx)
 {
 	struct weft_dns_name n;

@@ -155,10 +155,11 @@ for i in 1 2; do
 done
 resolvectl_registered() {
 	grep -qx "dns weft-office ${ADDR[34]} ${ADDR[36]}" "$MESH_DIR/resolvectl.log" &&
-		grep -qx "domain weft-office ~$ZONE" "$MESH_DIR/resolvectl.log"
+		grep -qx "domain weft-office ~$ZONE ~79.10.in-addr.arpa ~0.0.0.0.0.0.0.0.0.0.0.0.9.7.d.f.ip6.arpa" \
+			"$MESH_DIR/resolvectl.log"
 }
 wait_until 20 resolvectl_registered
-ok $? "node 3: resolvectl dns weft-office ADDR ADDR6 and resolvectl domain weft-office ~$ZONE"
+ok $? "node 3: resolvectl dns weft-office ADDR ADDR6 and resolvectl domain weft-office ~$ZONE and the reverse zones"
 [ ! -e "$MESH_DIR/n3/hosts" ] || ! grep -q 'weft network' "$MESH_DIR/n3/hosts"
 ok $? "node 3 (resolved): no hosts block written"
 

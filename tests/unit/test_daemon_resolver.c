@@ -336,11 +336,14 @@ static void test_daemon_resolvectl(void **state)
 	weft_resolver_update(r, &t.v, z, "weft-office", &a4, &a6);
 	weft_resolver_update(r, &t.v, z, "weft-office", &a4, &a6); /* unchanged: not run again */
 	text = slurp(log);
-	assert_string_equal(text, "dns weft-office 10.78.0.1 fd78::1\ndomain weft-office ~office.internal\n");
+	/* The zone and its two reverse zones, routing-only. */
+	assert_string_equal(text, "dns weft-office 10.78.0.1 fd78::1\ndomain weft-office ~office.internal "
+				  "~78.10.in-addr.arpa ~0.0.0.0.0.0.0.0.0.0.0.0.8.7.d.f.ip6.arpa\n");
 	free(text);
 	weft_resolver_remove(r);
 	text = slurp(log);
-	assert_string_equal(text, "dns weft-office 10.78.0.1 fd78::1\ndomain weft-office ~office.internal\n"
+	assert_string_equal(text, "dns weft-office 10.78.0.1 fd78::1\ndomain weft-office ~office.internal "
+				  "~78.10.in-addr.arpa ~0.0.0.0.0.0.0.0.0.0.0.0.8.7.d.f.ip6.arpa\n"
 				  "revert weft-office\n");
 	free(text);
 	weft_resolver_free(r);
