@@ -144,23 +144,53 @@ int weft_resolver_hosts_edit(const char *text, size_t len, const char *network,
 
 struct more_ctx {
 	struct weft_hosts_line *out;
-	size_t cap, members, k;
+	size_t cap, k;
+	const struct weft_hosts_line **members; /* the members' lines, sorted */
+	size_t nmembers;
 };
+
+static int cmp_line(const struct weft_hosts_line *a, const struct weft_hosts_line *b)
+{
+	int c = strcmp(a->name, b->name);
+
+	if (c)
+		return c;
+	if (a->ip.family != b->ip.family)
+		return a->ip.family < b->ip.family ? -1 : 1;
+	return memcmp(a->ip.b, b->ip.b, a->ip.family == 4 ? 4 : sizeof(a->ip.b));
+}
+
+static int cmp_line_ptr(const void *a, const void *b)
+{
+	return cmp_line(*(const struct weft_hosts_line *const *)a, *(const struct weft_hosts_line *const *)b);
+}
 
 static bool more_line(void *ctx, const char *name, const weft_ip_t *ip)
 {
 	struct more_ctx *mc = ctx;
-	size_t i;
+	struct weft_hosts_line *l;
+	size_t lo = 0, hi = mc->nmembers, mid;
+	int c;
 
-	for (i = 0; i < mc->members; i++)
-		if (weft_ip_equal(&mc->out[i].ip, ip) && !strcmp(mc->out[i].name, name))
-			return true; /* a member's, listed already */
 	if (mc->k == mc->cap)
 		return false;
-	if ((size_t)snprintf(mc->out[mc->k].name, sizeof(mc->out[mc->k].name), "%s", name) >=
-	    sizeof(mc->out[mc->k].name))
+	l = &mc->out[mc->k];
+	l->ip = *ip;
+	if ((size_t)snprintf(l->name, sizeof(l->name), "%s", name) >= sizeof(l->name))
 		return true;
-	mc->out[mc->k++].ip = *ip;
+	/* A member's name and address, listed already? (A binary search:
+	 * this runs at every peer sync, for every address of the zone.) */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = cmp_line(mc->members[mid], l);
+		if (c == 0)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	mc->k++;
 	return true;
 }
 
@@ -190,10 +220,18 @@ size_t weft_resolver_hosts_lines(const weft_view_t *v, const weft_dns_zone_t *z,
 	}
 	/* Then every other address name of the zone: external clients and
 	 * the admin's A/AAAA entries (a hosts file has no CNAME or SRV). */
+	mc.members = malloc((k ? k : 1) * sizeof(*mc.members));
+	if (!mc.members)
+		return k; /* the members' lines, at least */
+	for (i = 0; i < k; i++)
+		mc.members[i] = &out[i];
+	qsort(mc.members, k, sizeof(*mc.members), cmp_line_ptr);
+	mc.nmembers = k;
 	mc.out = out;
 	mc.cap = cap;
-	mc.members = mc.k = k;
+	mc.k = k;
 	weft_dns_zone_addresses(z, more_line, &mc);
+	free(mc.members);
 	return mc.k;
 }
 

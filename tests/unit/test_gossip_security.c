@@ -119,6 +119,45 @@ static struct gnet *three(uint64_t seed)
 	return gnet_grow(seed, 3, NULL, NULL);
 }
 
+/* The admin starts network key epoch 2 (key newkey, grace_s) and seals it
+ * to nodes 0 and 1 only; the records enter at node 0. */
+static void new_netkey(struct gnet *net, const uint8_t newkey[32], uint32_t grace_s)
+{
+	weft_record_t kr, share;
+	uint8_t xpk[32];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&share, 0, sizeof(share));
+		share.type = WEFT_REC_KEYSHARE;
+		share.u.keyshare.node_id = net->nodes[i].id.pk;
+		share.u.keyshare.epoch = 2;
+		assert_int_equal(weft_pk_to_x25519(xpk, &net->nodes[i].id.pk), 0);
+		assert_int_equal(crypto_box_seal(share.u.keyshare.sealed, newkey, 32, xpk), 0);
+		assert_true(gnet_publish_admin(net, 0, &share) > 0);
+	}
+	memset(&kr, 0, sizeof(kr));
+	kr.type = WEFT_REC_KEYRING;
+	kr.u.keyring.epoch = 2;
+	kr.u.keyring.grace_s = grace_s;
+	crypto_generichash(kr.u.keyring.key_hash, 32, newkey, 32, NULL, 0);
+	assert_true(gnet_publish_admin(net, 0, &kr) > 0);
+}
+
+/* The admin approves node j (an --approval invite's member), through node 1. */
+static void approve(struct gnet *net, int j)
+{
+	weft_record_t ovr;
+
+	memset(&ovr, 0, sizeof(ovr));
+	ovr.type = WEFT_REC_OVERRIDE;
+	ovr.u.override.node_id = net->nodes[j].id.pk;
+	ovr.u.override.version = 1;
+	ovr.u.override.set = WEFT_OVR_APPROVED;
+	ovr.u.override.approved = true;
+	assert_true(gnet_publish_admin(net, 1, &ovr) > 0);
+}
+
 /* ---- tests ---- */
 
 static void test_forged_and_wrong_key(void **state)
@@ -503,7 +542,7 @@ static void test_join_refusals(void **state)
 static void test_join_pending_approval(void **state)
 {
 	struct gnet *net = three(8);
-	weft_record_t inv, ovr;
+	weft_record_t inv;
 	weft_keypair_t ikp;
 	uint8_t key[32];
 	uint32_t epoch;
@@ -522,13 +561,7 @@ static void test_join_pending_approval(void **state)
 	/* Members do not probe a pending member. */
 	assert_int_equal(gnet_count_seeing(net, j, WEFT_LIVE_DEAD), 0);
 	/* The admin approves; the joiner's next try gets the key. */
-	memset(&ovr, 0, sizeof(ovr));
-	ovr.type = WEFT_REC_OVERRIDE;
-	ovr.u.override.node_id = net->nodes[j].id.pk;
-	ovr.u.override.version = 1;
-	ovr.u.override.set = WEFT_OVR_APPROVED;
-	ovr.u.override.approved = true;
-	assert_true(gnet_publish_admin(net, 1, &ovr) > 0);
+	approve(net, j);
 	assert_true(gnet_run_until(net, 60 * GNET_SEC, gnet_settled, NULL));
 	assert_true(net->nodes[j].joined);
 	assert_true(weft_gossip_is_member(net->nodes[j].g));
@@ -543,7 +576,7 @@ static void test_pending_join_resumes(void **state)
 {
 	struct gnet *net = three(9);
 	uint64_t expires = (GNET_WALL_BASE_MS + net->now / GNET_MS) / 1000 + 60;
-	weft_record_t inv, ovr;
+	weft_record_t inv;
 	weft_keypair_t ikp;
 	int j;
 
@@ -559,13 +592,7 @@ static void test_pending_join_resumes(void **state)
 	assert_true(gnet_run_until(net, 40 * GNET_SEC, join_done, &j));
 	assert_true(net->nodes[j].pending);
 	assert_false(net->nodes[j].join_failed);
-	memset(&ovr, 0, sizeof(ovr));
-	ovr.type = WEFT_REC_OVERRIDE;
-	ovr.u.override.node_id = net->nodes[j].id.pk;
-	ovr.u.override.version = 1;
-	ovr.u.override.set = WEFT_OVR_APPROVED;
-	ovr.u.override.approved = true;
-	assert_true(gnet_publish_admin(net, 1, &ovr) > 0);
+	approve(net, j);
 	assert_true(gnet_run_until(net, 60 * GNET_SEC, gnet_settled, NULL));
 	assert_true(net->nodes[j].joined);
 	assert_true(weft_gossip_is_member(net->nodes[j].g));
@@ -643,10 +670,9 @@ static void test_revoked_node_is_told(void **state)
 static void test_revoked_node_told_with_its_key(void **state)
 {
 	struct gnet *net = three(17);
-	uint8_t newkey[32], xpk[32], key[32];
-	weft_record_t kr, share, rev;
+	uint8_t newkey[32], key[32];
+	weft_record_t rev;
 	uint32_t epoch;
-	int i;
 
 	net->nodes[2].group = 1;
 	memset(&rev, 0, sizeof(rev));
@@ -654,21 +680,7 @@ static void test_revoked_node_told_with_its_key(void **state)
 	rev.u.revocation.node_id = net->nodes[2].id.pk;
 	assert_true(gnet_publish_admin(net, 0, &rev) > 0);
 	memset(newkey, 0x5e, sizeof(newkey));
-	memset(&kr, 0, sizeof(kr));
-	kr.type = WEFT_REC_KEYRING;
-	kr.u.keyring.epoch = 2;
-	kr.u.keyring.grace_s = 60;
-	crypto_generichash(kr.u.keyring.key_hash, 32, newkey, 32, NULL, 0);
-	for (i = 0; i < 2; i++) {
-		memset(&share, 0, sizeof(share));
-		share.type = WEFT_REC_KEYSHARE;
-		share.u.keyshare.node_id = net->nodes[i].id.pk;
-		share.u.keyshare.epoch = 2;
-		assert_int_equal(weft_pk_to_x25519(xpk, &net->nodes[i].id.pk), 0);
-		assert_int_equal(crypto_box_seal(share.u.keyshare.sealed, newkey, 32, xpk), 0);
-		assert_true(gnet_publish_admin(net, 0, &share) > 0);
-	}
-	assert_true(gnet_publish_admin(net, 0, &kr) > 0);
+	new_netkey(net, newkey, 60);
 	/* Past half the grace: 0 and 1 now seal with the new key. */
 	gnet_run(net, 40 * GNET_SEC);
 	assert_int_equal(weft_gossip_netkey(net->nodes[0].g, key, &epoch), 0);
@@ -732,8 +744,7 @@ static void test_revoked_answers_rate_limited(void **state)
 static void test_key_rotation_locks_out(void **state)
 {
 	struct gnet *net = three(9);
-	uint8_t newkey[32], xpk[32], key[32], body[200], pkt[300];
-	weft_record_t kr, share;
+	uint8_t newkey[32], key[32], body[200], pkt[300];
 	uint32_t epoch;
 	size_t blen, len;
 	int i;
@@ -741,21 +752,7 @@ static void test_key_rotation_locks_out(void **state)
 	/* The admin rotates the network key and shares it with nodes 0 and
 	 * 1 only (node 2 is on its way out). */
 	memset(newkey, 0x9d, sizeof(newkey));
-	memset(&kr, 0, sizeof(kr));
-	kr.type = WEFT_REC_KEYRING;
-	kr.u.keyring.epoch = 2;
-	kr.u.keyring.grace_s = 60;
-	crypto_generichash(kr.u.keyring.key_hash, 32, newkey, 32, NULL, 0);
-	for (i = 0; i < 2; i++) {
-		memset(&share, 0, sizeof(share));
-		share.type = WEFT_REC_KEYSHARE;
-		share.u.keyshare.node_id = net->nodes[i].id.pk;
-		share.u.keyshare.epoch = 2;
-		assert_int_equal(weft_pk_to_x25519(xpk, &net->nodes[i].id.pk), 0);
-		assert_int_equal(crypto_box_seal(share.u.keyshare.sealed, newkey, 32, xpk), 0);
-		assert_true(gnet_publish_admin(net, 0, &share) > 0);
-	}
-	assert_true(gnet_publish_admin(net, 0, &kr) > 0);
+	new_netkey(net, newkey, 60);
 	gnet_run(net, 5 * GNET_SEC);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(weft_gossip_netkey(net->nodes[i].g, key, &epoch), 0);
@@ -790,30 +787,14 @@ static void test_restart_keeps_previous_key(void **state)
 {
 	struct gnet *net = three(21);
 	struct weft_gossip_prevkey pk, again;
-	uint8_t oldkey[32], newkey[32], xpk[32], body[200], pkt[300];
-	weft_record_t kr, share;
+	uint8_t oldkey[32], newkey[32], body[200], pkt[300];
 	uint64_t wall;
 	size_t blen, len;
-	int i;
 
 	memcpy(oldkey, net->netkey, sizeof(oldkey));
 	memset(newkey, 0x5e, sizeof(newkey));
-	memset(&kr, 0, sizeof(kr));
-	kr.type = WEFT_REC_KEYRING;
-	kr.u.keyring.epoch = 2;
-	kr.u.keyring.grace_s = 600;
-	crypto_generichash(kr.u.keyring.key_hash, 32, newkey, 32, NULL, 0);
-	for (i = 0; i < 2; i++) {
-		memset(&share, 0, sizeof(share));
-		share.type = WEFT_REC_KEYSHARE;
-		share.u.keyshare.node_id = net->nodes[i].id.pk;
-		share.u.keyshare.epoch = 2;
-		assert_int_equal(weft_pk_to_x25519(xpk, &net->nodes[i].id.pk), 0);
-		assert_int_equal(crypto_box_seal(share.u.keyshare.sealed, newkey, 32, xpk), 0);
-		assert_true(gnet_publish_admin(net, 0, &share) > 0);
-	}
 	/* Node 2 has not got the new epoch yet (its share is late). */
-	assert_true(gnet_publish_admin(net, 0, &kr) > 0);
+	new_netkey(net, newkey, 600);
 	gnet_run(net, 5 * GNET_SEC);
 
 	/* Node 0 reports the previous key with wall-clock deadlines. */
