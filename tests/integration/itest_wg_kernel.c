@@ -137,7 +137,7 @@ int main(void)
 		}
 		return n_failed ? 1 : 0;
 	}
-	printf("1..8\n");
+	printf("1..9\n");
 	tap(!strcmp(weft_wg_backend_name(wg), "kernel"), "the kernel backend opens");
 	run_kernel_tests(wg);
 	weft_wg_close(wg);
