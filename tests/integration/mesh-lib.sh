@@ -10,6 +10,9 @@
 #   MESH_PREFIX  short unique prefix for namespace names (default m$$)
 #   MESH_DIR     scratch directory (default a new mktemp -d)
 #   MESH_NET     second octet of the underlay (default 232)
+#   MESH_WG_BACKEND  (default $WEFT_ITEST_WG_BACKEND) if set, every daemon's
+#                configuration says wg_backend = it (the VM suite sets
+#                kernel), and tap_done first checks that every daemon ran it
 #
 # Functions: mesh_up N, mesh_add I, node_start I [daemon args], node_stop I
 # (SIGTERM), node_crash I (SIGKILL, the daemon only), node_kill I (everything
@@ -19,6 +22,7 @@
 
 MESH_PREFIX=${MESH_PREFIX:-m$$}
 MESH_NET=${MESH_NET:-232}
+MESH_WG_BACKEND=${MESH_WG_BACKEND:-${WEFT_ITEST_WG_BACKEND:-}}
 MESH_DIR=${MESH_DIR:-$(mktemp -d /tmp/weft-mesh.XXXXXX)}
 MESH_HUB="$MESH_PREFIX-hub"
 MESH_NODES=()
@@ -50,9 +54,35 @@ mesh_add() { # I: one more node namespace on the bridge
 	MESH_NODES+=("$i")
 }
 
+# The daemon arguments with the configuration made to say MESH_WG_BACKEND:
+# the file the test gives (--config) gets the line first, else the node has
+# a file of its own. Into the array MESH_ARGS.
+mesh_backend_args() { # I [daemon args...]
+	local i=$1 cfg=
+	shift
+	MESH_ARGS=()
+	while [ $# -gt 0 ]; do
+		[ "$1" = --config ] && [ $# -gt 1 ] && cfg=$2
+		MESH_ARGS+=("$1")
+		shift
+	done
+	if [ -z "$cfg" ]; then
+		cfg=$MESH_DIR/n$i/backend.conf
+		MESH_ARGS+=(--config "$cfg")
+		: >"$cfg"
+	fi
+	if ! grep -q '^[[:space:]]*wg_backend[[:space:]]*=' "$cfg" 2>/dev/null; then
+		{ echo "wg_backend = $MESH_WG_BACKEND" && cat "$cfg"; } >"$cfg.new" && mv "$cfg.new" "$cfg"
+	fi
+}
+
 node_start() { # I [daemon args...]: start node I's daemon, wait for its socket
 	local i=$1 ns t
 	shift
+	if [ -n "$MESH_WG_BACKEND" ]; then
+		mesh_backend_args "$i" "$@"
+		set -- "${MESH_ARGS[@]}"
+	fi
 	ns=$(mesh_ns "$i")
 	mkdir -p /run/wireguard
 	rm -f "$MESH_DIR/n$i/sock"
@@ -88,6 +118,7 @@ node_wait_gone() { # PID
 
 node_stop() { # I: SIGTERM, as systemctl stop does
 	local pid
+	mesh_backend_note "$1"
 	pid=$(node_pid "$1")
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null
@@ -97,6 +128,7 @@ node_stop() { # I: SIGTERM, as systemctl stop does
 
 node_crash() { # I: SIGKILL the daemon only (its WireGuard stays up)
 	local pid
+	mesh_backend_note "$1"
 	pid=$(node_pid "$1")
 	[ -n "$pid" ] || return 0
 	kill -KILL "$pid" 2>/dev/null
@@ -106,6 +138,7 @@ node_crash() { # I: SIGKILL the daemon only (its WireGuard stays up)
 
 node_kill() { # I: every process of the node, as if the host died
 	local pid ns
+	mesh_backend_note "$1"
 	ns=$(mesh_ns "$1")
 	for pid in $(ip netns pids "$ns" 2>/dev/null); do
 		kill -KILL "$pid" 2>/dev/null
@@ -132,6 +165,66 @@ wg_on() { # I ARGS...: wg(8) where node I's daemon sees wireguard-go's sockets
 	local i=$1
 	shift
 	nsenter -t "$(node_pid "$i")" -m -n wg "$@"
+}
+
+# With MESH_WG_BACKEND set: what node I's running daemon says of its
+# networks (`weft status`: backend, interface) and what kind of device
+# each interface is, one line each in $MESH_DIR/nI/backends. Called before
+# a daemon is stopped, crashed or killed, and by mesh_backend_check.
+mesh_backend_note() { # I
+	local i=$1 pid b ifs kind
+	[ -n "$MESH_WG_BACKEND" ] || return 0
+	pid=$(node_pid "$i")
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	# (A network without a device yet, still joining, has no backend.)
+	weft_on "$i" --json status 2>/dev/null | json "[n['backend'] + ' ' + n['interface'] for n in d if n['backend']]" |
+		while read -r b ifs; do
+			[ -n "$ifs" ] || continue
+			kind=$(ip -n "$(mesh_ns "$i")" -d link show dev "$ifs" 2>/dev/null | sed -n 's/^ *\(wireguard\|tun\) .*/\1/p')
+			echo "$b $ifs ${kind:-none}"
+		done >>"$MESH_DIR/n$i/backends"
+}
+
+# TAP line (with MESH_WG_BACKEND set; tap_done calls it): every daemon this
+# test started made or took over its interfaces with that backend and no
+# other (its log says which); `weft status` said that backend for every
+# network, each time it was asked (before each stop and at the end), with
+# a kernel WireGuard device where the backend is kernel; and no
+# wireguard-go ran beside a daemon.
+mesh_backend_check() {
+	local i ns pid seen=0 asked=0 bad=0 b ifs kind
+	[ -n "$MESH_WG_BACKEND" ] || return 0
+	for i in "${MESH_NODES[@]}"; do
+		[ -f "$MESH_DIR/n$i/log" ] || continue
+		mesh_backend_note "$i"
+		b=$(sed -n 's/.*: \(created\|taking over the existing\) interface [^ ]* (\([a-z]*\))$/\2/p' "$MESH_DIR/n$i/log" | sort -u)
+		[ -n "$b" ] || continue
+		seen=$((seen + 1))
+		if [ "$b" != "$MESH_WG_BACKEND" ]; then
+			echo "# node $i: its daemon used the backend(s) $(echo "$b" | tr '\n' ' ')"
+			bad=$((bad + 1))
+		fi
+		ns=$(mesh_ns "$i")
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = wireguard-go ]; then
+				echo "# node $i: wireguard-go runs beside the daemon (pid $pid)"
+				bad=$((bad + 1))
+			fi
+		done
+		[ -s "$MESH_DIR/n$i/backends" ] && asked=$((asked + 1))
+		while read -r b ifs kind; do
+			if [ "$b" != "$MESH_WG_BACKEND" ]; then
+				echo "# node $i: weft status said the backend of $ifs is '$b'"
+				bad=$((bad + 1))
+			elif [ "$b" = kernel ] && [ "$kind" != wireguard ]; then
+				echo "# node $i: $ifs is not a kernel WireGuard device ($kind)"
+				bad=$((bad + 1))
+			fi
+		done <"$MESH_DIR/n$i/backends"
+	done
+	[ $seen -gt 0 ] && [ $asked -gt 0 ] ||
+		{ echo "# no daemon of this test said which backend it used" && bad=$((bad + 1)); }
+	ok $bad "backend: all $seen daemons ran on $MESH_WG_BACKEND WireGuard ($asked asked with weft status), no wireguard-go"
 }
 
 mesh_down() {

@@ -40,6 +40,7 @@ need() {
 }
 
 tap_done() {
+	declare -F mesh_backend_check >/dev/null && mesh_backend_check
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
 }
