@@ -84,7 +84,7 @@ record_addrs() { # I...
 # wg(8) in node I lists exactly the others' keys as weft reports them, each
 # with a handshake in the last three minutes.
 wg_matches() { # I OTHERS...
-	local i=$1 want got now bad=0 k ts
+	local i=$1 want got now bad=0 k ts n=0
 	shift
 	want=$(weft_on "$i" --json peers office | json "sorted(p['wg_public_key'] for p in d if not p['self'] and p['state'] == 'alive')")
 	got=$(wg_on "$i" show weft-office peers | sort)
@@ -93,11 +93,13 @@ wg_matches() { # I OTHERS...
 	now=$(date +%s)
 	while read -r k ts; do
 		[ -n "$k" ] || continue
+		n=$((n + 1))
 		if [ "$ts" -eq 0 ] || [ $((now - ts)) -gt 180 ]; then
 			echo "# node $i: peer $k has no recent handshake ($ts)"
 			bad=1
 		fi
 	done < <(wg_on "$i" show weft-office latest-handshakes)
+	[ $n -eq $# ] || { echo "# node $i: wg gave the handshakes of $n peers, want $#"; bad=1; }
 	return $bad
 }
 
