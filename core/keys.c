@@ -49,6 +49,11 @@ static void wg_clamp(uint8_t k[WEFT_WGKEY_LEN])
 	k[31] = (k[31] & 127) | 64;
 }
 
+void weft_wgkey_clamp(weft_wgkey_t *k)
+{
+	wg_clamp(k->b);
+}
+
 void weft_wgkey_public(weft_wgkey_t *pub, const weft_wgkey_t *priv)
 {
 	uint8_t k[WEFT_WGKEY_LEN];

@@ -43,6 +43,9 @@ void weft_keypair_generate(weft_keypair_t *kp);
 void weft_keypair_from_seed(weft_keypair_t *kp, const uint8_t seed[WEFT_SEED_LEN]);
 void weft_wgpair_generate(weft_wgpair_t *kp);
 void weft_wgkey_public(weft_wgkey_t *pub, const weft_wgkey_t *priv);
+/* Clamps a WireGuard private key as `wg genkey` and the kernel do: two keys
+ * that clamp alike are the same key. */
+void weft_wgkey_clamp(weft_wgkey_t *k);
 void weft_keys_wipe(void *p, size_t len);
 
 int weft_sign(uint8_t sig[WEFT_SIG_LEN], const uint8_t *msg, size_t len, const weft_keypair_t *kp);

@@ -240,6 +240,25 @@ static int walk(enum phase ph, const weft_wg_peer_t **d, size_t nd, const weft_w
 	return 0;
 }
 
+/* Whether two private keys are the same WireGuard key. The kernel keeps
+ * (and reads back) the clamped form of the key it was given: compared
+ * byte for byte, an unclamped desired key would differ at every apply, and
+ * each kernel SET of a new-looking key recomputes every peer's static
+ * shared secret and expires every session, even though the key is the
+ * same. */
+static bool same_private_key(const weft_wg_device_t *a, const weft_wg_device_t *b)
+{
+	weft_wgkey_t x = a->private_key, y = b->private_key;
+	bool same;
+
+	weft_wgkey_clamp(&x);
+	weft_wgkey_clamp(&y);
+	same = !sodium_memcmp(x.b, y.b, WEFT_WGKEY_LEN);
+	sodium_memzero(x.b, sizeof(x.b));
+	sodium_memzero(y.b, sizeof(y.b));
+	return same;
+}
+
 /* Two entries for one key in what the backend read cannot be diffed. */
 static int check_current(const weft_wg_peer_t **c, size_t n, weft_wg_err_t *err)
 {
@@ -273,9 +292,7 @@ int weft_wg_diff(const weft_wg_device_t *desired, const weft_wg_device_t *curren
 	ret = check_current(c, current->n_peers, err);
 	if (ret)
 		goto out;
-	if (desired->has_private_key &&
-	    (!current->has_private_key ||
-	     sodium_memcmp(desired->private_key.b, current->private_key.b, WEFT_WGKEY_LEN))) {
+	if (desired->has_private_key && (!current->has_private_key || !same_private_key(desired, current))) {
 		cs->flags |= WEFT_WG_DC_PRIVATE_KEY;
 		cs->private_key = desired->private_key;
 	}

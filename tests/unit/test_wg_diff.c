@@ -192,6 +192,31 @@ static void test_device_fields(void **state)
 	weft_wg_changeset_free(&cs);
 }
 
+/* The kernel reads back the clamped form of the key it was given: an
+ * unclamped desired key is the same key, not a change (found in the VM: it
+ * was re-sent at every apply, and the kernel re-keyed all 1,000 peers). */
+static void test_private_key_clamped(void **state)
+{
+	weft_wg_device_t d = { 0 }, c = { 0 };
+	weft_wg_changeset_t cs;
+
+	d.has_private_key = c.has_private_key = true;
+	d.private_key = tkey(7);
+	d.private_key.b[0] |= 7;
+	d.private_key.b[31] = (uint8_t)((d.private_key.b[31] | 128) & ~64);
+	c.private_key = d.private_key;
+	weft_wgkey_clamp(&c.private_key);
+	assert_memory_not_equal(c.private_key.b, d.private_key.b, WEFT_WGKEY_LEN);
+	assert_int_equal(weft_wg_diff(&d, &c, &cs, NULL), 0);
+	assert_int_equal(cs.flags, 0);
+	weft_wg_changeset_free(&cs);
+	/* A key that differs beyond the clamped bits is still a change. */
+	c.private_key.b[9] ^= 1;
+	assert_int_equal(weft_wg_diff(&d, &c, &cs, NULL), 0);
+	assert_int_equal(cs.flags, WEFT_WG_DC_PRIVATE_KEY);
+	weft_wg_changeset_free(&cs);
+}
+
 static void test_refused(void **state)
 {
 	weft_wg_device_t d = { 0 }, c = { 0 };
@@ -242,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_no_opinion_endpoint_and_set_semantics),
 		cmocka_unit_test(test_one_of_many),
 		cmocka_unit_test(test_device_fields),
+		cmocka_unit_test(test_private_key_clamped),
 		cmocka_unit_test(test_refused),
 	};
 
