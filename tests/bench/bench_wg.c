@@ -1,6 +1,7 @@
 /* Benchmark of wg/: applying 1,000 peers to an empty interface and a
- * one-peer change to a 1,000-peer interface, on wireguard-go (in a private
- * network namespace; needs root and wireguard-go) and on the memory backend
+ * one-peer change to a 1,000-peer interface, on the kernel's WireGuard and
+ * on wireguard-go (each in a private network namespace; needs root, and the
+ * module or wireguard-go) and on the memory backend
  * (the library's own cost), plus the diff, the UAPI text and the kernel's
  * chunked SET_DEVICE messages for 1,000 peers. */
 #include <errno.h>
@@ -161,6 +162,43 @@ static int bench_userspace(void)
 	return ret;
 }
 
+/* The kernel's WireGuard, in a namespace of its own; where the module is
+ * missing (as on a host without it) it says so: tests/vm/bench-wg runs this
+ * inside a VM with Debian's kernel. */
+static int bench_kernel(void)
+{
+	weft_wg_opts_t o = { .backend = WEFT_WG_KERNEL };
+	weft_wg_err_t err;
+	weft_wg_t *wg;
+	int ret;
+
+	if (geteuid() != 0) {
+		printf("kernel: skipped (needs root)\n");
+		return 0;
+	}
+	if (unshare(CLONE_NEWNET) < 0) {
+		printf("kernel: skipped (unshare: %s)\n", strerror(errno));
+		return 0;
+	}
+	if (weft_wg_open(&wg, "wgk0", &o, &err)) {
+		printf("kernel: skipped (%s)\n", err.msg);
+		return 0;
+	}
+	ret = weft_wg_create(wg, &err);
+	if (!ret)
+		ret = weft_wg_set_up(wg, true, &err);
+	if (ret) {
+		fprintf(stderr, "kernel: %s\n", err.msg);
+		weft_wg_delete(wg, &err);
+		weft_wg_close(wg);
+		return 1;
+	}
+	ret = bench_backend("kernel", wg);
+	weft_wg_delete(wg, &err);
+	weft_wg_close(wg);
+	return ret;
+}
+
 static int bench_memory(void)
 {
 	weft_wg_opts_t o = { .backend = WEFT_WG_MEMORY };
@@ -225,6 +263,7 @@ int main(void)
 		return 1;
 	ret |= bench_codecs();
 	ret |= bench_memory();
+	ret |= bench_kernel();
 	ret |= bench_userspace();
 	return ret;
 }
