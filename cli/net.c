@@ -773,6 +773,11 @@ static void admin_apply(struct weft_net *n, const weft_view_t *v)
 	weft_wgrotate_reset_tunnels(&n->peers, false, mono_ns(), tunnel_reset, n);
 }
 
+static void log_warning(void *ctx, const char *msg)
+{
+	weft_log_warn("%s", msg);
+}
+
 static void sync_peers(struct weft_net *n)
 {
 	weft_wg_device_t want = { 0 };
@@ -795,7 +800,7 @@ static void sync_peers(struct weft_net *n)
 	if (!ret)
 		admin_apply(n, &v);
 	if (!ret)
-		weft_routecheck_log(n->name, &n->peers);
+		weft_routecheck_news(n->name, &n->peers, log_warning, NULL);
 	if (n->dns)
 		weft_dnssrv_update(n->dns, &v, n->store);
 	if (n->phase == WEFT_NET_MEMBER && !ret)
@@ -1232,7 +1237,7 @@ static void rotate_wg_key(struct weft_net *n)
 		return;
 	if (wg_rotate_held(n))
 		return;
-	weft_wgrotate_renew(&n->local, now_s, rot ? rot->u.rotate.older_than : 0);
+	weft_wgrotate_renew(&n->local.wg, &n->local.wg_key_time, now_s, rot ? rot->u.rotate.older_than : 0);
 	mark_dirty(n, false, true);
 	save_now(n);
 	bare.has_private_key = true;

@@ -6,6 +6,8 @@
 #ifndef WEFT_ROUTECHECK_H
 #define WEFT_ROUTECHECK_H
 
+#include <stddef.h>
+
 #include "addr.h"
 #include "record.h"
 
@@ -16,9 +18,11 @@ struct weft_peerset;
  * phrase such as "it overlaps the network's IPv4 range". */
 const char *weft_routecheck_why(const weft_cidr_t *route, const struct weft_rec_network *net);
 
-/* Log (warning) each peer's routes that peersync left out and that were
- * not reported for it yet (struct weft_peer's refused_news), and clear
- * that mark. */
-void weft_routecheck_log(const char *netname, struct weft_peerset *ps);
+/* Each peer's routes that peersync left out and that were not reported
+ * for it yet (struct weft_peer's refused_news), as one sentence each for
+ * say (the daemon logs them as warnings); the mark is cleared. Returns how
+ * many sentences were said. */
+typedef void (*weft_routecheck_say_fn)(void *ctx, const char *msg);
+size_t weft_routecheck_news(const char *netname, struct weft_peerset *ps, weft_routecheck_say_fn say, void *ctx);
 
 #endif

@@ -51,11 +51,11 @@ void weft_wgrotate_held_msg(char *buf, size_t len, const char *net, size_t nclie
 		 net, nclients, nclients == 1 ? "" : "s", net, net, net);
 }
 
-void weft_wgrotate_renew(struct weft_local *l, uint64_t now_s, uint64_t older_than)
+void weft_wgrotate_renew(weft_wgpair_t *wg, uint64_t *key_time_s, uint64_t now_s, uint64_t older_than)
 {
-	sodium_memzero(&l->wg, sizeof(l->wg));
-	weft_wgpair_generate(&l->wg);
-	l->wg_key_time = now_s > older_than ? now_s : older_than;
+	sodium_memzero(wg, sizeof(*wg));
+	weft_wgpair_generate(wg);
+	*key_time_s = now_s > older_than ? now_s : older_than;
 }
 
 size_t weft_wgrotate_reset_tunnels(struct weft_peerset *ps, bool all, uint64_t now_ns, weft_wgrotate_down_fn fn,

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "netstate.h"
+#include "keys.h"
 #include "peersync.h"
 #include "record.h"
 #include "store.h"
@@ -32,11 +32,11 @@ size_t weft_wgrotate_ext_clients(const weft_store_t *s, const weft_pk_t *self);
 /* The warning for a rotation held for nclients clients of network net. */
 void weft_wgrotate_held_msg(char *buf, size_t len, const char *net, size_t nclients);
 
-/* A new key pair in l, the old private key wiped. Its time is the later of
- * now_s and older_than (the order being obeyed, 0 if none): an order
- * signed by an admin whose clock runs ahead must not make us rotate at
- * every tick until our clock catches up. */
-void weft_wgrotate_renew(struct weft_local *l, uint64_t now_s, uint64_t older_than);
+/* A new key pair in wg, the old private key wiped, and its time in
+ * *key_time_s: the later of now_s and older_than (the order being obeyed,
+ * 0 if none), since an order signed by an admin whose clock runs ahead
+ * must not make us rotate at every tick until our clock catches up. */
+void weft_wgrotate_renew(weft_wgpair_t *wg, uint64_t *key_time_s, uint64_t now_s, uint64_t older_than);
 
 /* Which peers have no tunnel until a new handshake, for fn (the daemon
  * tells gossip, which then uses the underlay for them: the news of a new

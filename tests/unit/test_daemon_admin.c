@@ -229,7 +229,10 @@ static void test_rotation_due(void **state)
 
 static void test_renew(void **state)
 {
-	struct weft_local l;
+	struct {
+		weft_wgpair_t wg;
+		uint64_t wg_key_time;
+	} l;
 	weft_wgpair_t old;
 	weft_wgkey_t pub;
 
@@ -237,7 +240,7 @@ static void test_renew(void **state)
 	weft_wgpair_generate(&l.wg);
 	l.wg_key_time = NOW_S - 1000;
 	old = l.wg;
-	weft_wgrotate_renew(&l, NOW_S, 0);
+	weft_wgrotate_renew(&l.wg, &l.wg_key_time, NOW_S, 0);
 	assert_memory_not_equal(l.wg.priv.b, old.priv.b, WEFT_WGKEY_LEN);
 	assert_memory_not_equal(l.wg.pub.b, old.pub.b, WEFT_WGKEY_LEN);
 	weft_wgkey_public(&pub, &l.wg.priv);
@@ -248,13 +251,13 @@ static void test_renew(void **state)
 					      &(struct weft_rec_rotate){ .version = 1, .older_than = NOW_S }),
 			 UINT64_MAX);
 	/* ...even one from an admin whose clock is ahead of ours. */
-	weft_wgrotate_renew(&l, NOW_S, NOW_S + 120);
+	weft_wgrotate_renew(&l.wg, &l.wg_key_time, NOW_S, NOW_S + 120);
 	assert_int_equal(l.wg_key_time, NOW_S + 120);
 	assert_int_equal(weft_wgrotate_due_at(l.wg_key_time, NULL,
 					      &(struct weft_rec_rotate){ .version = 2, .older_than = NOW_S + 120 }),
 			 UINT64_MAX);
 	sodium_memzero(&old, sizeof(old));
-	weft_local_wipe(&l);
+	sodium_memzero(&l, sizeof(l));
 }
 
 static void ext_client(const char *name, int gateway, bool deleted)
