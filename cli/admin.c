@@ -12,13 +12,13 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "cli.h"
-#include "ctl.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "mpack.h"
-#include "persist.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/mpack.h"
+#include "core/persist.h"
+#include "core/token.h"
 
 int weft_cli_settings_path(struct weft_cli *cli, const char *keyfile, char *out, size_t len)
 {

@@ -11,10 +11,10 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "adminops.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "store.h"
+#include "cli/adminops.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/store.h"
 
 /* ---- WHEN ---- */
 

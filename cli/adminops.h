@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 /* The network key is accepted this long after a new epoch (seconds). */
 #define WEFT_ADMINOPS_GRACE_S 600

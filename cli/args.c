@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "error.h"
-#include "record.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/record.h"
 
 static bool is_lower_alnum(char c)
 {

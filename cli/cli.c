@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "weft_config.h"
 
 /* The commands, in the order --help lists them. */

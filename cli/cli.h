@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "addr.h"
-#include "keys.h"
-#include "record.h"
+#include "core/addr.h"
+#include "core/keys.h"
+#include "core/record.h"
 
 #define WEFT_CLI_DEFAULT_SOCKET "/run/weft/weft.sock"
 

@@ -3,9 +3,9 @@
 #include <getopt.h>
 #include <string.h>
 
-#include "cli.h"
-#include "daemon.h"
-#include "log.h"
+#include "cli/cli.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
 
 enum {
 	OPT_STATE_DIR = WEFT_OPT_FIRST_OWN,

@@ -10,10 +10,10 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "cmd_dns.h"
-#include "error.h"
-#include "store.h"
+#include "cli/cli.h"
+#include "cli/cmd_dns.h"
+#include "core/error.h"
+#include "core/store.h"
 
 enum { OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN, OPT_OUT, OPT_TTL };
 

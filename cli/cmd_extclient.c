@@ -14,11 +14,11 @@
 #include <qrencode.h>
 #include <sodium.h>
 
-#include "alloc.h"
-#include "cli.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "store.h"
+#include "core/alloc.h"
+#include "cli/cli.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/store.h"
 
 enum {
 	OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN,

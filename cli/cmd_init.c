@@ -11,13 +11,13 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "ctl.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "persist.h"
-#include "store.h"
+#include "cli/adminops.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/persist.h"
+#include "core/store.h"
 
 enum {
 	OPT_CIDR = WEFT_OPT_FIRST_OWN,

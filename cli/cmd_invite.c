@@ -6,10 +6,10 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/token.h"
 
 enum {
 	OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN,

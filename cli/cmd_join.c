@@ -9,10 +9,10 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "cli.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/token.h"
 
 enum {
 	OPT_NAME = WEFT_OPT_FIRST_OWN,

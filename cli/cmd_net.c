@@ -6,8 +6,8 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "ctlclient.h"
+#include "cli/cli.h"
+#include "cli/ctlclient.h"
 
 static const char *field(struct json_object *o, const char *key, const char *dflt)
 {

@@ -9,11 +9,11 @@
 
 #include <json-c/json.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "error.h"
-#include "policy.h"
-#include "store.h"
+#include "cli/adminops.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/policy.h"
+#include "core/store.h"
 
 enum { OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN, OPT_OUT };
 

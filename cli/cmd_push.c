@@ -8,11 +8,11 @@
 #include <json-c/json.h>
 #include <msgpack.h>
 
-#include "cli.h"
-#include "ctl.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "persist.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/persist.h"
 
 enum { OPT_NETWORK = WEFT_OPT_FIRST_OWN };
 

@@ -8,10 +8,10 @@
 
 #include <json-c/json.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "ctl.h"
-#include "error.h"
+#include "cli/adminops.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
 
 enum { OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN, OPT_OUT, OPT_REASON, OPT_ROTATE, OPT_MEMBERS, OPT_GRACE };
 

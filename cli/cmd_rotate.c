@@ -12,12 +12,12 @@
 
 #include <json-c/json.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "ctl.h"
-#include "error.h"
-#include "persist.h"
-#include "store.h"
+#include "cli/adminops.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
+#include "core/persist.h"
+#include "core/store.h"
 
 enum { OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN, OPT_OUT, OPT_WG_KEYS, OPT_NETWORK_KEY, OPT_ADMIN_KEY_TO, OPT_MEMBERS,
        OPT_GRACE };

@@ -7,9 +7,9 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "error.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/token.h"
 
 static struct json_object *str_or_null(const char *s)
 {

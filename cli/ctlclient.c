@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "ctlclient.h"
+#include "cli/ctlclient.h"
 
 #define REPLY_MAX (4u << 20)
 

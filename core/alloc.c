@@ -7,8 +7,8 @@
 
 #include <sodium.h>
 
-#include "alloc.h"
-#include "error.h"
+#include "core/alloc.h"
+#include "core/error.h"
 
 #define ADDR_DOMAIN "weft-addr-v1"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "core/fileio.h"
 
 int weft_fileio_split(const char *path, char *dir, size_t cap, const char **base)
 {

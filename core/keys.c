@@ -12,9 +12,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "fileio.h"
-#include "keys.h"
+#include "core/error.h"
+#include "core/fileio.h"
+#include "core/keys.h"
 
 #define SECRET_FILE_MAX (64 * 1024)
 #define ED25519_TAG "weft-ed25519 "

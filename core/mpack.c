@@ -3,8 +3,8 @@
  * accepts, so encodings are unique and round trips are byte-identical. */
 #include <string.h>
 
-#include "error.h"
-#include "mpack.h"
+#include "core/error.h"
+#include "core/mpack.h"
 
 /* ---- writer ---- */
 

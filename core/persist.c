@@ -13,9 +13,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "fileio.h"
-#include "persist.h"
+#include "core/error.h"
+#include "core/fileio.h"
+#include "core/persist.h"
 
 #define MAGIC "WEFT"
 #define FORMAT 1

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
-#include "policy.h"
+#include "core/error.h"
+#include "core/policy.h"
 
 #define MAX_WORDS 6 /* a rule has 4; the rest of a longer line is not kept */
 #define WORD_MAX 48 /* longer than any tag, so a long one is reported as too long */

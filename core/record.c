@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "error.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/record.h"
 
 #define DOMAIN_SEP "weft-record-v1"
 #define DOMAIN_SEP_LEN (sizeof(DOMAIN_SEP) - 1)

@@ -31,8 +31,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "addr.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/keys.h"
 
 #define WEFT_RECORD_FORMAT 1
 #define WEFT_RECORD_MAX 1024 /* bytes of one encoded record; fits a 1200 B packet */

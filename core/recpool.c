@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-#include "recpool.h"
+#include "core/recpool.h"
 
 struct weft_recpool {
 	struct weft_recent **tab;

@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "recpool.h"
-#include "store.h"
+#include "core/error.h"
+#include "core/recpool.h"
+#include "core/store.h"
 
 /* Keys an admin chain may hold; a longer chain is treated as broken. */
 #define CHAIN_MAX 64

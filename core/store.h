@@ -69,8 +69,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "record.h"
-#include "vcache.h"
+#include "core/record.h"
+#include "core/vcache.h"
 
 #define WEFT_STORE_PENDING_MAX 1024
 #define WEFT_DIGEST_BUCKETS 64

@@ -13,9 +13,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "mpack.h"
-#include "token.h"
+#include "core/error.h"
+#include "core/mpack.h"
+#include "core/token.h"
 
 #define TOKEN_FORMAT 1
 #define TOKEN_FIELDS 6 /* 7 with the roll-over chain */

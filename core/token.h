@@ -26,8 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "record.h"
+#include "core/keys.h"
+#include "core/record.h"
 
 #define WEFT_TOKEN_PREFIX "weft1-"
 #define WEFT_TOKEN_MAX_BOOTSTRAP 8

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "error.h"
-#include "record.h"
-#include "log.h"
+#include "daemon/config.h"
+#include "core/error.h"
+#include "core/record.h"
+#include "daemon/log.h"
 
 void weft_config_defaults(struct weft_config *c)
 {

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "record.h"
-#include "wg.h"
+#include "core/addr.h"
+#include "core/record.h"
+#include "wg/wg.h"
 
 #define WEFT_CONFIG_DEFAULT_PATH "/etc/weft/weft.conf"
 #define WEFT_DEFAULT_STATE_DIR "/var/lib/weft"
@@ -45,7 +45,7 @@ struct weft_config_net {
 };
 
 /* "resolver = auto|resolved|hosts|off": how the host's resolver learns the
- * zones (cli/resolver.h). */
+ * zones (daemon/resolver.h). */
 enum weft_config_resolver {
 	WEFT_RESOLVER_AUTO = 0,  /* systemd-resolved when present, else the hosts file */
 	WEFT_RESOLVER_RESOLVED,
@@ -54,7 +54,7 @@ enum weft_config_resolver {
 };
 
 /* "relay = auto|on|off": whether this node relays for pairs of members
- * that cannot reach each other (cli/relay.h). auto: when it has a public
+ * that cannot reach each other (daemon/relay.h). auto: when it has a public
  * endpoint (not behind a NAT) and IP forwarding can be turned on for the
  * network's interface. */
 enum weft_config_relay {

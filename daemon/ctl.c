@@ -10,9 +10,9 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "ctl.h"
-#include "error.h"
-#include "record.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
+#include "core/record.h"
 
 struct cmdspec {
 	const char *name;

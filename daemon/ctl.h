@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "record.h"
-#include "token.h"
-#include "wg.h"
+#include "core/addr.h"
+#include "core/record.h"
+#include "core/token.h"
+#include "wg/wg.h"
 
 #define WEFT_CTL_MAX_REQUEST (256u << 10) /* bytes of one request line */
 #define WEFT_CTL_MAX_RECORDS 1024         /* records in one push or create */

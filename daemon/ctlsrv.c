@@ -14,10 +14,10 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "ctl.h"
-#include "net.h"
-#include "error.h"
-#include "log.h"
+#include "daemon/ctl.h"
+#include "daemon/net.h"
+#include "core/error.h"
+#include "daemon/log.h"
 #include "weft_config.h"
 
 #define READ_TIMEOUT_MS 10000

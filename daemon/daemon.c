@@ -18,9 +18,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "log.h"
-#include "net.h"
+#include "core/error.h"
+#include "daemon/log.h"
+#include "daemon/net.h"
 #include "weft_config.h"
 
 #define PREPARED_LIFETIME_NS (600ull * 1000000000ull)

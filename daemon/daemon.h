@@ -13,13 +13,13 @@
 
 #include <uv.h>
 
-#include "config.h"
-#include "gossip.h"
-#include "netstate.h"
-#include "peersync.h"
-#include "store.h"
-#include "token.h"
-#include "wg.h"
+#include "daemon/config.h"
+#include "gossip/gossip.h"
+#include "daemon/netstate.h"
+#include "mesh/peersync.h"
+#include "core/store.h"
+#include "core/token.h"
+#include "wg/wg.h"
 
 /* How `weft daemon` was started: command-line settings win over the
  * configuration file's. NULL / -1 = not given. */

@@ -17,9 +17,9 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "dnssrv.h"
-#include "error.h"
-#include "log.h"
+#include "daemon/dnssrv.h"
+#include "core/error.h"
+#include "daemon/log.h"
 
 #ifndef IPV6_FREEBIND
 #define IPV6_FREEBIND 78

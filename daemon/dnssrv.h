@@ -10,9 +10,9 @@
 
 #include <uv.h>
 
-#include "addr.h"
-#include "dns.h"
-#include "store.h"
+#include "core/addr.h"
+#include "dns/dns.h"
+#include "core/store.h"
 
 #define WEFT_DNSSRV_MAX_LISTEN 4
 #define WEFT_DNSSRV_MAX_FORWARD 4

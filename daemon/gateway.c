@@ -11,11 +11,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "gateway.h"
-#include "log.h"
-#include "net.h"
-#include "routecheck.h"
+#include "core/error.h"
+#include "daemon/gateway.h"
+#include "daemon/log.h"
+#include "daemon/net.h"
+#include "mesh/routecheck.h"
 
 #define NFT_SCRIPT_MAX 4096
 #define NFT_OUTPUT_MAX 512

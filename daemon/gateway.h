@@ -11,11 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "config.h"
-#include "keys.h"
-#include "record.h"
-#include "store.h"
+#include "core/addr.h"
+#include "daemon/config.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
 
 struct weft_net;
 

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "log.h"
+#include "daemon/log.h"
 
 static int cur_level = WEFT_LOG_INFO;
 static FILE *sink;

@@ -15,18 +15,18 @@
 
 #include <sodium.h>
 
-#include "dnssrv.h"
-#include "error.h"
-#include "extclient.h"
-#include "log.h"
-#include "net.h"
-#include "resolver.h"
-#include "policyapply.h"
-#include "prevkey.h"
-#include "pushcheck.h"
-#include "udpio.h"
-#include "routecheck.h"
-#include "wgrotate.h"
+#include "daemon/dnssrv.h"
+#include "core/error.h"
+#include "mesh/extclient.h"
+#include "daemon/log.h"
+#include "daemon/net.h"
+#include "daemon/resolver.h"
+#include "mesh/policyapply.h"
+#include "daemon/prevkey.h"
+#include "mesh/pushcheck.h"
+#include "daemon/udpio.h"
+#include "mesh/routecheck.h"
+#include "mesh/wgrotate.h"
 #include "weft_config.h"
 
 #define MS_NS 1000000ull

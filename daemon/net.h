@@ -3,9 +3,9 @@
 #ifndef WEFT_NET_H
 #define WEFT_NET_H
 
-#include "daemon.h"
-#include "gateway.h"
-#include "relay.h"
+#include "daemon/daemon.h"
+#include "daemon/gateway.h"
+#include "daemon/relay.h"
 
 struct weft_dnssrv;
 

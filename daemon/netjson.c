@@ -6,10 +6,10 @@
 
 #include <json-c/json.h>
 
-#include "ctl.h"
-#include "error.h"
-#include "dnssrv.h"
-#include "net.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
+#include "daemon/dnssrv.h"
+#include "daemon/net.h"
 
 static struct json_object *str_or_null(const char *s)
 {

@@ -14,11 +14,11 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "record.h"
-#include "mpack.h"
-#include "netstate.h"
-#include "persist.h"
+#include "core/error.h"
+#include "core/record.h"
+#include "core/mpack.h"
+#include "daemon/netstate.h"
+#include "core/persist.h"
 
 #define NODE_FILE "node"
 #define RECORDS_FILE "records"

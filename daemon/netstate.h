@@ -20,12 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "keys.h"
-#include "record.h"
-#include "store.h"
-#include "token.h"
-#include "wg.h"
+#include "core/addr.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
+#include "core/token.h"
+#include "wg/wg.h"
 
 #define WEFT_NETSTATE_FORMAT 1
 #define WEFT_NETSTATE_MAX_NETS 64

@@ -5,9 +5,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "log.h"
-#include "prevkey.h"
+#include "core/error.h"
+#include "daemon/log.h"
+#include "daemon/prevkey.h"
 
 static void drop(struct weft_local *l)
 {

@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#include "gossip.h"
-#include "netstate.h"
+#include "gossip/gossip.h"
+#include "daemon/netstate.h"
 
 /* Copies g's previous key (or its absence) into l, wiping a stale one.
  * True when l changed and must be saved. */

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "error.h"
-#include "log.h"
-#include "peersync.h"
-#include "record.h"
-#include "relay.h"
+#include "daemon/config.h"
+#include "core/error.h"
+#include "daemon/log.h"
+#include "mesh/peersync.h"
+#include "core/record.h"
+#include "daemon/relay.h"
 
 bool weft_relay_wanted(int mode, bool has_iface, const weft_endpoint_t *eps, size_t neps, bool behind_nat)
 {

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
+#include "core/addr.h"
 
 struct weft_relay {
 	const char *proc_root;   /* NULL: the real /proc (tests point it elsewhere) */

@@ -15,10 +15,10 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "fileio.h"
-#include "log.h"
-#include "resolver.h"
+#include "core/error.h"
+#include "core/fileio.h"
+#include "daemon/log.h"
+#include "daemon/resolver.h"
 
 extern char **environ;
 

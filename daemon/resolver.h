@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "addr.h"
-#include "config.h"
-#include "dns.h"
-#include "store.h"
+#include "core/addr.h"
+#include "daemon/config.h"
+#include "dns/dns.h"
+#include "core/store.h"
 
 #define WEFT_HOSTS_MAX (4u << 20) /* a larger hosts file is left alone */
 

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "udpio.h"
+#include "daemon/udpio.h"
 
 int weft_udp_open(int family, uint16_t port, int *fd)
 {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "addr.h"
+#include "core/addr.h"
 
 struct weft_udp_msg {
 	weft_endpoint_t from;

@@ -4,8 +4,8 @@
  * truncation and EDNS. Reads the zone, writes only the caller's buffer. */
 #include <string.h>
 
-#include "error.h"
-#include "zone.h"
+#include "core/error.h"
+#include "dns/zone.h"
 
 /* Where the question's name lies. */
 enum where { IN_NONE = 0, IN_FORWARD = 1, IN_REVERSE = 2 };

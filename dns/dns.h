@@ -64,9 +64,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "record.h"
-#include "store.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
 
 #define WEFT_DNS_PORT 53
 #define WEFT_DNS_UDP_MIN 512   /* RFC 1035 UDP payload; EDNS sizes below count as this */

@@ -3,9 +3,9 @@
  * goes back to the client. The daemon does the sending and the timing. */
 #include <string.h>
 
-#include "error.h"
-#include "wire.h"
-#include "dns.h"
+#include "core/error.h"
+#include "dns/wire.h"
+#include "dns/dns.h"
 
 int weft_dns_forward_query(const uint8_t *query, size_t len, uint16_t upstream_id,
 			   uint8_t *out, size_t cap, size_t *out_len)

@@ -3,9 +3,9 @@
  * response builder. Nothing here knows about zones. */
 #include <string.h>
 
-#include "error.h"
-#include "wire.h"
-#include "dns.h"
+#include "core/error.h"
+#include "dns/wire.h"
+#include "dns/dns.h"
 
 /* ASCII only: DNS compares names case-insensitively in ASCII (RFC 4343),
  * whatever the locale. */

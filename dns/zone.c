@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "zone.h"
+#include "core/error.h"
+#include "dns/zone.h"
 
 #define TTL_MAX 0x7fffffffu /* RFC 2181 §8 */
 #define SOA_REFRESH 3600u

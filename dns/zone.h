@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "dns.h"
-#include "wire.h"
+#include "core/addr.h"
+#include "dns/dns.h"
+#include "dns/wire.h"
 
 /* One resource record. rdata is an offset into the zone's pool and holds
  * the RDATA with every name uncompressed and lower case; answer.c

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 /* More records queued than about one round carries (fanout 3 datagrams of
  * three or four state records): push alone would leave a tail. */

@@ -25,11 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "keys.h"
-#include "record.h"
-#include "store.h"
-#include "token.h"
+#include "core/addr.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
+#include "core/token.h"
 
 /* Largest datagram the node emits or accepts, on either path. */
 #define WEFT_GOSSIP_MTU 1200

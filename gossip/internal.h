@@ -4,8 +4,8 @@
 #ifndef WEFT_GOSSIP_INTERNAL_H
 #define WEFT_GOSSIP_INTERNAL_H
 
-#include "gossip.h"
-#include "wire.h"
+#include "gossip/gossip.h"
+#include "gossip/wire.h"
 
 /* ---- Limits ---- */
 #define WEFT_G_OUTQ_MAX 1024       /* datagrams waiting for poll_send */

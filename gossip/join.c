@@ -27,8 +27,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 static const char join_domain[] = "weft-join-v1";
 

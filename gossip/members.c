@@ -5,8 +5,8 @@
  * reflexive). Member records themselves stay in the store. */
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 /* ---- directory ---- */
 

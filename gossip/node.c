@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 const uint8_t weft_g_net_subject[32];
 

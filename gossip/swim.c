@@ -9,8 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 static uint32_t n_live(const weft_gossip_t *g)
 {

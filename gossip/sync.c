@@ -26,8 +26,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 #define SUB_OF(key) ((key)[7] & (WEFT_G_SYNC_SUBS - 1))
 #define ENTRY_LEN 16

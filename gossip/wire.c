@@ -6,9 +6,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "gossip.h"
-#include "wire.h"
+#include "core/error.h"
+#include "gossip/gossip.h"
+#include "gossip/wire.h"
 
 static const char *const type_names[WEFT_MSG_MAX + 1] = {
 #define X(name, value, text, class) [value] = text,

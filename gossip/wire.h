@@ -54,9 +54,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "keys.h"
-#include "mpack.h" /* the canonical msgpack bodies are written in */
+#include "core/addr.h"
+#include "core/keys.h"
+#include "core/mpack.h" /* the canonical msgpack bodies are written in */
 
 #define WEFT_WIRE_VERSION 1
 #define WEFT_WIRE_HDR_LEN 14

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "extclient.h"
+#include "mesh/extclient.h"
 
 static const uint8_t net_subject[32];
 

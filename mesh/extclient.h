@@ -9,9 +9,9 @@
 
 #include <stddef.h>
 
-#include "peersync.h"
-#include "store.h"
-#include "wg.h"
+#include "mesh/peersync.h"
+#include "core/store.h"
+#include "wg/wg.h"
 
 /* What one pass did, for logs and the gateway's forwarding. */
 struct weft_extclient_stats {

@@ -8,9 +8,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "peersync.h"
-#include "routecheck.h"
+#include "core/error.h"
+#include "mesh/peersync.h"
+#include "mesh/routecheck.h"
 
 void weft_peerset_init(struct weft_peerset *ps, const weft_pk_t *self)
 {

@@ -14,12 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "gossip.h"
-#include "keys.h"
-#include "record.h"
-#include "store.h"
-#include "wg.h"
+#include "core/addr.h"
+#include "gossip/gossip.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
+#include "wg/wg.h"
 
 /* A handshake younger than this means the tunnel works (WireGuard's
  * REJECT_AFTER_TIME: a session older than that is dead anyway). */

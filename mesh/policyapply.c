@@ -3,8 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "policy.h"
-#include "policyapply.h"
+#include "core/policy.h"
+#include "mesh/policyapply.h"
 
 size_t weft_policyapply_mark(struct weft_peerset *ps, const weft_view_t *v, const struct weft_rec_policy *policy)
 {

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "peersync.h"
-#include "record.h"
-#include "store.h"
+#include "mesh/peersync.h"
+#include "core/record.h"
+#include "core/store.h"
 
 /* Sets p->denied on every peer in ps: whether policy (the POLICY record's
  * body; NULL: none, every pair allowed) forbids it and us as a pair, from

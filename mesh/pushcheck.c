@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
-#include "pushcheck.h"
+#include "core/error.h"
+#include "mesh/pushcheck.h"
 
 /* Members that would hold no address of a family under the settings in
  * the clone: every member but the over-used ones needs one (store.h: the

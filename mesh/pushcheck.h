@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "record.h"
-#include "store.h"
+#include "core/record.h"
+#include "core/store.h"
 
 /* 0 when r may go on to the store (which may still refuse it: signature,
  * right, age), else WEFT_EFULL (a CIDR too small) or WEFT_ENOTFOUND (no

@@ -4,8 +4,8 @@
  * which logs it: this layer does not log). */
 #include <stdio.h>
 
-#include "routecheck.h"
-#include "peersync.h"
+#include "mesh/routecheck.h"
+#include "mesh/peersync.h"
 
 const char *weft_routecheck_why(const weft_cidr_t *route, const struct weft_rec_network *net)
 {

@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#include "addr.h"
-#include "record.h"
+#include "core/addr.h"
+#include "core/record.h"
 
 struct weft_peerset;
 

@@ -6,7 +6,7 @@
 
 #include <sodium.h>
 
-#include "wgrotate.h"
+#include "mesh/wgrotate.h"
 
 uint64_t weft_wgrotate_due_at(uint64_t key_time_s, const struct weft_rec_network *s,
 			      const struct weft_rec_rotate *rot)

@@ -11,10 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "peersync.h"
-#include "record.h"
-#include "store.h"
+#include "core/keys.h"
+#include "mesh/peersync.h"
+#include "core/record.h"
+#include "core/store.h"
 
 /* The unix second from which a key made at key_time_s must be replaced: 0
  * when an order (rot, may be NULL) names it, key_time_s + the network's

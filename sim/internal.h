@@ -5,13 +5,13 @@
 #ifndef WEFT_SIM_INTERNAL_H
 #define WEFT_SIM_INTERNAL_H
 
-#include "gossip.h"
-#include "record.h"
-#include "sim.h"
-#include "store.h"
-#include "token.h"
-#include "vcache.h"
-#include "wg.h"
+#include "gossip/gossip.h"
+#include "core/record.h"
+#include "sim/sim.h"
+#include "core/store.h"
+#include "core/token.h"
+#include "core/vcache.h"
+#include "wg/wg.h"
 
 /* Wire overheads counted in wire bytes: an IPv4 and a UDP header around
  * every datagram; an overlay one is also an IP packet inside the tunnel,

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "internal.h"
+#include "sim/internal.h"
 
 /* Host i is 100.64.0.0/10 + i + 1 on the underlay. */
 void sim_endpoint_of(uint32_t idx, weft_endpoint_t *ep)

@@ -8,8 +8,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "error.h"
-#include "sim.h"
+#include "core/error.h"
+#include "sim/sim.h"
 
 /* Without --scenario: steady state, ten state records published one a
  * second from random nodes, bandwidth over the whole run. */

@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "sim/internal.h"
 
 static const char *const group_names[TG_COUNT] = {
 	[TG_STATE] = "state", [TG_REVOCATION] = "revocation", [TG_ROTATE] = "rotate",

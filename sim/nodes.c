@@ -12,8 +12,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "sim/internal.h"
 
 void sim_fail(struct weft_sim *s, const char *fmt, ...)
 {

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "sim/internal.h"
 
 static bool before(const struct sim_ev *a, const struct sim_ev *b)
 {

@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "sim.h"
+#include "sim/sim.h"
 
 static struct json_object *num(double v, int decimals)
 {

@@ -9,8 +9,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "sim/internal.h"
 
 /* ---- choosing nodes ---- */
 

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "addr.h"
-#include "gossip.h"
+#include "core/addr.h"
+#include "gossip/gossip.h"
 
 #define WEFT_SIM_MAX_NODES 200000u
 #define WEFT_SIM_MAX_GROUPS 32

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "sim/internal.h"
 
 #define WG_IFNAME "weft0"
 /* The daemon applies its peer set this long after a change, so a burst of

@@ -6,8 +6,8 @@
 
 #include <stdarg.h>
 
-#include "nl.h"
-#include "wg.h"
+#include "wg/nl.h"
+#include "wg/wg.h"
 
 /* What one peer entry of a change set asks for. */
 enum {

@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 static int peer_ptr_cmp(const void *a, const void *b)
 {

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 int weft_wg_errf(weft_wg_err_t *err, int code, const char *fmt, ...)
 {

@@ -13,8 +13,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "genl.h"
+#include "core/error.h"
+#include "wg/genl.h"
 
 /* ---- family resolution ---- */
 

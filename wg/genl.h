@@ -6,7 +6,7 @@
 #ifndef WEFT_WG_GENL_H
 #define WEFT_WG_GENL_H
 
-#include "backend.h"
+#include "wg/backend.h"
 
 /* Asks the kernel for a generic netlink family's id. -ENOENT when there is
  * no such family (for "wireguard": no module). */

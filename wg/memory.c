@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 #define MEM_DEFAULT_MTU 1420
 

@@ -13,8 +13,8 @@
 
 #include <sodium.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 #define NL_TIMEOUT_S 10
 

@@ -10,7 +10,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "wg.h"
+#include "wg/wg.h"
 
 /* Large enough for any dump message: the kernel sizes dump messages by the
  * reader's buffer, up to 32 KiB. */

@@ -12,8 +12,8 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-#include "error.h"
-#include "rtnl.h"
+#include "core/error.h"
+#include "wg/rtnl.h"
 
 /* A request buffer: 1 KiB, aligned for struct nlmsghdr. */
 typedef uint32_t req_buf_t[256];

@@ -4,7 +4,7 @@
 #ifndef WEFT_WG_RTNL_H
 #define WEFT_WG_RTNL_H
 
-#include "backend.h"
+#include "wg/backend.h"
 
 /* Routes weft adds carry this protocol number, so that weft changes only
  * its own routes and `ip route` shows where they came from. */

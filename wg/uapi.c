@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "uapi.h"
+#include "core/error.h"
+#include "wg/uapi.h"
 
 /* ---- formatting ---- */
 

@@ -20,9 +20,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "rtnl.h"
-#include "uapi.h"
+#include "core/error.h"
+#include "wg/rtnl.h"
+#include "wg/uapi.h"
 
 #define DEFAULT_SOCK_DIR "/var/run/wireguard"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 static const struct weft_wg_ops *const backends[] = {
 	[WEFT_WG_KERNEL] = &weft_wg_kernel_ops,

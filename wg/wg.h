@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/keys.h"
 
 #define WEFT_WG_IFNAMSIZ 16 /* IFNAMSIZ, with the NUL */
 #define WEFT_WG_ERRLEN 256

@@ -7,9 +7,9 @@
 
 #include <sodium.h>
 
-#include "addr.h"
-#include "alloc.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/alloc.h"
+#include "core/keys.h"
 
 #define RUNS 5
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "gossip_net.h"
+#include "tests/unit/gossip_net.h"
 
 static double wall(void)
 {

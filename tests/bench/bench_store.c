@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "../unit/store_fixture.h"
-#include "recpool.h"
-#include "vcache.h"
+#include "core/recpool.h"
+#include "core/vcache.h"
 
 #define NODES 10000
 

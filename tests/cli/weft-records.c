@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpack.h"
-#include "persist.h"
-#include "record.h"
+#include "core/mpack.h"
+#include "core/persist.h"
+#include "core/record.h"
 
 static void fields(const weft_record_t *r)
 {

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,9 +10,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "../unit/test_dns_util.h"
-#include "wire.h"
+#include "dns/wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

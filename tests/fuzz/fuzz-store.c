@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store-samples.h"
+#include "tests/fuzz/store-samples.h"
 
 #define MAX_STORES 4
 #define MAX_STEPS 96

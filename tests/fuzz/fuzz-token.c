@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "token.h"
+#include "core/token.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gossip-fuzz.h"
+#include "tests/fuzz/gossip-fuzz.h"
 
 static struct gfz f;
 static const char *dir = "tests/fuzz/corpus/gossip";

@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "persist.h"
-#include "store-samples.h"
+#include "core/persist.h"
+#include "tests/fuzz/store-samples.h"
 
 static const char *outdir;
 

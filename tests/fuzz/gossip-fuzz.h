@@ -34,9 +34,9 @@
 
 #include <sodium.h>
 
-#include "gossip.h"
-#include "token.h"
-#include "wire.h"
+#include "gossip/gossip.h"
+#include "core/token.h"
+#include "gossip/wire.h"
 
 #define GFZ_MEMBERS 3
 #define GFZ_WALL_MS 1700000000000ull

@@ -21,12 +21,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "keys.h"
-#include "mpack.h"
-#include "persist.h"
-#include "policy.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/keys.h"
+#include "core/mpack.h"
+#include "core/persist.h"
+#include "core/policy.h"
+#include "core/record.h"
 
 #define MAX_RECS 8
 
@@ -214,7 +214,7 @@ static int forge(const char *in)
 	return nrecs ? 0 : die(in, "no records");
 }
 
-/* What a node's state file says of its keys (cli/netstate.c's "node"
+/* What a node's state file says of its keys (daemon/netstate.c's "node"
  * file: format, network, network id, identity seed, WireGuard private key,
  * its time, network key, its epoch, ...): "WGPUB KEYTIME EPOCH". */
 static int local(const char *path)

@@ -6,9 +6,9 @@
  * order and build on each other. */
 #include <sodium.h>
 
-#include "itest_util.h"
-#include "wg.h"
-#include "error.h"
+#include "tests/integration/itest_util.h"
+#include "wg/wg.h"
+#include "core/error.h"
 
 #define N_PEERS 100
 #define N_EXTRA 3 /* more real peers: wireguard-go interfaces in B */

@@ -6,10 +6,10 @@
  * that skip a failure. Plain TAP. */
 #include <sodium.h>
 
-#include "error.h"
-#include "itest_util.h"
-#include "backend.h"
-#include "wg.h"
+#include "core/error.h"
+#include "tests/integration/itest_util.h"
+#include "wg/backend.h"
+#include "wg/wg.h"
 
 static unsigned n_tests;
 static unsigned n_failed;

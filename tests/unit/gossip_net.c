@@ -7,10 +7,10 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "token.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "core/token.h"
+#include "gossip/wire.h"
 
 struct gnet_pkt {
 	uint64_t at, seq;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gossip.h"
+#include "gossip/gossip.h"
 
 #define GNET_MAX 1024
 #define GNET_SEC 1000000000ull

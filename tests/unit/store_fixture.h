@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "keys.h"
-#include "record.h"
-#include "store.h"
+#include "core/error.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
 
 enum { FX_ADMIN = 'A', FX_INVITE = 'I', FX_NODE = 'N', FX_OTHER = 'O' };
 

@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "addr.h"
-#include "error.h"
+#include "core/addr.h"
+#include "core/error.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -12,9 +12,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "addr.h"
-#include "alloc.h"
-#include "error.h"
+#include "core/addr.h"
+#include "core/alloc.h"
+#include "core/error.h"
 
 /* A seeded generator, so that any failure replays exactly. */
 static uint64_t rng_state;

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
-#include "error.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/token.h"
 
 #define NOW_MS 1795168800000ull /* 2026-11-20 10:00:00 UTC */
 

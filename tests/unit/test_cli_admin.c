@@ -23,12 +23,12 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "error.h"
-#include "mpack.h"
-#include "persist.h"
-#include "token.h"
+#include "cli/adminops.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/mpack.h"
+#include "core/persist.h"
+#include "core/token.h"
 
 #define NOW_MS 1795168800000ull /* 2026-11-20 10:00:00 UTC */
 #define NOW_S (NOW_MS / 1000)

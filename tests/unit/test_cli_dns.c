@@ -16,9 +16,9 @@
 #include <msgpack.h>
 #include <sodium.h>
 
-#include "cli.h"
-#include "cmd_dns.h"
-#include "persist.h"
+#include "cli/cli.h"
+#include "cli/cmd_dns.h"
+#include "core/persist.h"
 
 #define NOW_MS 1795000000000ull
 

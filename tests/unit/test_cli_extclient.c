@@ -17,10 +17,10 @@
 #include <json-c/json.h>
 #include <msgpack.h>
 
-#include "cli.h"
-#include "error.h"
-#include "persist.h"
-#include "record.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/persist.h"
+#include "core/record.h"
 
 #define NOW_MS 1795168800000ull /* 2026-11-20 10:00:00 UTC */
 #define SOCK "/nonexistent/weft-test.sock" /* no daemon: offline */

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "log.h"
+#include "daemon/config.h"
+#include "daemon/log.h"
 
 static int parse(struct weft_config *c, const char *text, char *err, size_t errlen)
 {

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "ctl.h"
-#include "error.h"
-#include "net.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
+#include "daemon/net.h"
 
 static int parse(const char *s, struct weft_ctl_req *req, const char **why)
 {

@@ -1,4 +1,4 @@
-/* The daemon's DNS server (cli/dnssrv.c) in-process on loopback, driven by
+/* The daemon's DNS server (daemon/dnssrv.c) in-process on loopback, driven by
  * its libuv loop: UDP answers, REFUSED without upstreams; forwarding (the
  * query goes upstream with a fresh id and a clamped EDNS size, a reply from
  * anyone but the upstream is ignored, the real one reaches the client with
@@ -24,9 +24,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "dnssrv.h"
-#include "store_fixture.h"
-#include "test_dns_util.h"
+#include "daemon/dnssrv.h"
+#include "tests/unit/store_fixture.h"
+#include "tests/unit/test_dns_util.h"
 
 struct fx {
 	uv_loop_t loop;

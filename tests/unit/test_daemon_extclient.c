@@ -18,13 +18,13 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "error.h"
-#include "extclient.h"
-#include "gateway.h"
-#include "peersync.h"
-#include "store.h"
-#include "wg.h"
+#include "daemon/config.h"
+#include "core/error.h"
+#include "mesh/extclient.h"
+#include "daemon/gateway.h"
+#include "mesh/peersync.h"
+#include "core/store.h"
+#include "wg/wg.h"
 
 #define NOW_MS 1795168800000ull
 #define SEC 1000000000ull

@@ -25,10 +25,10 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "daemon.h"
-#include "log.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "core/token.h"
 
 struct node {
 	char dir[512], state[600], sock[600], conf[600];

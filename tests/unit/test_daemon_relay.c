@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "error.h"
-#include "log.h"
-#include "relay.h"
+#include "daemon/config.h"
+#include "core/error.h"
+#include "daemon/log.h"
+#include "daemon/relay.h"
 
 static void put_file(const char *path, const char *text)
 {

@@ -1,4 +1,4 @@
-/* The host resolver integration (cli/resolver.h): the hosts file's managed
+/* The host resolver integration (daemon/resolver.h): the hosts file's managed
  * block as pure text in, text out (placed, replaced, removed, other lines
  * and other networks' blocks kept byte for byte); which members it names;
  * the daemon's side against a hosts file in a scratch directory and a fake
@@ -18,9 +18,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "config.h"
-#include "resolver.h"
-#include "test_dns_util.h"
+#include "daemon/config.h"
+#include "daemon/resolver.h"
+#include "tests/unit/test_dns_util.h"
 
 static struct weft_hosts_line hl(const char *ip, const char *name)
 {

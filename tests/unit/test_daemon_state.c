@@ -16,12 +16,12 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "netstate.h"
-#include "persist.h"
-#include "prevkey.h"
-#include "store.h"
-#include "token.h"
+#include "core/error.h"
+#include "daemon/netstate.h"
+#include "core/persist.h"
+#include "daemon/prevkey.h"
+#include "core/store.h"
+#include "core/token.h"
 
 static void sample(struct weft_local *l)
 {

@@ -11,9 +11,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "test_dns_util.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/wire.h"
 
 struct reply {
 	int verdict;

@@ -7,9 +7,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "test_dns_util.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/wire.h"
 
 /* An upstream reply to "name A": question as given, then n A records of
  * 93.184.216.x, owners compressed to the question. */

@@ -8,10 +8,10 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "store_fixture.h"
-#include "test_dns_util.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/store_fixture.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/wire.h"
 
 #define NOW_MS 1700000000000ull
 #define MAXREC 32

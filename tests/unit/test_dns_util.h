@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "dns.h"
-#include "record.h"
-#include "store.h"
+#include "core/addr.h"
+#include "dns/dns.h"
+#include "core/record.h"
+#include "core/store.h"
 
 /* ---- a view by hand ---- */
 

@@ -7,9 +7,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "test_dns_util.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/wire.h"
 
 static void test_name_from_text(void **state)
 {

@@ -8,9 +8,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "test_dns_util.h"
-#include "zone.h"
+#include "core/error.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/zone.h"
 
 static const struct weft_dns_node *find(const weft_dns_zone_t *z, const char *text)
 {

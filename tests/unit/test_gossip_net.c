@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "keys.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "core/keys.h"
 
 static struct gnet *grow(uint64_t seed, int n, uint64_t *settle_ns)
 {

@@ -14,10 +14,10 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "keys.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "core/keys.h"
+#include "gossip/wire.h"
 
 /* ---- bodies as a member would send them ---- */
 

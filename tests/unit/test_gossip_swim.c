@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "internal.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "gossip/internal.h"
 
 static struct gnet *grow(uint64_t seed, int n)
 {

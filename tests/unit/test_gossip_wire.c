@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "gossip.h"
-#include "wire.h"
+#include "core/error.h"
+#include "gossip/gossip.h"
+#include "gossip/wire.h"
 
 static const uint8_t fpr[WEFT_WIRE_FPR_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
 

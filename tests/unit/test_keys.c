@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "keys.h"
+#include "core/error.h"
+#include "core/keys.h"
 
 static char tmpdir[64];
 

@@ -17,13 +17,13 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "peersync.h"
-#include "policyapply.h"
-#include "pushcheck.h"
-#include "store.h"
-#include "wg.h"
-#include "wgrotate.h"
+#include "core/error.h"
+#include "mesh/peersync.h"
+#include "mesh/policyapply.h"
+#include "mesh/pushcheck.h"
+#include "core/store.h"
+#include "wg/wg.h"
+#include "mesh/wgrotate.h"
 
 #define NOW_MS 1795168800000ull
 #define NOW_S (NOW_MS / 1000)

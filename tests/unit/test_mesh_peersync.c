@@ -18,11 +18,11 @@
 #include <cmocka.h>
 
 
-#include "error.h"
-#include "peersync.h"
-#include "routecheck.h"
-#include "store.h"
-#include "wg.h"
+#include "core/error.h"
+#include "mesh/peersync.h"
+#include "mesh/routecheck.h"
+#include "core/store.h"
+#include "wg/wg.h"
 
 #define NOW_MS 1795168800000ull
 #define NOW_S (NOW_MS / 1000)

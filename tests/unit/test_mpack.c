@@ -13,8 +13,8 @@
 #include <cmocka.h>
 #include <msgpack.h>
 
-#include "error.h"
-#include "mpack.h"
+#include "core/error.h"
+#include "core/mpack.h"
 
 enum kind { K_UINT, K_ARRAY, K_BIN, K_STR, K_NIL, K_BOOL };
 

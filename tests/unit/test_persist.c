@@ -19,8 +19,8 @@
 
 #include <sodium.h>
 
-#include "persist.h"
-#include "store_fixture.h"
+#include "core/persist.h"
+#include "tests/unit/store_fixture.h"
 
 static char dir[256];
 

@@ -10,10 +10,10 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "keys.h"
-#include "policy.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/keys.h"
+#include "core/policy.h"
+#include "core/record.h"
 
 typedef char tag_t[WEFT_TAG_MAX + 1];
 

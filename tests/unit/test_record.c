@@ -12,8 +12,8 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "error.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/record.h"
 
 #include "../fuzz/record-samples.h"
 

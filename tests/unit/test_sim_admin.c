@@ -35,8 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "sim.h"
+#include "core/error.h"
+#include "sim/sim.h"
 
 #ifdef WEFT_SIM_SANITIZED
 #define SCALE_DIV 2

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recpool.h" /* the map's internals, for test_hamt_model */
-#include "store_fixture.h"
-#include "vcache.h"
+#include "core/recpool.h" /* the map's internals, for test_hamt_model */
+#include "tests/unit/store_fixture.h"
+#include "core/vcache.h"
 
 static weft_keypair_t admin, admin2, admin3, other_admin;
 static weft_keypair_t inv[4];
@@ -929,7 +929,7 @@ static void fx_ext_client(weft_record_t *r, const char *name, uint64_t version, 
 }
 
 /* A live external client's address is never a member's by hash (it would
- * be dropped, cli/extclient.c); a deleted one's is free again, and a pin
+ * be dropped, mesh/extclient.c); a deleted one's is free again, and a pin
  * still wins it. Every node computes the same whatever the arrival order. */
 static void test_view_ext_clients(void **state)
 {

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_fixture.h"
+#include "tests/unit/store_fixture.h"
 
 static weft_keypair_t admin, admin2, inv, node[8];
 

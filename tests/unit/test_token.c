@@ -14,8 +14,8 @@
 #include <msgpack.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "token.h"
+#include "core/error.h"
+#include "core/token.h"
 
 #define T_CREATED 1795000000ull
 #define T_EXPIRES 1795168800ull /* 2026-11-20 10:00:00 UTC */

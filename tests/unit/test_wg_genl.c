@@ -7,8 +7,8 @@
 #include <linux/wireguard.h>
 #include <netinet/in.h>
 
-#include "genl.h"
-#include "test_wg_util.h"
+#include "wg/genl.h"
+#include "tests/unit/test_wg_util.h"
 
 #define FAMILY 0x1d
 

@@ -1,8 +1,8 @@
 /* Unit tests for wg/uapi.c: the set=1 text a change set becomes, parsing
  * get=1 replies as wireguard-go writes them, errno= replies of both signs,
  * and garbled replies, each refused with the line it failed on. */
-#include "test_wg_util.h"
-#include "uapi.h"
+#include "tests/unit/test_wg_util.h"
+#include "wg/uapi.h"
 
 static char *hexkey(weft_wgkey_t k, char out[65])
 {
