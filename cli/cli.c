@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "weft_config.h"
 
 /* The commands, in the order --help lists them. */
@@ -261,15 +262,13 @@ int weft_cli_main(int argc, char **argv)
 		.in = stdin,
 		.socket = getenv("WEFT_SOCKET"),
 	};
-	struct timespec ts;
 	int ret;
 
 	if (weft_crypto_init() != 0) {
 		fputs("weft: error: libsodium failed to initialise; the system's random source may be missing\n", stderr);
 		return WEFT_CLI_FAIL;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	cli.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	cli.now_ms = weft_clock_wall_ms();
 	ret = weft_cli_run(&cli, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fputs("weft: error: could not write the output (is the disk full or the pipe closed?)\n", stderr);

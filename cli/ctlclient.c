@@ -13,15 +13,13 @@
 #include <sodium.h>
 
 #include "cli/ctlclient.h"
+#include "core/clock.h"
 
 #define REPLY_MAX (4u << 20)
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return weft_clock_mono_ns() / 1000000u;
 }
 
 static int write_all(int fd, const char *p, size_t len)

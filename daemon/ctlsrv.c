@@ -1,7 +1,7 @@
-/* The daemon's control socket (ctl.h's protocol): a unix socket, mode 0600,
- * one request per connection. Each connection reads one line (bounded in
- * size and time), runs the command and writes one line back; a join or a
- * leave answers when the network reports its outcome. */
+/* The daemon's control socket (ctlsrv.h, ctl.h's protocol): each
+ * connection reads one line (bounded in size and time), runs the command's
+ * handler from the table and writes one line back; a join or a leave
+ * answers when the network reports its outcome. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,19 +14,42 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "daemon/ctl.h"
-#include "daemon/net.h"
 #include "core/error.h"
+#include "daemon/ctl.h"
+#include "daemon/ctlsrv.h"
 #include "daemon/log.h"
 #include "weft_config.h"
 
 #define READ_TIMEOUT_MS 10000
 #define WAIT_TIMEOUT_MS 180000
 #define MAX_CONNS 64
+#define PREPARED_MAX 4
+#define PREPARED_LIFETIME_NS (600ull * 1000000000ull)
+
+/* An identity made for `weft init` (IDENTITY), taken once by CREATE. */
+struct prepared {
+	bool used;
+	char network[WEFT_NAME_MAX + 1];
+	weft_keypair_t id; /* secret */
+	uint64_t expires_ns;
+};
+
+struct weft_ctl_conn;
+
+struct weft_ctlsrv {
+	uv_loop_t *loop;
+	struct weft_net_host *nets;
+	char path[PATH_MAX];
+	uv_pipe_t pipe;
+	bool open, stopping;
+	struct weft_ctl_conn *conns;
+	unsigned nconns;
+	struct prepared prepared[PREPARED_MAX];
+};
 
 struct weft_ctl_conn {
 	struct weft_ctl_conn *next;
-	struct weft_daemon *d;
+	struct weft_ctlsrv *s;
 	uv_pipe_t pipe;
 	uv_timer_t timer;
 	uv_write_t wr;
@@ -43,12 +66,12 @@ static void conn_free(struct weft_ctl_conn *c)
 {
 	struct weft_ctl_conn **pp;
 
-	for (pp = &c->d->conns; *pp; pp = &(*pp)->next)
+	for (pp = &c->s->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
-	c->d->nconns--;
+	c->s->nconns--;
 	if (c->buf) {
 		/* It may hold a token (an invite's secret). */
 		sodium_memzero(c->buf, c->len);
@@ -118,7 +141,7 @@ static void reply_json(struct weft_ctl_conn *c, struct json_object *o)
 
 static struct weft_net *need_net(struct weft_ctl_conn *c, const char *name)
 {
-	struct weft_net *n = weft_daemon_find(c->d, name);
+	struct weft_net *n = weft_net_find(c->s->nets, name);
 
 	if (!n)
 		reply(c, weft_ctl_reply_error(WEFT_ENOTFOUND, "this host is in no network named %s ('weft list' shows "
@@ -181,11 +204,72 @@ static void opts_from(const struct weft_ctl_req *req, struct weft_net_opts *o)
 	memcpy(o->endpoints, req->endpoints, sizeof(o->endpoints));
 }
 
-static void cmd_join(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
+/* Each handler answers its request (now or, for a join or a leave, when
+ * the network reports the outcome). n is the request's network for the
+ * commands the table marks as needing one, else NULL. */
+typedef void (*handler_fn)(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+			   struct weft_now now);
+
+static void cmd_ping(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+		     struct weft_now now)
 {
-	struct weft_daemon *d = c->d;
-	struct weft_net_opts o;
+	struct json_object *a = json_object_new_object();
+
+	json_object_object_add(a, "version", json_object_new_string(WEFT_VERSION));
+	reply_json(c, a);
+}
+
+/* The networks that are not closing, each once, as fn reports them. */
+static void each_net(struct weft_ctl_conn *c, struct json_object *(*fn)(struct weft_net *n))
+{
+	struct json_object *a = json_object_new_array();
+	struct weft_net_host *h = c->s->nets;
 	struct weft_net *n;
+
+	for (n = weft_net_next(h, NULL); n; n = weft_net_next(h, n))
+		if (weft_net_find(h, weft_net_name(n)) == n)
+			json_object_array_add(a, fn(n));
+	reply_json(c, a);
+}
+
+static void cmd_list(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+		     struct weft_now now)
+{
+	each_net(c, weft_net_list_json);
+}
+
+static void cmd_status(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+		       struct weft_now now)
+{
+	if (!(req->has & WEFT_CTLF_NETWORK))
+		each_net(c, weft_net_status_json);
+	else if ((n = need_net(c, req->network)))
+		reply_json(c, weft_net_status_json(n));
+}
+
+static void cmd_peers(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+		      struct weft_now now)
+{
+	reply_json(c, weft_net_peers_json(n));
+}
+
+static void cmd_bootstrap(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+			  struct weft_now now)
+{
+	reply_json(c, weft_net_bootstrap_json(n));
+}
+
+static void cmd_records(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+			struct weft_now now)
+{
+	reply_json(c, weft_net_records_json(n, req->rtype));
+}
+
+static void cmd_join(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+		     struct weft_now now)
+{
+	struct weft_net_host *h = c->s->nets;
+	struct weft_net_opts o;
 	weft_token_t tok;
 	const char *why = NULL;
 	char err[512], hex[65];
@@ -194,12 +278,12 @@ static void cmd_join(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 	memset(&tok, 0, sizeof(tok));
 	ret = weft_token_decode(&tok, req->token, &why);
 	if (!ret)
-		ret = weft_token_verify(&tok, weft_net_wall_ms() / 1000, &why);
+		ret = weft_token_verify(&tok, now.wall_ms / 1000, &why);
 	if (ret) {
 		reply(c, weft_ctl_reply_error(ret, "%s", why ? why : weft_strerror(ret)));
 		goto out;
 	}
-	n = weft_daemon_find(d, tok.settings.u.network.name);
+	n = weft_net_find(h, tok.settings.u.network.name);
 	if (n && memcmp(weft_net_id(n)->b, tok.network_id.b, WEFT_PK_LEN)) {
 		weft_pk_to_hex(hex, weft_net_id(n));
 		reply(c, weft_ctl_reply_error(WEFT_EWRONGNET, "this host is already in another network named %s "
@@ -210,7 +294,7 @@ static void cmd_join(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 	}
 	if (n && weft_net_phase(n) == WEFT_NET_REVOKED) {
 		/* The members decide, and say so: the same identity asks again. */
-		ret = weft_net_rejoin(n, &tok, on_join_done, c, err, sizeof(err));
+		ret = weft_net_rejoin(n, &tok, now, on_join_done, c, err, sizeof(err));
 		if (ret)
 			reply(c, weft_ctl_reply_error(ret, "%s", err));
 		else
@@ -226,50 +310,134 @@ static void cmd_join(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 		goto out;
 	}
 	opts_from(req, &o);
-	ret = weft_net_join(d, &tok, &o, on_join_done, c, err, sizeof(err));
+	ret = weft_net_join(h, &tok, &o, now, on_join_done, c, err, sizeof(err));
 	if (ret) {
 		reply(c, weft_ctl_reply_error(ret, "%s", err));
 		goto out;
 	}
-	wait_for(c, weft_daemon_find(d, tok.settings.u.network.name));
+	wait_for(c, weft_net_find(h, tok.settings.u.network.name));
 out:
 	weft_token_wipe(&tok);
 }
 
-static void cmd_create(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
+static void cmd_leave(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+		      struct weft_now now)
 {
+	char err[512];
+	int ret;
+
+	ret = weft_net_leave(n, now, on_leave_done, c, err, sizeof(err));
+	if (ret)
+		reply(c, weft_ctl_reply_error(ret, "%s", err));
+	else if (!c->replied)
+		wait_for(c, n);
+}
+
+/* ---- identities prepared for `weft init` ---- */
+
+static void expire_prepared(struct weft_ctlsrv *s, struct weft_now now)
+{
+	unsigned i;
+
+	for (i = 0; i < PREPARED_MAX; i++)
+		if (s->prepared[i].used && now.mono_ns >= s->prepared[i].expires_ns)
+			sodium_memzero(&s->prepared[i], sizeof(s->prepared[i]));
+}
+
+static const weft_keypair_t *prepare(struct weft_ctlsrv *s, const char *network, struct weft_now now)
+{
+	struct prepared *p = NULL;
+	unsigned i;
+
+	expire_prepared(s, now);
+	for (i = 0; i < PREPARED_MAX && !p; i++)
+		if (s->prepared[i].used && !strcmp(s->prepared[i].network, network))
+			p = &s->prepared[i]; /* asked again: the same id, so a retry works */
+	for (i = 0; i < PREPARED_MAX && !p; i++)
+		if (!s->prepared[i].used) {
+			p = &s->prepared[i];
+			p->used = true;
+			snprintf(p->network, sizeof(p->network), "%s", network);
+			weft_keypair_generate(&p->id);
+		}
+	if (p)
+		p->expires_ns = now.mono_ns + PREPARED_LIFETIME_NS;
+	return p ? &p->id : NULL;
+}
+
+static int take_prepared(struct weft_ctlsrv *s, const char *network, struct weft_now now, weft_keypair_t *id)
+{
+	unsigned i;
+
+	expire_prepared(s, now);
+	for (i = 0; i < PREPARED_MAX; i++)
+		if (s->prepared[i].used && !strcmp(s->prepared[i].network, network)) {
+			*id = s->prepared[i].id;
+			sodium_memzero(&s->prepared[i], sizeof(s->prepared[i]));
+			return 0;
+		}
+	return WEFT_ENOTFOUND;
+}
+
+static void cmd_identity(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+			 struct weft_now now)
+{
+	const weft_keypair_t *kp;
+	struct json_object *a;
+	char hex[65];
+
+	if (weft_net_find(c->s->nets, req->network)) {
+		reply(c, weft_ctl_reply_error(WEFT_EEXISTS, "this host is already in a network named %s", req->network));
+		return;
+	}
+	kp = prepare(c->s, req->network, now);
+	if (!kp) {
+		reply(c, weft_ctl_reply_error(-EBUSY, "too many networks being created at once; retry"));
+		return;
+	}
+	weft_pk_to_hex(hex, &kp->pk);
+	a = json_object_new_object();
+	json_object_object_add(a, "node_id", json_object_new_string(hex));
+	reply_json(c, a);
+}
+
+static void cmd_create(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+		       struct weft_now now)
+{
+	struct weft_net_host *h = c->s->nets;
 	struct weft_net_opts o;
 	weft_keypair_t id;
 	char err[512];
 	int ret;
 
-	if (weft_daemon_find(c->d, req->network)) {
+	if (weft_net_find(h, req->network)) {
 		reply(c, weft_ctl_reply_error(WEFT_EEXISTS, "this host is already in a network named %s",
 					      req->network));
 		return;
 	}
-	if (weft_daemon_take_prepared(c->d, req->network, &id)) {
+	if (take_prepared(c->s, req->network, now, &id)) {
 		reply(c, weft_ctl_reply_error(WEFT_ENOTFOUND, "no identity was prepared for %s (or it expired "
 							      "after 10 minutes): run 'weft init' again",
 					      req->network));
 		return;
 	}
 	opts_from(req, &o);
-	ret = weft_net_create(c->d, req->network, &id, (const uint8_t(*)[WEFT_RECORD_MAX])req->records,
-			      req->record_len, req->nrecords, &o, err, sizeof(err));
+	ret = weft_net_create(h, req->network, &id, (const uint8_t(*)[WEFT_RECORD_MAX])req->records,
+			      req->record_len, req->nrecords, &o, now, err, sizeof(err));
 	weft_keys_wipe(&id, sizeof(id));
 	if (ret) {
 		reply(c, weft_ctl_reply_error(ret, "%s", err));
 		return;
 	}
-	reply_json(c, weft_net_status_json(weft_daemon_find(c->d, req->network)));
+	reply_json(c, weft_net_status_json(weft_net_find(h, req->network)));
 }
 
-static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
+static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
+		     struct weft_now now)
 {
+	struct weft_net_host *h = c->s->nets;
 	struct json_object *res = json_object_new_object(), *refused = json_object_new_array(), *o;
 	unsigned accepted = 0, known = 0;
-	struct weft_net *n;
 	weft_record_t r;
 	const char *why, *pwhy;
 	size_t i;
@@ -282,7 +450,7 @@ static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 		ret = weft_record_decode(&r, req->records[i], req->record_len[i], &why);
 		best = WEFT_ENOTFOUND;
 		owned = false;
-		for (n = c->d->nets; !ret && n; n = n->next) {
+		for (n = weft_net_next(h, NULL); !ret && n; n = weft_net_next(h, n)) {
 			int k;
 
 			if (weft_net_phase(n) == WEFT_NET_JOINING || (req->has & WEFT_CTLF_NETWORK &&
@@ -291,7 +459,7 @@ static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 			if (!weft_net_owns(n, &r))
 				continue;
 			owned = true;
-			k = weft_net_push(n, &r);
+			k = weft_net_push(n, &r, now);
 			if (k < 0 && weft_net_push_why(n))
 				pwhy = weft_net_push_why(n);
 			if (k > 0 || best == WEFT_ENOTFOUND || best < 0)
@@ -321,15 +489,32 @@ static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req)
 	reply_json(c, res);
 }
 
+/* wireguard-tools' subcommands[], tinc's request_entries[]: one row per
+ * command of the protocol, indexed by it (docs/STYLE.md, "Dispatch
+ * tables"). needs_net: the request names a network this host must be in. */
+static const struct {
+	handler_fn fn;
+	bool needs_net;
+} handlers[WEFT_CTL_CMD_MAX + 1] = {
+	[WEFT_CTL_PING] = { cmd_ping, false },
+	[WEFT_CTL_LIST] = { cmd_list, false },
+	[WEFT_CTL_STATUS] = { cmd_status, false },
+	[WEFT_CTL_PEERS] = { cmd_peers, true },
+	[WEFT_CTL_JOIN] = { cmd_join, false },
+	[WEFT_CTL_LEAVE] = { cmd_leave, true },
+	[WEFT_CTL_IDENTITY] = { cmd_identity, false },
+	[WEFT_CTL_CREATE] = { cmd_create, false },
+	[WEFT_CTL_PUSH] = { cmd_push, false },
+	[WEFT_CTL_BOOTSTRAP] = { cmd_bootstrap, true },
+	[WEFT_CTL_RECORDS] = { cmd_records, true },
+};
+
 static void handle(struct weft_ctl_conn *c, const char *line, size_t len)
 {
-	struct weft_daemon *d = c->d;
+	struct weft_now now = weft_clock_now();
 	struct weft_ctl_req req;
-	struct json_object *a;
-	const weft_keypair_t *kp;
-	struct weft_net *n;
+	struct weft_net *n = NULL;
 	const char *why = NULL;
-	char err[512], hex[65];
 	int ret;
 
 	ret = weft_ctl_parse(line, len, &req, &why);
@@ -340,85 +525,12 @@ static void handle(struct weft_ctl_conn *c, const char *line, size_t len)
 	}
 	c->cmd = req.cmd;
 	weft_log_debug("control: %s%s%s", weft_ctl_cmd_name(req.cmd), req.network[0] ? " " : "", req.network);
-	if (d->stopping && req.cmd != WEFT_CTL_PING) {
+	if (c->s->stopping && req.cmd != WEFT_CTL_PING)
 		reply(c, weft_ctl_reply_error(-ESHUTDOWN, "the daemon is stopping"));
-		goto out;
-	}
-	switch (req.cmd) {
-	case WEFT_CTL_PING:
-		a = json_object_new_object();
-		json_object_object_add(a, "version", json_object_new_string(WEFT_VERSION));
-		reply_json(c, a);
-		break;
-	case WEFT_CTL_LIST:
-		a = json_object_new_array();
-		for (n = d->nets; n; n = n->next)
-			if (weft_daemon_find(d, weft_net_name(n)) == n)
-				json_object_array_add(a, weft_net_list_json(n));
-		reply_json(c, a);
-		break;
-	case WEFT_CTL_STATUS:
-		if (req.has & WEFT_CTLF_NETWORK) {
-			if ((n = need_net(c, req.network)))
-				reply_json(c, weft_net_status_json(n));
-			break;
-		}
-		a = json_object_new_array();
-		for (n = d->nets; n; n = n->next)
-			if (weft_daemon_find(d, weft_net_name(n)) == n)
-				json_object_array_add(a, weft_net_status_json(n));
-		reply_json(c, a);
-		break;
-	case WEFT_CTL_PEERS:
-		if ((n = need_net(c, req.network)))
-			reply_json(c, weft_net_peers_json(n));
-		break;
-	case WEFT_CTL_BOOTSTRAP:
-		if ((n = need_net(c, req.network)))
-			reply_json(c, weft_net_bootstrap_json(n));
-		break;
-	case WEFT_CTL_RECORDS:
-		if ((n = need_net(c, req.network)))
-			reply_json(c, weft_net_records_json(n, req.rtype));
-		break;
-	case WEFT_CTL_JOIN:
-		cmd_join(c, &req);
-		break;
-	case WEFT_CTL_LEAVE:
-		if (!(n = need_net(c, req.network)))
-			break;
-		ret = weft_net_leave(n, on_leave_done, c, err, sizeof(err));
-		if (ret)
-			reply(c, weft_ctl_reply_error(ret, "%s", err));
-		else if (!c->replied)
-			wait_for(c, n);
-		break;
-	case WEFT_CTL_IDENTITY:
-		if (weft_daemon_find(d, req.network)) {
-			reply(c, weft_ctl_reply_error(WEFT_EEXISTS, "this host is already in a network named %s",
-						      req.network));
-			break;
-		}
-		kp = weft_daemon_prepare(d, req.network);
-		if (!kp) {
-			reply(c, weft_ctl_reply_error(-EBUSY, "too many networks being created at once; retry"));
-			break;
-		}
-		weft_pk_to_hex(hex, &kp->pk);
-		a = json_object_new_object();
-		json_object_object_add(a, "node_id", json_object_new_string(hex));
-		reply_json(c, a);
-		break;
-	case WEFT_CTL_CREATE:
-		cmd_create(c, &req);
-		break;
-	case WEFT_CTL_PUSH:
-		cmd_push(c, &req);
-		break;
-	default:
+	else if (req.cmd <= 0 || req.cmd > WEFT_CTL_CMD_MAX || !handlers[req.cmd].fn)
 		reply(c, weft_ctl_reply_error(WEFT_EUNSUPPORTED, "unknown command"));
-	}
-out:
+	else if (!handlers[req.cmd].needs_net || (n = need_net(c, req.network)))
+		handlers[req.cmd].fn(c, &req, n, now);
 	weft_ctl_req_free(&req);
 }
 
@@ -494,7 +606,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 
 static void on_connection(uv_stream_t *server, int status)
 {
-	struct weft_daemon *d = server->data;
+	struct weft_ctlsrv *s = server->data;
 	struct weft_ctl_conn *c;
 
 	if (status < 0)
@@ -502,15 +614,15 @@ static void on_connection(uv_stream_t *server, int status)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return;
-	c->d = d;
-	uv_pipe_init(d->loop, &c->pipe, 0);
-	uv_timer_init(d->loop, &c->timer);
+	c->s = s;
+	uv_pipe_init(s->loop, &c->pipe, 0);
+	uv_timer_init(s->loop, &c->timer);
 	c->pipe.data = c->timer.data = c;
 	c->open_handles = 2;
-	c->next = d->conns;
-	d->conns = c;
-	d->nconns++;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 || d->nconns > MAX_CONNS) {
+	c->next = s->conns;
+	s->conns = c;
+	s->nconns++;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0 || s->nconns > MAX_CONNS) {
 		conn_close(c);
 		return;
 	}
@@ -561,14 +673,24 @@ static bool someone_listens(const char *path)
 	return ret == 0;
 }
 
-int weft_ctlsrv_open(struct weft_daemon *d, char *err, size_t errlen)
+struct weft_ctlsrv *weft_ctlsrv_new(uv_loop_t *loop, struct weft_net_host *nets)
 {
-	const char *path = d->cfg.socket;
+	struct weft_ctlsrv *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->loop = loop;
+	s->nets = nets;
+	return s;
+}
+
+int weft_ctlsrv_open(struct weft_ctlsrv *s, const char *path, char *err, size_t errlen)
+{
 	struct sockaddr_un sun;
 	mode_t old;
 	int ret;
 
-	if (strlen(path) >= sizeof(sun.sun_path)) {
+	if (strlen(path) >= sizeof(sun.sun_path) || strlen(path) >= sizeof(s->path)) {
 		snprintf(err, errlen, "control socket path %s is too long", path);
 		return -ENAMETOOLONG;
 	}
@@ -582,17 +704,18 @@ int weft_ctlsrv_open(struct weft_daemon *d, char *err, size_t errlen)
 		return -EADDRINUSE;
 	}
 	unlink(path); /* a stale socket of a daemon that died */
-	uv_pipe_init(d->loop, &d->ctl, 0);
-	d->ctl.data = d;
-	d->ctl_open = true;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	uv_pipe_init(s->loop, &s->pipe, 0);
+	s->pipe.data = s;
+	s->open = true;
 	/* Created 0600 from the start: no window in which others may connect. */
 	old = umask(0177);
-	ret = uv_pipe_bind(&d->ctl, path);
+	ret = uv_pipe_bind(&s->pipe, path);
 	umask(old);
 	if (!ret)
 		ret = chmod(path, 0600) < 0 ? uv_translate_sys_error(errno) : 0;
 	if (!ret)
-		ret = uv_listen((uv_stream_t *)&d->ctl, 16, on_connection);
+		ret = uv_listen((uv_stream_t *)&s->pipe, 16, on_connection);
 	if (ret) {
 		snprintf(err, errlen, "cannot listen on %s: %s", path, uv_strerror(ret));
 		return ret;
@@ -600,18 +723,27 @@ int weft_ctlsrv_open(struct weft_daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
-void weft_ctlsrv_close(struct weft_daemon *d)
+void weft_ctlsrv_close(struct weft_ctlsrv *s)
 {
 	struct weft_ctl_conn *c, *next;
 
-	if (d->ctl_open) {
-		uv_close((uv_handle_t *)&d->ctl, NULL);
-		d->ctl_open = false;
-		unlink(d->cfg.socket);
+	s->stopping = true;
+	if (s->open) {
+		uv_close((uv_handle_t *)&s->pipe, NULL);
+		s->open = false;
+		unlink(s->path);
 	}
-	for (c = d->conns; c; c = next) {
+	for (c = s->conns; c; c = next) {
 		next = c->next;
 		if (!c->replied)
 			reply(c, weft_ctl_reply_error(-ESHUTDOWN, "the daemon is stopping"));
 	}
+}
+
+void weft_ctlsrv_free(struct weft_ctlsrv *s)
+{
+	if (!s)
+		return;
+	sodium_memzero(s->prepared, sizeof(s->prepared));
+	free(s);
 }

@@ -1,7 +1,9 @@
-/* The daemon's process: configuration (file, then command line), the libuv
- * loop, signals (SIGTERM/SIGINT stop without leaving any network, SIGHUP
- * reloads the configuration), the networks found in the state directory,
- * identities prepared for `weft init`, and systemd's readiness protocol. */
+/* The daemon's process (daemon.h): configuration (file, then command line),
+ * the libuv loop, signals (SIGTERM/SIGINT stop without leaving any network,
+ * SIGHUP reloads the configuration), the networks found in the state
+ * directory, the control socket, and systemd's readiness protocol. It
+ * drives the networks through net.h and hears of their end through the
+ * host's gone callback. */
 #include <errno.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -19,14 +21,29 @@
 #include <sodium.h>
 
 #include "core/error.h"
+#include "daemon/config.h"
+#include "daemon/ctlsrv.h"
+#include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/net.h"
+#include "daemon/netstate.h"
 #include "weft_config.h"
 
-#define PREPARED_LIFETIME_NS (600ull * 1000000000ull)
+struct weft_daemon {
+	uv_loop_t *loop;
+	struct weft_config cfg;
+	char config_path[PATH_MAX];
+	bool config_given;
+	struct weft_daemon_opts opts;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	struct weft_net_host nets;
+	struct weft_ctlsrv *ctl;
+	bool stopping;
+	int exit_code;
+};
 
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
-void weft_sd_notify(const char *state)
+static void sd_notify(const char *state)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -44,72 +61,6 @@ void weft_sd_notify(const char *state)
 		return;
 	sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sun, len);
 	close(fd);
-}
-
-struct weft_net *weft_daemon_find(struct weft_daemon *d, const char *name)
-{
-	struct weft_net *n;
-
-	for (n = d->nets; n; n = n->next)
-		if (!n->closing && !strcmp(n->name, name))
-			return n;
-	return NULL;
-}
-
-void weft_daemon_net_gone(struct weft_daemon *d, struct weft_net *n)
-{
-	struct weft_net **pp;
-
-	for (pp = &d->nets; *pp; pp = &(*pp)->next)
-		if (*pp == n) {
-			*pp = n->next;
-			return;
-		}
-}
-
-static void expire_prepared(struct weft_daemon *d)
-{
-	uint64_t now = uv_hrtime();
-	unsigned i;
-
-	for (i = 0; i < WEFT_DAEMON_PREPARED; i++)
-		if (d->prepared[i].used && now >= d->prepared[i].expires_ns)
-			sodium_memzero(&d->prepared[i], sizeof(d->prepared[i]));
-}
-
-const weft_keypair_t *weft_daemon_prepare(struct weft_daemon *d, const char *network)
-{
-	struct weft_prepared *p = NULL;
-	unsigned i;
-
-	expire_prepared(d);
-	for (i = 0; i < WEFT_DAEMON_PREPARED && !p; i++)
-		if (d->prepared[i].used && !strcmp(d->prepared[i].network, network))
-			p = &d->prepared[i]; /* asked again: the same id, so a retry works */
-	for (i = 0; i < WEFT_DAEMON_PREPARED && !p; i++)
-		if (!d->prepared[i].used) {
-			p = &d->prepared[i];
-			p->used = true;
-			snprintf(p->network, sizeof(p->network), "%s", network);
-			weft_keypair_generate(&p->id);
-		}
-	if (p)
-		p->expires_ns = uv_hrtime() + PREPARED_LIFETIME_NS;
-	return p ? &p->id : NULL;
-}
-
-int weft_daemon_take_prepared(struct weft_daemon *d, const char *network, weft_keypair_t *id)
-{
-	unsigned i;
-
-	expire_prepared(d);
-	for (i = 0; i < WEFT_DAEMON_PREPARED; i++)
-		if (d->prepared[i].used && !strcmp(d->prepared[i].network, network)) {
-			*id = d->prepared[i].id;
-			sodium_memzero(&d->prepared[i], sizeof(d->prepared[i]));
-			return 0;
-		}
-	return WEFT_ENOTFOUND;
 }
 
 /* The configuration: defaults, the file, then the command line. */
@@ -131,20 +82,30 @@ static int load_config(struct weft_daemon *d, struct weft_config *c, char *err, 
 	return 0;
 }
 
+/* A network closed its last handle: when the daemon is stopping and it
+ * was the last, every network's state is saved. */
+static void net_gone(void *ctx, struct weft_net *n)
+{
+	struct weft_daemon *d = ctx;
+
+	weft_log_debug("%s: closed", weft_net_name(n));
+	if (d->stopping && !weft_net_next(&d->nets, NULL))
+		weft_log_info("stopped: every network's state is saved");
+}
+
 static void stop(struct weft_daemon *d, const char *why)
 {
-	struct weft_net *n, *next;
+	struct weft_now now = weft_clock_now();
+	struct weft_net *n;
 
 	if (d->stopping)
 		return;
 	d->stopping = true;
-	weft_sd_notify("STOPPING=1");
+	sd_notify("STOPPING=1");
 	weft_log_info("stopping (%s); the networks stay joined and resume at the next start", why);
-	for (n = d->nets; n; n = next) {
-		next = n->next;
-		weft_net_stop(n);
-	}
-	weft_ctlsrv_close(d);
+	for (n = weft_net_next(&d->nets, NULL); n; n = weft_net_next(&d->nets, n))
+		weft_net_stop(n, now);
+	weft_ctlsrv_close(d->ctl);
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
@@ -152,14 +113,15 @@ static void stop(struct weft_daemon *d, const char *why)
 
 static void reload(struct weft_daemon *d)
 {
+	struct weft_now now = weft_clock_now();
 	struct weft_config c;
 	struct weft_net *n;
 	char err[512];
 
-	weft_sd_notify("RELOADING=1");
+	sd_notify("RELOADING=1");
 	if (load_config(d, &c, err, sizeof(err))) {
 		weft_log_error("reload: %s; keeping the running configuration", err);
-		weft_sd_notify("READY=1");
+		sd_notify("READY=1");
 		return;
 	}
 	if (strcmp(c.state_dir, d->cfg.state_dir) || strcmp(c.socket, d->cfg.socket))
@@ -170,9 +132,9 @@ static void reload(struct weft_daemon *d)
 	/* Said at the old level, so that lowering it is still reported. */
 	weft_log_info("reloaded the configuration (log level %s)", weft_log_level_name(c.log_level));
 	weft_log_set_level(c.log_level);
-	for (n = d->nets; n; n = n->next)
-		weft_net_reconfigure(n);
-	weft_sd_notify("READY=1");
+	for (n = weft_net_next(&d->nets, NULL); n; n = weft_net_next(&d->nets, n))
+		weft_net_reconfigure(n, now);
+	sd_notify("READY=1");
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -229,8 +191,13 @@ int weft_daemon_run(const struct weft_daemon_opts *opts)
 		goto out_free;
 	}
 	d->loop = &loop;
-	d->cache = weft_vcache_new(8192);
-	if (!d->cache) {
+	d->nets.loop = &loop;
+	d->nets.cfg = &d->cfg;
+	d->nets.cache = weft_vcache_new(8192);
+	d->nets.gone = net_gone;
+	d->nets.gone_ctx = d;
+	d->ctl = weft_ctlsrv_new(&loop, &d->nets);
+	if (!d->nets.cache || !d->ctl) {
 		fprintf(stderr, "weft: error: out of memory\n");
 		goto out_loop;
 	}
@@ -240,7 +207,7 @@ int weft_daemon_run(const struct weft_daemon_opts *opts)
 			strerror(errno));
 		goto out_loop;
 	}
-	if (weft_ctlsrv_open(d, err, sizeof(err))) {
+	if (weft_ctlsrv_open(d->ctl, d->cfg.socket, err, sizeof(err))) {
 		fprintf(stderr, "weft: error: %s\n", err);
 		goto out_loop;
 	}
@@ -256,25 +223,25 @@ int weft_daemon_run(const struct weft_daemon_opts *opts)
 	if (ret)
 		weft_log_error("cannot list %s: %s", d->cfg.state_dir, weft_strerror(ret));
 	for (i = 0; i < n; i++) {
-		if (weft_net_resume(d, names[i], err, sizeof(err)) == 0)
+		if (weft_net_resume(&d->nets, names[i], weft_clock_now(), err, sizeof(err)) == 0)
 			resumed++;
 		else
 			weft_log_error("%s: not resumed: %s", names[i], err);
 	}
 	weft_log_info("weft %s ready: %zu network%s, control socket %s, state in %s", WEFT_VERSION, resumed,
 		      resumed == 1 ? "" : "s", d->cfg.socket, d->cfg.state_dir);
-	weft_sd_notify("READY=1");
+	sd_notify("READY=1");
 	uv_run(&loop, UV_RUN_DEFAULT);
 	code = d->exit_code;
 out_loop:
-	if (d->ctl_open)
-		weft_ctlsrv_close(d);
+	if (d->ctl)
+		weft_ctlsrv_close(d->ctl);
 	uv_walk(&loop, close_any, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	uv_loop_close(&loop);
-	weft_vcache_free(d->cache);
+	weft_ctlsrv_free(d->ctl);
+	weft_vcache_free(d->nets.cache);
 out_free:
-	sodium_memzero(d->prepared, sizeof(d->prepared));
 	free(d);
 	return code;
 }

@@ -2,9 +2,7 @@
  * batches from the loop, and a TCP listener (RFC 7766 framing, pipelined
  * queries, bounded connections closed when idle); every query is answered
  * from the current zone snapshot by weft_dns_answer(). Names outside the
- * zone go to the upstream resolvers when some are set (a UDP socket, so a
- * source port, of its own per query sent; a bounded table of outstanding
- * queries; the next upstream after a silence; SERVFAIL at the end), else
+ * zone go to the upstream resolvers when some are set (dnsfwd.c), else
  * they get REFUSED. */
 #include <errno.h>
 #include <stdio.h>
@@ -17,116 +15,11 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "daemon/dnssrv.h"
+#include "core/clock.h"
 #include "core/error.h"
+#include "daemon/dnssrv_internal.h"
 #include "daemon/log.h"
-
-#ifndef IPV6_FREEBIND
-#define IPV6_FREEBIND 78
-#endif
-
-#define RECV_BATCH 32
-#define QUERY_MAX 4096       /* a bigger query (UDP datagram or TCP message) is not answered */
-#define TCP_BACKLOG 16
-#define TCP_WBUF_MAX (256u << 10) /* answers queued but unread: stop reading past this */
-#define SWEEP_MS 250
-#define RCODE_SERVFAIL 2
-#define RCODE_REFUSED 5
-#define MS_NS 1000000ull
-
-struct weft_dnssrv;
-
-struct listener {
-	uv_poll_t poll;      /* UDP */
-	uv_poll_t tpoll;     /* TCP listener, when tfd >= 0 */
-	int fd, tfd;
-	unsigned handles;    /* open uv handles; freed at 0 */
-	weft_endpoint_t ep;
-	struct weft_dnssrv *srv;
-};
-
-struct conn {
-	uv_poll_t poll;
-	int fd;
-	struct weft_dnssrv *srv;
-	struct conn *prev, *next;
-	uint64_t serial;     /* forwarded answers find their connection by this */
-	uint64_t last_ns;
-	unsigned npending;   /* its queries out at an upstream */
-	bool eof;            /* the client closed its side: finish, then close */
-	unsigned events;     /* what the poll watches */
-	size_t rlen;
-	uint8_t rbuf[2 + QUERY_MAX];
-	uint8_t *wbuf;
-	size_t woff, wlen, wcap;
-};
-
-/* Where a forwarded query's answer goes. */
-struct pending {
-	bool used;
-	uint16_t id;          /* the upstream's id */
-	uint8_t tries;        /* upstreams asked so far */
-	uint64_t next_ns;     /* ask the next upstream (or give up) then */
-	uint64_t end_ns;      /* SERVFAIL then */
-	int ufd;              /* the UDP socket to answer from; -1: a TCP client */
-	struct sockaddr_storage from;
-	socklen_t fromlen;
-	uint64_t conn_serial; /* TCP */
-	weft_endpoint_t asked; /* the upstream asked last */
-	struct upsock *u;     /* the socket it was asked from */
-	size_t qlen;
-	uint8_t *q;           /* the client's query */
-};
-
-/* One socket per query sent upstream: a fresh source port each time (RFC
- * 5452), so a spoofer must guess the port as well as the id. A TCP client
- * whose answer came back truncated over UDP gets it asked again over TCP
- * (RFC 7766 §5): then the socket is a stream, with its buffers. */
-struct upsock {
-	uv_poll_t poll;
-	int fd;
-	struct weft_dnssrv *srv;
-	struct pending *p;
-	bool tcp;
-	size_t woff, wlen;    /* TCP: the framed query, sent up to woff */
-	size_t rlen;          /* TCP: bytes of the framed answer read */
-	uint8_t *buf;         /* TCP: the query, then the answer (2 + 65,535) */
-};
-
-struct sweeper {
-	uv_timer_t t;
-	struct weft_dnssrv *srv;
-};
-
-struct weft_dnssrv {
-	uv_loop_t *loop;
-	char name[WEFT_NAME_MAX + 1];
-	weft_dns_zone_t *zone;
-	struct weft_dns_zone_opts opts;
-	size_t nl;
-	struct listener *l[WEFT_DNSSRV_MAX_LISTEN];
-	/* Addresses we could not bind and said so: each is retried at every
-	 * listen call, but warned about once. */
-	size_t nfailed;
-	weft_endpoint_t failed[WEFT_DNSSRV_MAX_LISTEN];
-
-	struct conn *conns;
-	unsigned nconns;
-	uint64_t next_serial;
-
-	size_t nfwd;
-	weft_endpoint_t fwd[WEFT_DNSSRV_MAX_FORWARD];
-	struct pending pend[WEFT_DNSSRV_PENDING];
-	unsigned npend;
-
-	struct sweeper *sweep;
-	uint8_t tcpout[2 + WEFT_DNS_TCP_MAX]; /* scratch for TCP answers */
-};
-
-static uint64_t now_ns(void)
-{
-	return uv_hrtime();
-}
+#include "daemon/udpio.h"
 
 struct weft_dnssrv *weft_dnssrv_new(uv_loop_t *loop, const char *name)
 {
@@ -177,11 +70,9 @@ static void listener_close(struct listener *l)
 	}
 }
 
-static void upsock_close(struct upsock *u);
-
-static void pending_free(struct weft_dnssrv *s, struct pending *p)
+void weft_dnssrv_pending_free(struct weft_dnssrv *s, struct pending *p)
 {
-	upsock_close(p->u);
+	weft_dnssrv_upsock_close(p->u);
 	free(p->q);
 	memset(p, 0, sizeof(*p));
 	s->npend--;
@@ -195,7 +86,7 @@ static void conn_close(struct conn *c)
 	if (c->npending)
 		for (i = 0; i < WEFT_DNSSRV_PENDING; i++)
 			if (s->pend[i].used && s->pend[i].ufd < 0 && s->pend[i].conn_serial == c->serial)
-				pending_free(s, &s->pend[i]);
+				weft_dnssrv_pending_free(s, &s->pend[i]);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -211,7 +102,7 @@ static void conn_close(struct conn *c)
 	uv_close((uv_handle_t *)&c->poll, on_freeable_closed);
 }
 
-static void upsock_close(struct upsock *u)
+void weft_dnssrv_upsock_close(struct upsock *u)
 {
 	if (!u)
 		return;
@@ -235,7 +126,7 @@ void weft_dnssrv_free(struct weft_dnssrv *s)
 		conn_close(s->conns);
 	for (i = 0; i < WEFT_DNSSRV_PENDING; i++)
 		if (s->pend[i].used)
-			pending_free(s, &s->pend[i]);
+			weft_dnssrv_pending_free(s, &s->pend[i]);
 	uv_timer_stop(&s->sweep->t);
 	uv_close((uv_handle_t *)&s->sweep->t, on_freeable_closed);
 	weft_dns_zone_free(s->zone);
@@ -320,59 +211,12 @@ void weft_dnssrv_set_forward(struct weft_dnssrv *s, const weft_endpoint_t *eps, 
 			s->fwd[s->nfwd++] = eps[i];
 }
 
-static socklen_t to_sockaddr(const weft_endpoint_t *ep, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ep->ip.family == 6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(ep->port);
-		memcpy(&a->sin6_addr, ep->ip.b, 16);
-		return sizeof(*a);
-	}
-	struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-	a->sin_family = AF_INET;
-	a->sin_port = htons(ep->port);
-	memcpy(&a->sin_addr, ep->ip.b, 4);
-	return sizeof(*a);
-}
-
-static bool from_sockaddr(const struct sockaddr_storage *ss, weft_endpoint_t *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-		if (!memcmp(&a->sin6_addr, mapped, 12)) {
-			ep->ip.family = 4;
-			memcpy(ep->ip.b, (const uint8_t *)&a->sin6_addr + 12, 4);
-		} else {
-			ep->ip.family = 6;
-			memcpy(ep->ip.b, &a->sin6_addr, 16);
-		}
-		ep->port = ntohs(a->sin6_port);
-		return true;
-	}
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-
-		ep->ip.family = 4;
-		memcpy(ep->ip.b, &a->sin_addr, 4);
-		ep->port = ntohs(a->sin_port);
-		return true;
-	}
-	return false;
-}
-
 /* A non-blocking socket bound to ep. FREEBIND: an overlay address can
  * still be tentative (IPv6 DAD) right after it was set. */
-static int open_socket(const weft_endpoint_t *ep, int type, int *out)
+int weft_dnssrv_open_socket(const weft_endpoint_t *ep, int type, int *out)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = to_sockaddr(ep, &ss);
+	socklen_t sl = weft_sockaddr_from_endpoint(ep, &ss);
 	int fd, one = 1, ret;
 
 	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -403,7 +247,7 @@ err:
 
 static void on_sweep(uv_timer_t *t);
 
-static void sweep_arm(struct weft_dnssrv *s)
+void weft_dnssrv_sweep_arm(struct weft_dnssrv *s)
 {
 	if ((s->npend || s->nconns) && !uv_is_active((uv_handle_t *)&s->sweep->t))
 		uv_timer_start(&s->sweep->t, on_sweep, SWEEP_MS, SWEEP_MS);
@@ -441,7 +285,7 @@ static bool conn_flush(struct conn *c)
 }
 
 /* Queues one message with its two-byte length (RFC 1035 §4.2.2). */
-static bool conn_send(struct conn *c, const uint8_t *msg, size_t len)
+bool weft_dnssrv_conn_send(struct conn *c, const uint8_t *msg, size_t len)
 {
 	size_t need = c->wlen + 2 + len, cap;
 	uint8_t *p;
@@ -472,11 +316,11 @@ static bool conn_send(struct conn *c, const uint8_t *msg, size_t len)
 	c->wbuf[c->wlen + 1] = (uint8_t)len;
 	memcpy(c->wbuf + c->wlen + 2, msg, len);
 	c->wlen += 2 + len;
-	c->last_ns = now_ns();
+	c->last_ns = weft_clock_mono_ns();
 	return conn_flush(c);
 }
 
-static struct conn *conn_by_serial(struct weft_dnssrv *s, uint64_t serial)
+struct conn *weft_dnssrv_conn_by_serial(struct weft_dnssrv *s, uint64_t serial)
 {
 	struct conn *c;
 
@@ -486,315 +330,14 @@ static struct conn *conn_by_serial(struct weft_dnssrv *s, uint64_t serial)
 	return NULL;
 }
 
-/* ---- forwarding ---- */
-
-static struct upsock *upstream_socket(struct weft_dnssrv *s, struct pending *p, unsigned family);
-static bool pending_ask_tcp(struct weft_dnssrv *s, struct pending *p);
-
-/* Sends p's query to the upstream after those tried; false when none is
- * left (or none could be reached). */
-static bool pending_ask(struct weft_dnssrv *s, struct pending *p)
-{
-	struct sockaddr_storage ss;
-	struct upsock *u;
-	uint8_t buf[QUERY_MAX];
-	size_t len;
-	socklen_t sl;
-	uint64_t now = now_ns();
-
-	while (p->tries < s->nfwd) {
-		const weft_endpoint_t *ep = &s->fwd[p->tries++];
-
-		/* A reply to the previous ask, late, would be ignored anyway. */
-		upsock_close(p->u);
-		p->u = NULL;
-		u = upstream_socket(s, p, ep->ip.family);
-		if (!u)
-			continue;
-		p->u = u;
-		if (weft_dns_forward_query(p->q, p->qlen, p->id, buf, sizeof(buf), &len))
-			return false;
-		sl = to_sockaddr(ep, &ss);
-		if (sendto(u->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) {
-			weft_log_debug("%s: dns: cannot forward to an upstream: %s", s->name, strerror(errno));
-			continue;
-		}
-		p->asked = *ep;
-		p->next_ns = now + WEFT_DNSSRV_UPSTREAM_MS * MS_NS;
-		if (p->next_ns > p->end_ns)
-			p->next_ns = p->end_ns;
-		return true;
-	}
-	return false;
-}
-
-/* The answer to a forwarded query goes to its client; the entry is freed. */
-static void pending_reply(struct weft_dnssrv *s, struct pending *p, const uint8_t *msg, size_t len)
-{
-	struct conn *c;
-
-	if (p->ufd >= 0) {
-		if (sendto(p->ufd, msg, len, MSG_DONTWAIT, (struct sockaddr *)&p->from, p->fromlen) < 0)
-			weft_log_debug("%s: dns: cannot send an answer: %s", s->name, strerror(errno));
-		pending_free(s, p);
-		return;
-	}
-	c = conn_by_serial(s, p->conn_serial);
-	pending_free(s, p);
-	if (c) {
-		c->npending--;
-		conn_send(c, msg, len);
-	}
-}
-
-static void pending_fail(struct weft_dnssrv *s, struct pending *p)
-{
-	uint8_t out[WEFT_DNS_UDP_MAX];
-	size_t olen;
-
-	if (weft_dns_error_reply(p->q, p->qlen, RCODE_SERVFAIL, out, sizeof(out), &olen) == 0) {
-		pending_reply(s, p, out, olen);
-		return;
-	}
-	if (p->ufd < 0) {
-		struct conn *c = conn_by_serial(s, p->conn_serial);
-
-		if (c)
-			c->npending--;
-	}
-	pending_free(s, p);
-}
-
-/* A client's query for a name outside the zone: off to an upstream. */
-static void forward(struct weft_dnssrv *s, const uint8_t *q, size_t len, int ufd,
-		    const struct sockaddr_storage *from, socklen_t fromlen, struct conn *c)
-{
-	struct pending *p = NULL;
-	uint8_t out[WEFT_DNS_UDP_MAX];
-	size_t i, olen;
-	uint16_t id;
-	bool clash;
-
-	if (s->npend < WEFT_DNSSRV_PENDING)
-		for (i = 0; i < WEFT_DNSSRV_PENDING && !p; i++)
-			if (!s->pend[i].used)
-				p = &s->pend[i];
-	if (p)
-		p->q = malloc(len);
-	if (!p || !p->q) {
-		/* Too many outstanding: say so rather than let the client wait. */
-		if (weft_dns_error_reply(q, len, RCODE_SERVFAIL, out, sizeof(out), &olen) == 0) {
-			if (c)
-				conn_send(c, out, olen);
-			else
-				(void)sendto(ufd, out, olen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen);
-		}
-		return;
-	}
-	/* A random id, distinct from those out: a reply must match it. */
-	do {
-		randombytes_buf(&id, sizeof(id));
-		clash = false;
-		for (i = 0; i < WEFT_DNSSRV_PENDING; i++)
-			clash |= s->pend[i].used && s->pend[i].id == id;
-	} while (clash);
-	memcpy(p->q, q, len);
-	p->qlen = len;
-	p->used = true;
-	p->id = id;
-	p->ufd = c ? -1 : ufd;
-	if (!c) {
-		memcpy(&p->from, from, sizeof(p->from));
-		p->fromlen = fromlen;
-	} else {
-		p->conn_serial = c->serial;
-		c->npending++;
-	}
-	p->end_ns = now_ns() + WEFT_DNSSRV_FORWARD_MS * MS_NS;
-	s->npend++;
-	if (!pending_ask(s, p)) {
-		pending_fail(s, p);
-		return;
-	}
-	sweep_arm(s);
-}
-
-static void on_upstream(uv_poll_t *h, int status, int events)
-{
-	struct upsock *u = h->data;
-	struct weft_dnssrv *s = u->srv;
-	struct pending *p = u->p;
-	struct sockaddr_storage from;
-	socklen_t fromlen;
-	weft_endpoint_t src;
-	uint8_t resp[2 * QUERY_MAX];
-	ssize_t len;
-	size_t olen;
-	int b, ret;
-
-	if (status < 0 || u->fd < 0)
-		return;
-	/* Until the one reply that counts (which closes this socket). */
-	for (b = 0; b < RECV_BATCH && u->fd >= 0; b++) {
-		fromlen = sizeof(from);
-		len = recvfrom(u->fd, resp, sizeof(resp), MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from,
-			       &fromlen);
-		if (len < 0)
-			break;
-		if ((size_t)len > sizeof(resp) || len < 12 || !from_sockaddr(&from, &src))
-			continue;
-		/* Only from the upstream we asked: anything else may be spoofed
-		 * (weft_dns_relay checks the id and the question). */
-		if (!p->used || !weft_endpoint_equal(&src, &p->asked))
-			continue;
-		/* tcpout is free here: nothing else is being answered. */
-		ret = weft_dns_relay(p->q, p->qlen, p->id, resp, (size_t)len, s->tcpout, WEFT_DNS_TCP_MAX, &olen,
-				     p->ufd < 0 ? WEFT_DNS_F_TCP : 0);
-		if (ret == WEFT_EPROTO)
-			continue;
-		if (!ret && p->ufd < 0 && (resp[2] & 0x02) && pending_ask_tcp(s, p))
-			return; /* this socket is closed: the answer comes over TCP */
-		if (ret)
-			pending_fail(s, p);
-		else
-			pending_reply(s, p, s->tcpout, olen);
-	}
-}
-
-/* The TCP exchange with the upstream: the framed query out, the framed
- * answer in, relayed to the client; any failure is a SERVFAIL (the
- * truncated answer would tell a TCP client nothing it can use). */
-static void on_upstream_tcp(uv_poll_t *h, int status, int events)
-{
-	struct upsock *u = h->data;
-	struct weft_dnssrv *s = u->srv;
-	struct pending *p = u->p;
-	size_t need, olen;
-	ssize_t n;
-	int ret;
-
-	if (u->fd < 0)
-		return;
-	if (status < 0)
-		goto fail;
-	if (u->woff < u->wlen && (events & UV_WRITABLE)) {
-		n = send(u->fd, u->buf + u->woff, u->wlen - u->woff, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			goto fail;
-		if (n > 0)
-			u->woff += (size_t)n;
-		if (u->woff == u->wlen)
-			uv_poll_start(&u->poll, UV_READABLE, on_upstream_tcp);
-		return;
-	}
-	if (!(events & UV_READABLE))
-		return;
-	need = u->rlen < 2 ? 2 : 2 + ((size_t)u->buf[0] << 8 | u->buf[1]);
-	n = recv(u->fd, u->buf + u->rlen, need - u->rlen, MSG_DONTWAIT);
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-		goto fail;
-	if (n < 0)
-		return;
-	u->rlen += (size_t)n;
-	if (u->rlen == 2 && (u->buf[0] << 8 | u->buf[1]) < 12)
-		goto fail;
-	if (u->rlen < 2 || u->rlen < 2 + ((size_t)u->buf[0] << 8 | u->buf[1]))
-		return;
-	ret = weft_dns_relay(p->q, p->qlen, p->id, u->buf + 2, u->rlen - 2, s->tcpout, WEFT_DNS_TCP_MAX, &olen,
-			     WEFT_DNS_F_TCP);
-	if (ret)
-		goto fail;
-	pending_reply(s, p, s->tcpout, olen);
-	return;
-fail:
-	pending_fail(s, p);
-}
-
-/* Asks p's query again of the same upstream, over TCP; false if it cannot
- * (then the truncated answer is relayed as it is). */
-static bool pending_ask_tcp(struct weft_dnssrv *s, struct pending *p)
-{
-	struct sockaddr_storage ss;
-	struct upsock *u;
-	size_t len;
-	socklen_t sl;
-	int fd;
-
-	fd = socket(p->asked.ip.family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	u = calloc(1, sizeof(*u));
-	if (u)
-		u->buf = malloc(2 + WEFT_DNS_TCP_MAX);
-	if (!u || !u->buf || weft_dns_forward_query(p->q, p->qlen, p->id, u->buf + 2, QUERY_MAX, &len))
-		goto fail;
-	sl = to_sockaddr(&p->asked, &ss);
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
-		goto fail;
-	u->buf[0] = (uint8_t)(len >> 8);
-	u->buf[1] = (uint8_t)len;
-	u->wlen = len + 2;
-	u->fd = fd;
-	u->srv = s;
-	u->p = p;
-	u->tcp = true;
-	upsock_close(p->u);
-	p->u = u;
-	/* No other upstream after this one: it has answered, just not whole. */
-	p->tries = (uint8_t)s->nfwd;
-	p->next_ns = p->end_ns;
-	uv_poll_init(s->loop, &u->poll, fd);
-	u->poll.data = u;
-	uv_poll_start(&u->poll, UV_WRITABLE, on_upstream_tcp);
-	return true;
-fail:
-	if (u)
-		free(u->buf);
-	free(u);
-	close(fd);
-	return false;
-}
-
-static struct upsock *upstream_socket(struct weft_dnssrv *s, struct pending *p, unsigned family)
-{
-	struct upsock *u;
-	int fd;
-
-	fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		weft_log_debug("%s: dns: no IPv%u socket for forwarding: %s", s->name, family, strerror(errno));
-		return NULL;
-	}
-	u = calloc(1, sizeof(*u));
-	if (!u) {
-		close(fd);
-		return NULL;
-	}
-	u->fd = fd;
-	u->srv = s;
-	u->p = p;
-	uv_poll_init(s->loop, &u->poll, fd);
-	u->poll.data = u;
-	uv_poll_start(&u->poll, UV_READABLE, on_upstream);
-	return u;
-}
-
 static void on_sweep(uv_timer_t *t)
 {
 	struct sweeper *sw = t->data;
 	struct weft_dnssrv *s = sw->srv;
 	struct conn *c, *next;
-	uint64_t now = now_ns();
-	size_t i;
+	uint64_t now = weft_clock_mono_ns();
 
-	for (i = 0; i < WEFT_DNSSRV_PENDING; i++) {
-		struct pending *p = &s->pend[i];
-
-		if (!p->used || now < p->next_ns)
-			continue;
-		if (now >= p->end_ns || !pending_ask(s, p))
-			pending_fail(s, p);
-	}
+	weft_dnsfwd_sweep(s, now);
 	for (c = s->conns; c; c = next) {
 		next = c->next;
 		if (!c->npending && now - c->last_ns >= WEFT_DNSSRV_TCP_IDLE_MS * MS_NS)
@@ -824,7 +367,7 @@ static void answer_one(struct weft_dnssrv *s, int ufd, struct conn *c, const uin
 		v = weft_dns_answer(s->zone, q, len, out, cap, &olen, answer_flags(s) | (c ? WEFT_DNS_F_TCP : 0));
 		if (v == WEFT_DNS_FORWARD) {
 			if (s->nfwd) {
-				forward(s, q, len, ufd, from, fromlen, c);
+				weft_dnsfwd_query(s, q, len, ufd, from, fromlen, c);
 				return;
 			}
 			/* No upstream (any more): the name is not ours. */
@@ -838,7 +381,7 @@ static void answer_one(struct weft_dnssrv *s, int ufd, struct conn *c, const uin
 	if (v != WEFT_DNS_REPLY)
 		return;
 	if (c) {
-		conn_send(c, out, olen);
+		weft_dnssrv_conn_send(c, out, olen);
 		return;
 	}
 	if (sendto(ufd, out, olen, MSG_DONTWAIT, (const struct sockaddr *)from, fromlen) < 0)
@@ -907,7 +450,7 @@ static bool conn_process(struct conn *c)
 			break;
 		answer_one(s, -1, c, c->rbuf + off + 2, mlen, NULL, 0);
 		/* An answer that could not be queued closed the connection. */
-		if (!conn_by_serial(s, serial))
+		if (!weft_dnssrv_conn_by_serial(s, serial))
 			return false;
 		off += 2 + mlen;
 	}
@@ -947,7 +490,7 @@ static void on_conn(uv_poll_t *h, int status, int events)
 		return;
 	}
 	c->rlen += (size_t)n;
-	c->last_ns = now_ns();
+	c->last_ns = weft_clock_mono_ns();
 	if (conn_process(c))
 		conn_update_poll(c);
 }
@@ -978,7 +521,7 @@ static void on_accept(uv_poll_t *h, int status, int events)
 		c->fd = fd;
 		c->srv = s;
 		c->serial = ++s->next_serial;
-		c->last_ns = now_ns();
+		c->last_ns = weft_clock_mono_ns();
 		c->next = s->conns;
 		if (s->conns)
 			s->conns->prev = c;
@@ -988,7 +531,7 @@ static void on_accept(uv_poll_t *h, int status, int events)
 		c->poll.data = c;
 		conn_update_poll(c);
 	}
-	sweep_arm(s);
+	weft_dnssrv_sweep_arm(s);
 }
 
 /* ---- listening ---- */
@@ -1012,9 +555,9 @@ static void listener_open(struct weft_dnssrv *s, const weft_endpoint_t *ep)
 
 	if (s->nl == WEFT_DNSSRV_MAX_LISTEN)
 		return;
-	ret = open_socket(ep, SOCK_DGRAM, &fd);
+	ret = weft_dnssrv_open_socket(ep, SOCK_DGRAM, &fd);
 	if (!ret) {
-		ret = open_socket(ep, SOCK_STREAM, &tfd);
+		ret = weft_dnssrv_open_socket(ep, SOCK_STREAM, &tfd);
 		if (ret) {
 			close(fd);
 			fd = -1;
@@ -1070,7 +613,7 @@ size_t weft_dnssrv_listen(struct weft_dnssrv *s, const weft_endpoint_t *eps, siz
 		/* Its UDP clients' forwarded queries have nowhere to go back. */
 		for (size_t j = 0; j < WEFT_DNSSRV_PENDING; j++)
 			if (s->pend[j].used && s->pend[j].ufd == s->l[i]->fd)
-				pending_free(s, &s->pend[j]);
+				weft_dnssrv_pending_free(s, &s->pend[j]);
 		listener_close(s->l[i]);
 	}
 	s->nl = k;

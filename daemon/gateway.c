@@ -14,7 +14,6 @@
 #include "core/error.h"
 #include "daemon/gateway.h"
 #include "daemon/log.h"
-#include "daemon/net.h"
 #include "mesh/routecheck.h"
 
 #define NFT_SCRIPT_MAX 4096
@@ -323,23 +322,4 @@ void weft_gateway_stop(struct weft_gateway *gw, const char *network)
 	gw->checked = false; /* run the removal whatever the hash says */
 	memset(&none, 0, sizeof(none));
 	weft_gateway_apply(gw, network, "", &none);
-}
-
-void weft_gateway_sync(struct weft_net *n, size_t ext_served)
-{
-	struct weft_gateway_want w;
-
-	/* The memory backend has no host to change. */
-	if (!n->wg_ifindex)
-		return;
-	if (n->phase == WEFT_NET_MEMBER)
-		weft_gateway_want(n->store, &n->local.id.pk, weft_config_net(&n->d->cfg, n->name), ext_served, &w);
-	else
-		memset(&w, 0, sizeof(w));
-	weft_gateway_apply(&n->gw, n->name, n->local.ifname, &w);
-}
-
-void weft_gateway_close(struct weft_net *n)
-{
-	weft_gateway_stop(&n->gw, n->name);
 }

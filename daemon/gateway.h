@@ -17,8 +17,6 @@
 #include "core/record.h"
 #include "core/store.h"
 
-struct weft_net;
-
 /* What this node should do as a gateway: computed from the records and
  * the configuration alone (weft_gateway_want), so it is unit-tested. */
 struct weft_gateway_want {
@@ -65,10 +63,5 @@ void weft_gateway_apply(struct weft_gateway *gw, const char *network, const char
 /* Remove our table (forwarding is left on: other software may rely on it,
  * and turning it off under them is worse than leaving it). */
 void weft_gateway_stop(struct weft_gateway *gw, const char *network);
-
-/* The daemon's calls (net.c): after every peer sync, and when the network
- * closes. No-ops without a kernel interface (the memory backend). */
-void weft_gateway_sync(struct weft_net *n, size_t ext_served);
-void weft_gateway_close(struct weft_net *n);
 
 #endif

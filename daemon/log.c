@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "daemon/log.h"
 
 static int cur_level = WEFT_LOG_INFO;
@@ -58,7 +59,8 @@ void weft_log(int level, const char *fmt, ...)
 {
 	FILE *f = sink ? sink : stderr;
 	char stamp[32];
-	struct timespec ts;
+	uint64_t ms;
+	time_t secs;
 	struct tm tm;
 	va_list ap;
 
@@ -69,10 +71,11 @@ void weft_log(int level, const char *fmt, ...)
 	if (journal) {
 		fprintf(f, "<%d>", prio[level]);
 	} else {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
+		ms = weft_clock_wall_ms();
+		secs = (time_t)(ms / 1000);
+		gmtime_r(&secs, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(f, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, names[level]);
+		fprintf(f, "%s.%03uZ %-5s ", stamp, (unsigned)(ms % 1000), names[level]);
 	}
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);

@@ -1,87 +1,111 @@
-/* One network inside the daemon: the state net.c keeps for it and that
- * netjson.c reports. Private to those two files. */
+/* One network inside the daemon, as the rest of the daemon sees it: an
+ * opaque struct weft_net driven through these calls. Its files (net.c,
+ * net_apply.c, net_join.c, net_save.c, net_json.c) share net_internal.h;
+ * nothing else looks inside.
+ *
+ * Time: every call that can change a network takes `now`, the time of the
+ * event it comes from, read once where libuv hands the daemon control (a
+ * timer, a socket, a control request), so that one event sees one time
+ * (docs/STYLE.md, "Sans-IO"). */
 #ifndef WEFT_NET_H
 #define WEFT_NET_H
 
-#include "daemon/daemon.h"
-#include "daemon/gateway.h"
-#include "daemon/relay.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
-struct weft_dnssrv;
+#include <uv.h>
 
-#define WEFT_NET_MAX_LOCAL 16
+#include "core/clock.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/token.h"
+#include "core/vcache.h"
+#include "daemon/config.h"
+#include "wg/wg.h"
 
-struct weft_net {
-	struct weft_net *next;
-	struct weft_daemon *d;
-	char name[WEFT_NAME_MAX + 1];
-	char dir[PATH_MAX];
-	int phase;                 /* enum weft_net_phase */
-	bool persisted;            /* its directory holds our state */
-	struct weft_local local;   /* secrets inside: wiped on free */
-	weft_pk_t network_id;
-	weft_store_t *store;
-	weft_gossip_t *g;
-	weft_wg_t *wg;
-	unsigned wg_ifindex;       /* 0: no kernel interface (memory backend) */
-	bool iface_ours;           /* created by us: removed when we stop */
-	uint16_t wg_port, gossip_port;
+struct weft_net;
+struct json_object;
 
-	int fd[2];                 /* IPv4, IPv6 (-1 = none) */
-	uv_poll_t poll[2];
-	uv_timer_t gtimer;         /* the gossip node's next deadline */
-	uv_timer_t tick;           /* housekeeping, every second */
-	uv_timer_t soon;           /* coalesced peer sync after events */
-	unsigned open_handles;
-	bool closing, remove_iface, remove_state;
-
-	struct weft_peerset peers;
-	weft_wg_device_t dev;      /* the last device read */
-	bool have_dev;
-	weft_ip_t applied4, applied6;
-	bool addrs_applied;
-	uint64_t applied_routes_hash;
-	bool dirty_peers, dirty_store, dirty_local, republish;
-	uint64_t save_due_ns, next_poll_ns, next_scan_ns, last_sync_ns;
-	int in_pump;
-
-	/* endpoints: what we announce, our LAN prefixes, and NAT */
-	uint8_t neps;
-	weft_endpoint_t eps[WEFT_MAX_ENDPOINTS];
-	size_t nlnets;
-	weft_cidr_t lnets[WEFT_NET_MAX_LOCAL];
-	bool behind_nat;
-	struct weft_relay relay;   /* whether we offer relaying (relay.h) */
-
-	/* a join or leave waiting for its outcome */
-	weft_net_done_fn done;
-	void *done_ctx;
-	uint64_t leave_at_ns;
-	char boot_text[200];       /* bootstrap endpoints, for messages */
-	weft_token_t *join_tok;    /* while a join runs (secret): on disk if it waits for approval */
-	uint32_t invite_uses;      /* for the used-up message */
-
-	/* A revoked node asking again: its old node and store wait here
-	 * while a fresh node (same identity) runs the join. */
-	weft_gossip_t *saved_g;
-	weft_store_t *saved_store;
-
-	uint64_t recv_dropped;
-	uint64_t started_ns;
-
-	struct weft_dnssrv *dns;   /* its DNS server (dnssrv.h); NULL if out of memory */
-	struct weft_resolver *resolver; /* the host resolver's view of the zone (resolver.h) */
-
-	/* admin operations (wgrotate.h, policyapply.h, pushcheck.h) */
-	uint64_t next_expiry_s;    /* the view changes then by itself (unix s) */
-	uint16_t applied_mtu;      /* the network's MTU as last set */
-	char push_why[256];        /* why the last weft_net_push was refused */
-	struct weft_gateway gw;    /* egress/ingress duties on the host (gateway.h) */
-	size_t ext_served;         /* external clients we are the gateway of */
-	size_t wg_rotate_held;     /* clients a due key rotation waits for (wgrotate.h) */
+/* What the networks of one daemon share. The daemon owns it; the list of
+ * networks in it is kept by net.c (weft_net_next walks it). */
+struct weft_net_host {
+	uv_loop_t *loop;
+	const struct weft_config *cfg; /* the running configuration */
+	weft_vcache_t *cache;
+	struct weft_net *nets;
+	/* Told when a network has closed its last handle, just before it is
+	 * freed (it is out of the list by then). May be NULL. */
+	void (*gone)(void *ctx, struct weft_net *n);
+	void *gone_ctx;
 };
 
-/* The view at now and this node's entry in it (NULL if not in it). */
-uint64_t weft_net_wall_ms(void);
+enum weft_net_phase {
+	WEFT_NET_JOINING = 1, /* join handshake running */
+	WEFT_NET_PENDING,     /* admitted, waiting for the admin's approval */
+	WEFT_NET_MEMBER,
+	WEFT_NET_REVOKED,
+	WEFT_NET_LEAVING,
+};
+const char *weft_net_phase_name(int phase);
+
+/* What a join or create asks for besides the token or records. */
+struct weft_net_opts {
+	char name[WEFT_NAME_MAX + 1];
+	char ifname[WEFT_WG_IFNAMSIZ];
+	uint16_t listen_port, gossip_port; /* 0 = the network's */
+	uint8_t nendpoints;
+	weft_endpoint_t endpoints[WEFT_MAX_ENDPOINTS];
+};
+
+/* Result of an asynchronous request (join, leave) for whoever waits. */
+typedef void (*weft_net_done_fn)(void *ctx, struct weft_net *n, int err, const char *msg);
+
+/* The network of that name that is not closing, or NULL. */
+struct weft_net *weft_net_find(struct weft_net_host *h, const char *name);
+/* Every network, closing ones too: the first with n NULL, then the next. */
+struct weft_net *weft_net_next(struct weft_net_host *h, struct weft_net *n);
+
+/* Each returns 0 or an error with a sentence in err (errlen bytes). */
+int weft_net_resume(struct weft_net_host *h, const char *name, struct weft_now now, char *err, size_t errlen);
+int weft_net_join(struct weft_net_host *h, const weft_token_t *tok, const struct weft_net_opts *o,
+		  struct weft_now now, weft_net_done_fn done, void *ctx, char *err, size_t errlen);
+/* A revoked network's node asks to be let in again: the members decide. */
+int weft_net_rejoin(struct weft_net *n, const weft_token_t *tok, struct weft_now now, weft_net_done_fn done,
+		    void *ctx, char *err, size_t errlen);
+int weft_net_create(struct weft_net_host *h, const char *name, const weft_keypair_t *id,
+		    const uint8_t (*records)[WEFT_RECORD_MAX], const uint16_t *lens, size_t nrecords,
+		    const struct weft_net_opts *o, struct weft_now now, char *err, size_t errlen);
+int weft_net_leave(struct weft_net *n, struct weft_now now, weft_net_done_fn done, void *ctx, char *err,
+		   size_t errlen);
+/* Stop serving (daemon shutdown): save, remove the interface, close. */
+void weft_net_stop(struct weft_net *n, struct weft_now now);
+/* The waiter of a join or leave went away. */
+void weft_net_forget_waiter(struct weft_net *n, void *ctx);
+/* SIGHUP: settings from the (re)loaded configuration. */
+void weft_net_reconfigure(struct weft_net *n, struct weft_now now);
+/* Records for this network: merged and gossiped. Counts what was taken. */
+int weft_net_push(struct weft_net *n, const weft_record_t *r, struct weft_now now);
+/* Why the last weft_net_push refused its record, when the error code alone
+ * would not say (mesh/pushcheck.h), else NULL. */
+const char *weft_net_push_why(const struct weft_net *n);
+/* Does this record belong to this network (its signer is the admin or a
+ * member of it, or it names one of its members)? */
+bool weft_net_owns(struct weft_net *n, const weft_record_t *r);
+
+const char *weft_net_name(const struct weft_net *n);
+int weft_net_phase(const struct weft_net *n);
+const weft_pk_t *weft_net_id(const struct weft_net *n);
+
+/* What the control socket reports (net_json.c, docs/CLI.md's fields). */
+struct json_object *weft_net_status_json(struct weft_net *n);
+struct json_object *weft_net_peers_json(struct weft_net *n);
+struct json_object *weft_net_list_json(struct weft_net *n);
+/* "HOST:PORT" strings a joiner can reach members at (this node first). */
+struct json_object *weft_net_bootstrap_json(struct weft_net *n);
+/* The held records of one type, base64, for admin commands that build on
+ * them (an override's other fields, the members a new network key is
+ * sealed to). */
+struct json_object *weft_net_records_json(struct weft_net *n, unsigned type);
 
 #endif

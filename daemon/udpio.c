@@ -13,32 +13,21 @@
 
 int weft_udp_open(int family, uint16_t port, int *fd)
 {
+	weft_endpoint_t any = { .ip = { .family = (uint8_t)(family == 6 ? 6 : 4) }, .port = port };
 	struct sockaddr_storage ss;
-	socklen_t sl;
+	socklen_t sl = weft_sockaddr_from_endpoint(&any, &ss);
 	int s, one = 1, ret;
 
 	*fd = -1;
-	memset(&ss, 0, sizeof(ss));
-	s = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
 	if (family == 6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
 		if (setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
 		    setsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
 			goto err;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		if (setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
-			goto err;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		sl = sizeof(*a);
+	} else if (setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0) {
+		goto err;
 	}
 	if (bind(s, (struct sockaddr *)&ss, sl) < 0)
 		goto err;
@@ -50,22 +39,55 @@ err:
 	return ret;
 }
 
-static void from_sockaddr(const struct sockaddr_storage *ss, weft_endpoint_t *ep)
+socklen_t weft_sockaddr_from_endpoint(const weft_endpoint_t *ep, struct sockaddr_storage *ss)
 {
+	memset(ss, 0, sizeof(*ss));
+	if (ep->ip.family == 6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(ep->port);
+		memcpy(&a->sin6_addr, ep->ip.b, 16);
+		return sizeof(*a);
+	}
+	if (ep->ip.family == 4) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(ep->port);
+		memcpy(&a->sin_addr, ep->ip.b, 4);
+		return sizeof(*a);
+	}
+	return 0;
+}
+
+bool weft_sockaddr_to_endpoint(const struct sockaddr *sa, weft_endpoint_t *ep)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
 	memset(ep, 0, sizeof(*ep));
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+
+		if (!memcmp(&a->sin6_addr, mapped, 12)) {
+			ep->ip.family = 4;
+			memcpy(ep->ip.b, (const uint8_t *)&a->sin6_addr + 12, 4);
+		} else {
+			ep->ip.family = 6;
+			memcpy(ep->ip.b, &a->sin6_addr, 16);
+		}
+		ep->port = ntohs(a->sin6_port);
+		return true;
+	}
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
 
 		ep->ip.family = 4;
 		memcpy(ep->ip.b, &a->sin_addr, 4);
 		ep->port = ntohs(a->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-
-		ep->ip.family = 6;
-		memcpy(ep->ip.b, &a->sin6_addr, 16);
-		ep->port = ntohs(a->sin6_port);
+		return true;
 	}
+	return false;
 }
 
 ssize_t weft_udp_recv(int fd, uint8_t *buf, size_t cap, struct weft_udp_msg *m)
@@ -93,7 +115,7 @@ ssize_t weft_udp_recv(int fd, uint8_t *buf, size_t cap, struct weft_udp_msg *m)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	from_sockaddr(&ss, &m->from);
+	weft_sockaddr_to_endpoint((const struct sockaddr *)&ss, &m->from);
 	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
@@ -121,27 +143,11 @@ ssize_t weft_udp_recv(int fd, uint8_t *buf, size_t cap, struct weft_udp_msg *m)
 int weft_udp_send(int fd, const weft_endpoint_t *to, const uint8_t *buf, size_t len)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl;
+	socklen_t sl = weft_sockaddr_from_endpoint(to, &ss);
 	ssize_t n;
 
-	memset(&ss, 0, sizeof(ss));
-	if (to->ip.family == 4) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_port = htons(to->port);
-		memcpy(&a->sin_addr, to->ip.b, 4);
-		sl = sizeof(*a);
-	} else if (to->ip.family == 6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(to->port);
-		memcpy(&a->sin6_addr, to->ip.b, 16);
-		sl = sizeof(*a);
-	} else {
+	if (!sl)
 		return -EAFNOSUPPORT;
-	}
 	do
 		n = sendto(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
 	while (n < 0 && errno == EINTR);

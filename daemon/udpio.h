@@ -1,13 +1,17 @@
 /* The daemon's UDP sockets and the host's addresses: one wildcard socket per
  * address family on the gossip port, which tells for each datagram the
  * interface it arrived on (IP_PKTINFO), so a datagram is taken as overlay
- * traffic only when WireGuard's interface delivered it; and the local
- * addresses a node announces as its endpoints. */
+ * traffic only when WireGuard's interface delivered it; the local
+ * addresses a node announces as its endpoints; and the one conversion
+ * between socket addresses and weft's endpoints every socket of the daemon
+ * uses (the gossip sockets, the DNS server, a join's name lookups). */
 #ifndef WEFT_UDPIO_H
 #define WEFT_UDPIO_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "core/addr.h"
@@ -17,6 +21,13 @@ struct weft_udp_msg {
 	weft_ip_t dst;      /* the address it was sent to */
 	unsigned ifindex;   /* the interface it arrived on */
 };
+
+/* An endpoint as a socket address: its length, or 0 when its family is
+ * neither 4 nor 6. */
+socklen_t weft_sockaddr_from_endpoint(const weft_endpoint_t *ep, struct sockaddr_storage *ss);
+/* A socket address as an endpoint, an IPv4-mapped IPv6 address as the
+ * IPv4 one; false for any family but AF_INET and AF_INET6. */
+bool weft_sockaddr_to_endpoint(const struct sockaddr *sa, weft_endpoint_t *ep);
 
 /* A non-blocking socket bound to the wildcard address and port (family 4
  * or 6; IPv6 sockets are v6-only). -EADDRINUSE if the port is taken. */

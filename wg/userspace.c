@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "wg/rtnl.h"
 #include "wg/uapi.h"
@@ -36,10 +37,7 @@ static const char *const candidates[] = { "wireguard-go", "boringtun-cli", "bori
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return weft_clock_mono_ns() / 1000000u;
 }
 
 static void sleep_ms(unsigned ms)

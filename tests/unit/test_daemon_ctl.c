@@ -15,7 +15,7 @@
 
 #include "daemon/ctl.h"
 #include "core/error.h"
-#include "daemon/net.h"
+#include "daemon/net_internal.h"
 
 static int parse(const char *s, struct weft_ctl_req *req, const char **why)
 {

@@ -9,7 +9,7 @@
 #include "daemon/ctl.h"
 #include "core/error.h"
 #include "daemon/dnssrv.h"
-#include "daemon/net.h"
+#include "daemon/net_internal.h"
 
 static struct json_object *str_or_null(const char *s)
 {
