@@ -113,6 +113,18 @@ void weft_net_build_state(struct weft_net *n, weft_record_t *r, uint32_t flags, 
 	snprintf(st->sw_version, sizeof(st->sw_version), "weft %s", WEFT_VERSION);
 }
 
+/* weft_endpoint_equal over two lists: a memcmp would compare the padding
+ * between an endpoint's address and its port too. */
+static bool eps_equal(const weft_endpoint_t *a, const weft_endpoint_t *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!weft_endpoint_equal(&a[i], &b[i]))
+			return false;
+	return true;
+}
+
 /* Whether our state record advertises the routes the configuration does. */
 static bool routes_current(struct weft_net *n, const struct weft_rec_node_state *st)
 {
@@ -132,7 +144,7 @@ bool weft_net_state_current(struct weft_net *n)
 	st = &r->u.node_state;
 	return !memcmp(st->wg_pub.b, n->local.wg.pub.b, WEFT_WGKEY_LEN) && st->wg_port == n->wg_port &&
 	       st->gossip_port == n->gossip_port && !strcmp(st->name, n->local.name) && st->flags == n->relay.flags &&
-	       st->nendpoints == n->neps && !memcmp(st->endpoints, n->eps, n->neps * sizeof(n->eps[0])) &&
+	       st->nendpoints == n->neps && eps_equal(st->endpoints, n->eps, n->neps) &&
 	       routes_current(n, st);
 }
 
@@ -249,7 +261,7 @@ bool weft_net_scan_endpoints(struct weft_net *n, struct weft_now now)
 		neps = weft_peer_keep_reflexive(refl, nr, held ? &held->u.node_state : NULL, addrs, na, eps, neps,
 						WEFT_MAX_ENDPOINTS, &n->behind_nat);
 	}
-	changed = neps != n->neps || memcmp(eps, n->eps, sizeof(eps)) != 0;
+	changed = neps != n->neps || !eps_equal(eps, n->eps, neps);
 	memcpy(n->eps, eps, sizeof(eps));
 	n->neps = (uint8_t)neps;
 	n->next_scan_ns = now.mono_ns + SCAN_INTERVAL_NS;

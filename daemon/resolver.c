@@ -412,53 +412,19 @@ static int write_in_place(const char *path, const char *text, size_t len)
 	return ret;
 }
 
-/* Replaces path with text: a temp file beside it, synced, renamed over
- * it, the directory synced. A hosts file that is a mount point (containers
- * bind-mount /etc/hosts) cannot be renamed over: it is rewritten in place. */
+/* Replaces path with text (core/fileio.h). A hosts file that is a mount
+ * point (containers bind-mount /etc/hosts) cannot be renamed over: it is
+ * rewritten in place. */
 static int hosts_write(const char *path, const char *text, size_t len, mode_t mode)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 16];
-	int fd = -1, dfd = -1, ret;
+	struct iovec part = { (void *)text, len };
+	int ret;
 
-	ret = weft_fileio_split(path, dir, sizeof(dir), NULL);
-	if (ret)
-		return ret;
 	if (is_mount_point(path))
 		return write_in_place(path, text, len);
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.weft-XXXXXX", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, mode) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = weft_fileio_write_all(fd, text, len);
-	if (!ret)
-		ret = weft_fileio_sync_close(&fd);
-	if (ret)
-		goto out;
-	if (rename(tmp, path) < 0) {
-		ret = -errno;
-		if (ret == -EBUSY || ret == -EXDEV) {
-			unlink(tmp);
-			tmp[0] = '\0';
-			ret = write_in_place(path, text, len);
-		}
-		goto out;
-	}
-	tmp[0] = '\0';
-	dfd = weft_fileio_open_dir(dir);
-	if (dfd >= 0) {
-		weft_fileio_sync_dir(dfd);
-		close(dfd);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0])
-		unlink(tmp);
+	ret = weft_fileio_replace(path, "weft", &part, 1, mode);
+	if (ret == -EBUSY || ret == -EXDEV)
+		ret = write_in_place(path, text, len);
 	return ret;
 }
 
