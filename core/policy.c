@@ -191,8 +191,9 @@ size_t weft_policy_format(const struct weft_rec_policy *p, char *out, size_t cap
 
 #define ADD(...)                                                                \
 	do {                                                                    \
-		n = snprintf(out ? out + (off < cap ? off : cap) : NULL,        \
-			     off < cap ? cap - off : 0, __VA_ARGS__);           \
+		n = out ? snprintf(out + (off < cap ? off : cap),               \
+				   off < cap ? cap - off : 0, __VA_ARGS__)      \
+			: snprintf(NULL, 0, __VA_ARGS__);                       \
 		off += n > 0 ? (size_t)n : 0;                                   \
 	} while (0)
 	if (out && cap)

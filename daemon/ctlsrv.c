@@ -272,7 +272,7 @@ static void cmd_join(struct weft_ctl_conn *c, const struct weft_ctl_req *req, st
 	struct weft_net_opts o;
 	weft_token_t tok;
 	const char *why = NULL;
-	char err[512], hex[65];
+	char err[PATH_MAX + 256], hex[65];
 	int ret;
 
 	memset(&tok, 0, sizeof(tok));
@@ -323,7 +323,7 @@ out:
 static void cmd_leave(struct weft_ctl_conn *c, const struct weft_ctl_req *req, struct weft_net *n,
 		      struct weft_now now)
 {
-	char err[512];
+	char err[PATH_MAX + 256];
 	int ret;
 
 	ret = weft_net_leave(n, now, on_leave_done, c, err, sizeof(err));
@@ -407,7 +407,7 @@ static void cmd_create(struct weft_ctl_conn *c, const struct weft_ctl_req *req, 
 	struct weft_net_host *h = c->s->nets;
 	struct weft_net_opts o;
 	weft_keypair_t id;
-	char err[512];
+	char err[PATH_MAX + 256];
 	int ret;
 
 	if (weft_net_find(h, req->network)) {

@@ -116,7 +116,7 @@ static void reload(struct weft_daemon *d)
 	struct weft_now now = weft_clock_now();
 	struct weft_config c;
 	struct weft_net *n;
-	char err[512];
+	char err[PATH_MAX + 256];
 
 	sd_notify("RELOADING=1");
 	if (load_config(d, &c, err, sizeof(err))) {
@@ -158,7 +158,7 @@ int weft_daemon_run(const struct weft_daemon_opts *opts)
 	char names[WEFT_NETSTATE_MAX_NETS][WEFT_NAME_MAX + 1];
 	struct weft_daemon *d;
 	uv_loop_t loop;
-	char err[512];
+	char err[PATH_MAX + 256];
 	size_t n = 0, i, resumed = 0;
 	int ret, code = 1;
 

@@ -89,7 +89,7 @@ const char *weft_net_join_error(struct weft_net *n, int err, char *buf, size_t c
 
 void weft_net_joined(struct weft_net *n, struct weft_now now)
 {
-	char err[256], f[WEFT_FPR_LEN + 1];
+	char err[PATH_MAX + 128], f[WEFT_FPR_LEN + 1];
 	int ret;
 
 	if (n->saved_g) {
@@ -128,7 +128,7 @@ void weft_net_joined(struct weft_net *n, struct weft_now now)
  * with the member record the members already hold) instead of losing it. */
 void weft_net_persist_pending(struct weft_net *n, struct weft_now now)
 {
-	char err[256];
+	char err[PATH_MAX + 128];
 	int ret;
 
 	n->local.status = WEFT_LOCAL_PENDING;
@@ -312,7 +312,7 @@ static void resume_pending(struct weft_net *n, struct weft_now now)
 {
 	const char *why = NULL;
 	weft_token_t tok;
-	char err[512];
+	char err[PATH_MAX + 256];
 	int ret;
 
 	ret = weft_netstate_load_token(n->dir, &tok, &why);

@@ -97,6 +97,11 @@ static struct sim_session *session(struct weft_sim *s, uint32_t x, uint32_t y, b
 		}
 		e = sess_find(&s->sess, a, b);
 	}
+	/* Only a table that never grew has no slot (sess_find on cap 0). */
+	if (!e) {
+		sim_fail(s, "no WireGuard session table");
+		return NULL;
+	}
 	memset(e, 0, sizeof(*e));
 	e->a = a;
 	e->b = b;

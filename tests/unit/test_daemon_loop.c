@@ -61,6 +61,8 @@ static bool answers(const char *path)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0), ret;
 
+	/* A socket path longer than sun_path would name another socket. */
+	assert_true(strlen(path) < sizeof(sun.sun_path));
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	ret = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	close(fd);

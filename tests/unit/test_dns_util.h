@@ -381,8 +381,10 @@ static inline int tm_rdata(const uint8_t *m, size_t len, struct tm_rr *r, unsign
 		if (tm_name(m, len, &o, n1, sizeof(n1), hops) || tm_name(m, len, &o, n2, sizeof(n2), hops) ||
 		    o + 20 != end)
 			return -1;
-		snprintf(r->data, sizeof(r->data), "%s %s %u %u %u %u %u", n1, n2, tm_be32(m + o), tm_be32(m + o + 4),
-			 tm_be32(m + o + 8), tm_be32(m + o + 12), tm_be32(m + o + 16));
+		if (snprintf(r->data, sizeof(r->data), "%s %s %u %u %u %u %u", n1, n2, tm_be32(m + o),
+			     tm_be32(m + o + 4), tm_be32(m + o + 8), tm_be32(m + o + 12),
+			     tm_be32(m + o + 16)) >= (int)sizeof(r->data))
+			return -1; /* two names too long for one line: not a record we can show */
 		return 0;
 	case 33: {
 		size_t t;
