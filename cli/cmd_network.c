@@ -12,26 +12,15 @@
 #include <json-c/json.h>
 
 #include "cli/adminops.h"
+#include "cli/adminrun.h"
 #include "cli/cli.h"
 #include "core/error.h"
 #include "core/persist.h"
 #include "core/store.h"
 
-enum {
-	OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN,
-	OPT_OUT,
-	OPT_CIDR,
-	OPT_CIDR6,
-	OPT_MTU,
-	OPT_KEEPALIVE,
-	OPT_LOCAL_ONLY,
-	OPT_WG_KEY_LIFETIME,
-	OPT_MEMBERS,
-	OPT_DROP_PINS,
-};
-
 struct network_args {
-	const char *network, *admin_key, *out, *cidr, *cidr6, *mtu, *keepalive, *local_only, *lifetime, *members;
+	struct weft_admin_args adm;
+	const char *cidr, *cidr6, *mtu, *keepalive, *local_only, *lifetime, *members;
 	bool drop_pins;
 };
 
@@ -146,30 +135,28 @@ static int check_pins(struct weft_cli *cli, const struct weft_rec_network *n, co
 			     bad, bad == 1 ? "" : "es");
 }
 
-static int set_network(struct weft_cli *cli, const struct network_args *a)
+static int set_network(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *held_file)
 {
+	const struct network_args *a = args;
+	weft_record_t settings = *held_file;
 	char netfile[PATH_MAX + 8], c4[WEFT_CIDRSTRLEN], c6[WEFT_CIDRSTRLEN];
 	struct weft_admin_member *m = NULL;
 	struct weft_admin_pin *pins = NULL;
 	size_t nm = 0, npins = 0;
-	weft_record_t settings, held, r;
-	weft_keypair_t admin;
+	weft_record_t held, r;
 	bool found = false, range_change;
 	int ret = WEFT_CLI_FAIL, got, err;
 
-	memset(&admin, 0, sizeof(admin));
 	memset(&r, 0, sizeof(r));
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
-		goto out;
-	if (weft_cli_settings_path(cli, a->admin_key, netfile, sizeof(netfile)))
+	if (weft_cli_settings_path(cli, a->adm.admin_key, netfile, sizeof(netfile)))
 		goto out;
 	/* The daemon may hold newer settings by this key (signed elsewhere
 	 * with a copy of it): start from those. */
-	got = weft_adminops_held(cli, a->network, WEFT_REC_NETWORK, NULL, &held, &found);
+	got = weft_adminops_held(cli, a->adm.network, WEFT_REC_NETWORK, NULL, &held, &found);
 	if (got < 0)
 		goto out;
 	if (found && held.u.network.version > settings.u.network.version &&
-	    !memcmp(held.signer.b, admin.pk.b, WEFT_PK_LEN))
+	    !memcmp(held.signer.b, admin->pk.b, WEFT_PK_LEN))
 		settings = held;
 	r.type = WEFT_REC_NETWORK;
 	r.u.network = settings.u.network;
@@ -179,7 +166,7 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 	range_change = memcmp(&r.u.network.cidr4, &settings.u.network.cidr4, sizeof(weft_cidr_t)) ||
 		       memcmp(&r.u.network.cidr6, &settings.u.network.cidr6, sizeof(weft_cidr_t));
 	if (range_change) {
-		got = weft_adminops_members(cli, a->network, a->members, &m, &nm);
+		got = weft_adminops_members(cli, a->adm.network, a->members, &m, &nm);
 		if (got < 0)
 			goto out;
 		if (got == 1 && !cli->json)
@@ -189,7 +176,7 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 		if (got == 0 && (check_size(cli, &r.u.network.cidr4, "--cidr", m, nm) ||
 				 (r.u.network.cidr6.ip.family && check_size(cli, &r.u.network.cidr6, "--cidr6", m, nm))))
 			goto out;
-		got = weft_adminops_pins(cli, a->network, &pins, &npins);
+		got = weft_adminops_pins(cli, a->adm.network, &pins, &npins);
 		if (got < 0)
 			goto out;
 		if (got == 1 && !cli->json)
@@ -201,16 +188,14 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 	r.u.network.version = weft_hlc_next(settings.u.network.version, cli->now_ms);
 	if (found && held.u.network.version >= r.u.network.version)
 		r.u.network.version = held.u.network.version + 1;
-	if (weft_adminops_sign(cli, &r, &admin))
-		goto out;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, &r, 1);
+	ret = weft_admin_emit(cli, &a->adm, admin, &r, 1, 1);
 	if (ret != WEFT_CLI_OK)
 		goto out;
 	/* With --out nobody has accepted the settings yet, and a member may
 	 * still refuse them (a range too small for members this host cannot
 	 * see). FILE.net moves on, so the next offline command builds on
 	 * them, but the old settings stay in FILE.net.prev to go back to. */
-	if (a->out) {
+	if (a->adm.out) {
 		char prev[PATH_MAX + 16];
 
 		snprintf(prev, sizeof(prev), "%s.prev", netfile);
@@ -218,7 +203,7 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 		if (err) {
 			ret = weft_cli_fail(cli, "cannot keep the old settings in %s (%s); nothing was changed",
 					    prev, weft_strerror(err));
-			unlink(a->out);
+			unlink(a->adm.out);
 			goto out;
 		}
 		if (!cli->json)
@@ -259,67 +244,45 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 			range_change ? "; every node renumbers itself" : "");
 	}
 out:
-	weft_keys_wipe(&admin, sizeof(admin));
 	free(m);
 	free(pins);
 	return ret;
 }
 
-static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
+static int check(struct weft_cli *cli, void *args)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "cidr", required_argument, NULL, OPT_CIDR },
-		{ "cidr6", required_argument, NULL, OPT_CIDR6 },
-		{ "mtu", required_argument, NULL, OPT_MTU },
-		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-		{ "local-only", required_argument, NULL, OPT_LOCAL_ONLY },
-		{ "wg-key-lifetime", required_argument, NULL, OPT_WG_KEY_LIFETIME },
-		{ "members", required_argument, NULL, OPT_MEMBERS },
-		{ "drop-pins", no_argument, NULL, OPT_DROP_PINS },
-		{ 0 },
-	};
-	struct network_args a = { 0 };
-	bool done;
-	int c, ret;
+	struct network_args *a = args;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_OUT: a.out = optarg; break;
-		case OPT_CIDR: a.cidr = optarg; break;
-		case OPT_CIDR6: a.cidr6 = optarg; break;
-		case OPT_MTU: a.mtu = optarg; break;
-		case OPT_KEEPALIVE: a.keepalive = optarg; break;
-		case OPT_LOCAL_ONLY: a.local_only = optarg; break;
-		case OPT_WG_KEY_LIFETIME: a.lifetime = optarg; break;
-		case OPT_MEMBERS: a.members = optarg; break;
-		case OPT_DROP_PINS: a.drop_pins = true; break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	if (argc - optind < 2)
-		return weft_cli_usage(cli, cmd, argc == optind ? "missing NETWORK" : "missing what to do: set");
-	if (argc - optind > 2)
-		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 2]);
-	a.network = argv[optind];
-	if (strcmp(argv[optind + 1], "set") != 0)
-		return weft_cli_usage(cli, cmd, "unknown action '%s' (only 'set')", argv[optind + 1]);
-	if (!a.admin_key || !*a.admin_key)
-		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (a.out && !*a.out)
-		return weft_cli_usage(cli, cmd, "--out needs a file name");
-	if (!a.cidr && !a.cidr6 && !a.mtu && !a.keepalive && !a.local_only && !a.lifetime)
+	if (a->adm.nwords < 1)
+		return weft_cli_usage(cli, cmd, "missing what to do: set");
+	if (a->adm.nwords > 1)
+		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[1]);
+	if (strcmp(a->adm.words[0], "set") != 0)
+		return weft_cli_usage(cli, cmd, "unknown action '%s' (only 'set')", a->adm.words[0]);
+	if (!a->cidr && !a->cidr6 && !a->mtu && !a->keepalive && !a->local_only && !a->lifetime)
 		return weft_cli_usage(cli, cmd, "nothing to set; give at least one of --cidr, --cidr6, --mtu, "
 						"--keepalive, --local-only, --wg-key-lifetime");
-	if (weft_cli_parse_name(cli, "network name", a.network))
-		return WEFT_CLI_FAIL;
-	return set_network(cli, &a);
+	return 0;
+}
+
+static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct weft_admin_opt opts[] = {
+		WEFT_ADMIN_STR("cidr", struct network_args, cidr),
+		WEFT_ADMIN_STR("cidr6", struct network_args, cidr6),
+		WEFT_ADMIN_STR("mtu", struct network_args, mtu),
+		WEFT_ADMIN_STR("keepalive", struct network_args, keepalive),
+		WEFT_ADMIN_STR("local-only", struct network_args, local_only),
+		WEFT_ADMIN_STR("wg-key-lifetime", struct network_args, lifetime),
+		WEFT_ADMIN_STR("members", struct network_args, members),
+		WEFT_ADMIN_FLAG("drop-pins", struct network_args, drop_pins),
+		WEFT_ADMIN_END,
+	};
+	static const struct weft_admin_spec spec = { .opts = opts, .check = check, .body = set_network };
+	struct network_args a = { 0 };
+
+	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 }
 
 const struct weft_cli_cmd weft_cli_cmd_network = {
