@@ -32,7 +32,7 @@ struct weft_cli {
 struct weft_cli_cmd;
 typedef int (*weft_cli_fn)(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv);
 
-/* One entry of a command table (STYLE item 8, wireguard-tools'
+/* One entry of a command table (docs/STYLE.md, "Dispatch tables"; wireguard-tools'
  * subcommands[]). A command with subcommands (like "token") has sub set and
  * fn NULL; argv[0] is then the subcommand's name. */
 struct weft_cli_cmd {

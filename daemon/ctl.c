@@ -23,7 +23,7 @@ struct cmdspec {
 	(WEFT_CTLF_NAME | WEFT_CTLF_INTERFACE | WEFT_CTLF_LISTEN_PORT | WEFT_CTLF_GOSSIP_PORT | \
 	 WEFT_CTLF_ENDPOINTS)
 
-/* STYLE item 8: dispatch by table, with names for logs. */
+/* Dispatch by table, with names for logs (docs/STYLE.md, "Dispatch tables"). */
 static const struct cmdspec specs[WEFT_CTL_CMD_MAX + 1] = {
 	[WEFT_CTL_PING] = { "ping", 0, 0 },
 	[WEFT_CTL_LIST] = { "list", 0, 0 },

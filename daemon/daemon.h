@@ -1,8 +1,8 @@
 /* The daemon (libweft_daemon): the libuv shell around one gossip node per
- * network (docs/DESIGN.md, "The daemon"). daemon.c owns the process — the
- * configuration, the loop, signals and systemd's readiness protocol — and
- * wires the networks (net.h) to the control socket (ctlsrv.h). The rest of
- * weft calls only weft_daemon_run(). */
+ * network (docs/DESIGN.md, "§7 The daemon: persistence and control").
+ * daemon.c owns the process — the configuration, the loop, signals and
+ * systemd's readiness protocol — and wires the networks (net.h) to the
+ * control socket (ctlsrv.h). The rest of weft calls only weft_daemon_run(). */
 #ifndef WEFT_DAEMON_H
 #define WEFT_DAEMON_H
 

@@ -54,7 +54,7 @@ enum weft_liveness {
 };
 const char *weft_liveness_name(unsigned state);
 
-/* Randomness is injected (STYLE item 6): fill buf with len random bytes.
+/* Randomness is injected (docs/STYLE.md, "Sans-IO"): fill buf with len random bytes.
  * The node asks for it at creation (its secrets and the seed of a fast
  * generator for probe order, targets and ids) and for the ephemeral key of
  * each join welcome, so a seeded source makes a run reproducible. In the

@@ -1,4 +1,4 @@
-/* wg/ internals: the ops table every backend fills (STYLE item 9), the
+/* wg/ internals: the ops table every backend fills (docs/STYLE.md, "OS boundaries"), the
  * handle they share, the change set that diff.c computes and the backends
  * apply, and the error-context helpers. Not part of the public API. */
 #ifndef WEFT_WG_BACKEND_H

@@ -2,7 +2,7 @@
  * gen-gossip.c (which writes the stored corpus). A fixed little network
  * (admin, settings, key epoch, invite, three members with states) and one
  * node to feed, either member 0 or a stranger in the middle of joining
- * through member 1. Time comes from the input (STYLE item 15).
+ * through member 1. Time comes from the input (docs/STYLE.md, "Fuzzing").
  *
  * Input: one mode byte (even: member node; odd: joining node), then frames
  *
