@@ -77,7 +77,9 @@ const struct weft_cli_cmd weft_cli_cmd_daemon = {
 		"\n"
 		"The configuration file has 'key = value' lines: state_dir, socket, log_level,\n"
 		"wg_backend (auto, kernel, userspace, memory), wg_userspace (a program such as\n"
-		"wireguard-go), wg_socket_dir, join_timeout, probe_interval, gossip_interval;\n"
-		"and [network NAME] sections with interface, endpoint (repeatable: an address\n"
-		"to announce instead of the local ones) and keepalive.\n",
+		"wireguard-go), wg_socket_dir, join_timeout, probe_interval, gossip_interval,\n"
+		"dns_listen, dns_forward, resolver (auto, resolved, hosts, off), hosts_file,\n"
+		"relay (auto, on, off); and [network NAME] sections with interface, endpoint\n"
+		"(repeatable: an address to announce instead of the local ones), keepalive,\n"
+		"dns_listen, dns_forward, routes and egress_nat. docs/CLI.md describes each.\n",
 };

@@ -345,7 +345,7 @@ void weft_net_sync_peers(struct weft_net *n, struct weft_now now)
 	if (!ret)
 		admin_apply(n, &v, now);
 	if (!ret)
-		weft_routecheck_news(n->name, &n->peers, log_warning, NULL);
+		weft_peerset_route_news(&n->peers, n->name, log_warning, NULL);
 	if (n->dns)
 		weft_dnssrv_update(n->dns, &v, n->store);
 	if (n->phase == WEFT_NET_MEMBER && !ret)

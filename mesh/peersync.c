@@ -3,6 +3,7 @@
  * NAT is likely, retries with backoff for peers without a handshake, and
  * relays for pairs that get none. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -627,4 +628,30 @@ bool weft_peerset_kicking(const struct weft_peerset *ps)
 		if (ps->p[i].kick)
 			return true;
 	return false;
+}
+
+size_t weft_peerset_route_news(struct weft_peerset *ps, const char *netname, weft_peer_say_fn say, void *ctx)
+{
+	char c[WEFT_CIDRSTRLEN], hex[65], msg[768];
+	size_t i, k = 0;
+	unsigned r;
+
+	for (i = 0; i < ps->n; i++) {
+		struct weft_peer *p = &ps->p[i];
+
+		if (!p->refused_news)
+			continue;
+		p->refused_news = false;
+		weft_pk_to_hex(hex, &p->node_id);
+		for (r = 0; r < p->nrefused; r++, k++) {
+			snprintf(msg, sizeof(msg),
+				 "%s: not routing %s through %s (%.16s): %s; ask the admin to change its approved "
+				 "routes (weft node %s %.16s set --routes ...)",
+				 netname, weft_cidr_format(&p->refused[r], c, sizeof(c)), p->name[0] ? p->name : "a member",
+				 hex, p->refused_why[r], netname, hex);
+			if (say)
+				say(ctx, msg);
+		}
+	}
+	return k;
 }

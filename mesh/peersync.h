@@ -54,7 +54,7 @@ struct weft_peer {
 	weft_cidr_t routes[WEFT_MAX_ROUTES];
 	/* Approved and advertised, but left out (routecheck.h): overlapping
 	 * the network's ranges, or a default route. refused_news: the list
-	 * changed since it was last logged (routecheck.c clears it). */
+	 * changed since it was last reported (weft_peerset_route_news clears it). */
 	uint8_t nrefused;
 	weft_cidr_t refused[WEFT_MAX_ROUTES];
 	const char *refused_why[WEFT_MAX_ROUTES];
@@ -192,5 +192,12 @@ const struct weft_peer *weft_peerset_relay_for(const struct weft_peerset *ps, co
  * so that turning it on again sends a handshake at once, WireGuard's rule
  * for both implementations): the caller applies the peer set once more. */
 bool weft_peerset_kicking(const struct weft_peerset *ps);
+
+/* Each peer's routes left out (mesh/routecheck.h) that were not reported
+ * for it yet (refused_news), as one sentence each for say (the daemon logs
+ * them as warnings: this layer does not log); the mark is cleared.
+ * Returns how many sentences were said. */
+typedef void (*weft_peer_say_fn)(void *ctx, const char *msg);
+size_t weft_peerset_route_news(struct weft_peerset *ps, const char *netname, weft_peer_say_fn say, void *ctx);
 
 #endif

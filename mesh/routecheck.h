@@ -11,18 +11,9 @@
 #include "core/addr.h"
 #include "core/record.h"
 
-struct weft_peerset;
-
 /* NULL when route may be used in a network with settings net (may be NULL:
  * then only the default-route check applies), else why not, a static
  * phrase such as "it overlaps the network's IPv4 range". */
 const char *weft_routecheck_why(const weft_cidr_t *route, const struct weft_rec_network *net);
-
-/* Each peer's routes that peersync left out and that were not reported
- * for it yet (struct weft_peer's refused_news), as one sentence each for
- * say (the daemon logs them as warnings); the mark is cleared. Returns how
- * many sentences were said. */
-typedef void (*weft_routecheck_say_fn)(void *ctx, const char *msg);
-size_t weft_routecheck_news(const char *netname, struct weft_peerset *ps, weft_routecheck_say_fn say, void *ctx);
 
 #endif

@@ -556,7 +556,7 @@ static void test_overlapping_routes(void **state)
 	memset(logbuf, 0, sizeof(logbuf));
 	logf = fmemopen(logbuf, sizeof(logbuf) - 1, "w");
 	assert_non_null(logf);
-	weft_routecheck_news("office", &ps, say_to, logf);
+	weft_peerset_route_news(&ps, "office", say_to, logf);
 	fflush(logf);
 	assert_non_null(strstr(logbuf, "not routing 10.77.0.5/32 through lan"));
 	assert_non_null(strstr(logbuf, "0.0.0.0/0"));
@@ -567,7 +567,7 @@ static void test_overlapping_routes(void **state)
 	assert_int_equal(p->nrefused, 6);
 	rewind(logf);
 	memset(logbuf, 0, sizeof(logbuf));
-	weft_routecheck_news("office", &ps, say_to, logf);
+	weft_peerset_route_news(&ps, "office", say_to, logf);
 	fflush(logf);
 	assert_string_equal(logbuf, "");
 	fclose(logf);
