@@ -30,22 +30,32 @@ struct weft_admin_opt {
 
 /* Rows of a command's table: --NAME VALUE into field, --NAME as a flag,
  * and --NAME VALUE repeated into the array field with its count. */
-#define WEFT_ADMIN_STR(name_, type, field) \
-	{ .name = name_, .has_arg = required_argument, .off = offsetof(type, field) }
-#define WEFT_ADMIN_FLAG(name_, type, field) { .name = name_, .has_arg = no_argument, .off = offsetof(type, field) }
-#define WEFT_ADMIN_LIST(name_, type, field, count, message)                                                      \
-	{ .name = name_, .has_arg = required_argument, .off = offsetof(type, field),                              \
-	  .max = sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0]), .count_off = offsetof(type, count), \
-	  .too_many = message }
-#define WEFT_ADMIN_END { .name = NULL }
+#define WEFT_ADMIN_STR(name_, type, field)                                                \
+	{                                                                                 \
+		.name = name_, .has_arg = required_argument, .off = offsetof(type, field) \
+	}
+#define WEFT_ADMIN_FLAG(name_, type, field)                                         \
+	{                                                                           \
+		.name = name_, .has_arg = no_argument, .off = offsetof(type, field) \
+	}
+#define WEFT_ADMIN_LIST(name_, type, field, count, message)                                \
+	{                                                                                  \
+		.name = name_, .has_arg = required_argument, .off = offsetof(type, field), \
+		.max = sizeof(((type *)0)->field) / sizeof(((type *)0)->field[0]),         \
+		.count_off = offsetof(type, count), .too_many = message                    \
+	}
+#define WEFT_ADMIN_END       \
+	{                    \
+		.name = NULL \
+	}
 
 /* What every admin command has: the first member of its arguments. */
 struct weft_admin_args {
 	const char *network, *admin_key, *out;
-	int nwords;                    /* the words after NETWORK */
+	int nwords; /* the words after NETWORK */
 	char **words;
 	const struct weft_cli_cmd *cmd; /* for usage errors: the action's entry when the command has actions */
-	bool keyless;                  /* set by check: this action needs no admin key (list, show) */
+	bool keyless;                   /* set by check: this action needs no admin key (list, show) */
 };
 
 struct weft_admin_spec {

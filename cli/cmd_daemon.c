@@ -41,7 +41,8 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 		case OPT_LOG_LEVEL:
 			o.log_level = weft_log_parse_level(optarg);
 			if (o.log_level < 0)
-				return weft_cli_usage(cli, cmd, "bad --log-level '%s': use error, warn, info or debug",
+				return weft_cli_usage(cli, cmd,
+						      "bad --log-level '%s': use error, warn, info or debug",
 						      optarg);
 			break;
 		default:

@@ -17,14 +17,13 @@
 #include "core/error.h"
 #include "core/store.h"
 
-
 #define MAX_ARGS 8
 
 static const struct {
 	const char *name;
 	uint16_t type;
 } types[] = {
-	{ "A", WEFT_DNS_A }, { "AAAA", WEFT_DNS_AAAA }, { "CNAME", WEFT_DNS_CNAME },
+	{ "A", WEFT_DNS_A },     { "AAAA", WEFT_DNS_AAAA }, { "CNAME", WEFT_DNS_CNAME },
 	{ "TXT", WEFT_DNS_TXT }, { "SRV", WEFT_DNS_SRV },
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
@@ -101,8 +100,10 @@ int weft_cli_dns_name(const char *s, const char *origin, char *out, char *err, s
 	memcpy(buf, s, len + 1);
 	lower(buf);
 	if (len && buf[len - 1] == '.') {
-		snprintf(err, errlen, "bad NAME '%s': give it relative to the zone %s, without a trailing dot "
-				      "(e.g. 'db' for db.%s)", s, origin, origin);
+		snprintf(err, errlen,
+			 "bad NAME '%s': give it relative to the zone %s, without a trailing dot "
+			 "(e.g. 'db' for db.%s)",
+			 s, origin, origin);
 		return -1;
 	}
 	/* The full name of something in the zone: keep the part before it. */
@@ -110,8 +111,10 @@ int weft_cli_dns_name(const char *s, const char *origin, char *out, char *err, s
 		len -= olen + 1;
 		buf[len] = '\0';
 	} else if (!strcmp(buf, origin) || !strcmp(buf, "@")) {
-		snprintf(err, errlen, "bad NAME '%s': entries at the zone's apex are not supported; give a name "
-				      "inside %s", s, origin);
+		snprintf(err, errlen,
+			 "bad NAME '%s': entries at the zone's apex are not supported; give a name "
+			 "inside %s",
+			 s, origin);
 		return -1;
 	}
 	body = buf;
@@ -152,8 +155,10 @@ static int target(const char *what, const char *s, char *out, size_t cap, char *
 	const char *why;
 
 	if (weft_ip_parse(&ip, s) == 0 && ip.family) {
-		snprintf(err, errlen, "bad %s target '%s': it must be a name, not an address (use an A or AAAA "
-				      "entry for an address)", what, s);
+		snprintf(err, errlen,
+			 "bad %s target '%s': it must be a name, not an address (use an A or AAAA "
+			 "entry for an address)",
+			 what, s);
 		return -1;
 	}
 	if (len >= sizeof(buf) || len + 1 > cap) {
@@ -195,14 +200,18 @@ int weft_cli_dns_value(uint16_t type, const char *s, char *out, char *err, size_
 	case WEFT_DNS_TXT:
 		n = strlen(s);
 		if (n > WEFT_DNS_VALUE_MAX) {
-			snprintf(err, errlen, "bad TXT value: %zu bytes, at most %d (split longer text into several "
-					      "names)", n, WEFT_DNS_VALUE_MAX);
+			snprintf(err, errlen,
+				 "bad TXT value: %zu bytes, at most %d (split longer text into several "
+				 "names)",
+				 n, WEFT_DNS_VALUE_MAX);
 			return -1;
 		}
 		for (i = 0; i < n; i++) {
 			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-				snprintf(err, errlen, "bad TXT value: it holds a control character (byte %zu); "
-						      "give printable text", i + 1);
+				snprintf(err, errlen,
+					 "bad TXT value: it holds a control character (byte %zu); "
+					 "give printable text",
+					 i + 1);
 				return -1;
 			}
 		}
@@ -214,8 +223,10 @@ int weft_cli_dns_value(uint16_t type, const char *s, char *out, char *err, size_
 				p++;
 			n = strcspn(p, " \t");
 			if (!u16_word(p, n, &num[k]) || !p[n]) {
-				snprintf(err, errlen, "bad SRV value '%s': give \"PRIORITY WEIGHT PORT TARGET\", three "
-						      "numbers from 0 to 65535 and a name, e.g. \"10 5 5060 sip\"", s);
+				snprintf(err, errlen,
+					 "bad SRV value '%s': give \"PRIORITY WEIGHT PORT TARGET\", three "
+					 "numbers from 0 to 65535 and a name, e.g. \"10 5 5060 sip\"",
+					 s);
 				return -1;
 			}
 			p += n;
@@ -252,11 +263,11 @@ struct dns_args {
 	struct weft_admin_args adm;
 	const char *ttl;
 	int npos;
-	char **pos;                           /* after NETWORK and the action */
-	const struct weft_cli_cmd *action;    /* list, add or rm */
-	uint16_t type, only;                  /* add's TYPE; rm's TYPE (0: every type) */
-	uint64_t ttl_s;                       /* add's --ttl */
-	char value[WEFT_DNS_VALUE_MAX + 1];   /* add's VALUE, checked */
+	char **pos;                         /* after NETWORK and the action */
+	const struct weft_cli_cmd *action;  /* list, add or rm */
+	uint16_t type, only;                /* add's TYPE; rm's TYPE (0: every type) */
+	uint64_t ttl_s;                     /* add's --ttl */
+	char value[WEFT_DNS_VALUE_MAX + 1]; /* add's VALUE, checked */
 };
 
 static void origin_of(const weft_record_t *settings, char *out, size_t cap)
@@ -295,8 +306,10 @@ static int do_list(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct 
 		return weft_cli_usage(cli, cmd, "list takes no --admin-key, --out or --ttl");
 	ret = held(cli, a->adm.network, &recs, &n);
 	if (ret == 1)
-		return weft_cli_fail(cli, "cannot reach the daemon at %s to list %s's entries (is it running? "
-					  "'systemctl start weft')", cli->socket, a->adm.network);
+		return weft_cli_fail(cli,
+				     "cannot reach the daemon at %s to list %s's entries (is it running? "
+				     "'systemctl start weft')",
+				     cli->socket, a->adm.network);
 	if (ret)
 		return WEFT_CLI_FAIL;
 	for (i = k = 0; i < n; i++)
@@ -353,9 +366,10 @@ static int check_add(struct weft_cli *cli, struct dns_args *a)
 	int i;
 
 	if (a->npos < 3)
-		return weft_cli_usage(cli, cmd, a->npos == 0 ? "missing NAME TYPE VALUE"
-					   : a->npos == 1 ? "missing TYPE (A, AAAA, CNAME, TXT or SRV) and VALUE"
-							  : "missing VALUE");
+		return weft_cli_usage(cli, cmd,
+				      a->npos == 0   ? "missing NAME TYPE VALUE"
+				      : a->npos == 1 ? "missing TYPE (A, AAAA, CNAME, TXT or SRV) and VALUE"
+						     : "missing VALUE");
 	if (!a->adm.admin_key || !*a->adm.admin_key)
 		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
 	a->type = weft_cli_dns_type(a->pos[1]);
@@ -378,7 +392,8 @@ static int check_add(struct weft_cli *cli, struct dns_args *a)
 	return 0;
 }
 
-static int do_add(struct weft_cli *cli, struct dns_args *a, const weft_keypair_t *admin, const weft_record_t *settings)
+static int do_add(struct weft_cli *cli, struct dns_args *a, const weft_keypair_t *admin,
+		  const weft_record_t *settings)
 {
 	char origin[WEFT_DOMAIN_MAX + 16], err[400];
 	weft_record_t r, *recs = NULL;
@@ -425,7 +440,8 @@ static int check_rm(struct weft_cli *cli, struct dns_args *a)
 	return 0;
 }
 
-static int do_rm(struct weft_cli *cli, struct dns_args *a, const weft_keypair_t *admin, const weft_record_t *settings)
+static int do_rm(struct weft_cli *cli, struct dns_args *a, const weft_keypair_t *admin,
+		 const weft_record_t *settings)
 {
 	char origin[WEFT_DOMAIN_MAX + 16], err[400], name[WEFT_DOMAIN_MAX + 1];
 	weft_record_t *recs = NULL, out[NTYPES];
@@ -452,7 +468,8 @@ static int do_rm(struct weft_cli *cli, struct dns_args *a, const weft_keypair_t 
 		if (only && t != only)
 			continue;
 		for (j = 0; j < n; j++)
-			have |= recs[j].u.dns.rtype == t && !recs[j].u.dns.deleted && !strcmp(recs[j].u.dns.name, name);
+			have |= recs[j].u.dns.rtype == t && !recs[j].u.dns.deleted &&
+				!strcmp(recs[j].u.dns.name, name);
 		/* Offline, what is held is unknown: a tombstone for each type
 		 * (or the one given) deletes whatever is there. */
 		if (online && !have)
@@ -555,7 +572,8 @@ const struct weft_cli_cmd weft_cli_cmd_dns = {
 	.path = "dns",
 	.fn = run,
 	.summary = "the network's custom DNS entries: list, add, rm",
-	.usage = "dns NETWORK list | add NAME TYPE VALUE | rm NAME [TYPE]  [--admin-key FILE] [--ttl S] [--out FILE]",
+	.usage =
+		"dns NETWORK list | add NAME TYPE VALUE | rm NAME [TYPE]  [--admin-key FILE] [--ttl S] [--out FILE]",
 	.help = "Every member answers for the network's zone (NAME.internal by default, or the\n"
 		"network's --domain): each member's name, and these entries.\n"
 		"\n"

@@ -31,20 +31,20 @@ struct ext_args {
 	const char *address[2];
 	unsigned naddress;
 	bool dns, qr;
-	uint64_t keepalive_s;  /* --keepalive, parsed */
-	weft_wgkey_t gw_pub;   /* --gateway-key, parsed */
+	uint64_t keepalive_s; /* --keepalive, parsed */
+	weft_wgkey_t gw_pub;  /* --gateway-key, parsed */
 };
 
 /* What add learns about the network from the daemon (when it answers). */
 struct ext_world {
 	bool online;
-	weft_ip_t *taken;            /* members' and live clients' addresses */
+	weft_ip_t *taken; /* members' and live clients' addresses */
 	size_t ntaken;
-	weft_record_t *clients;      /* EXT_CLIENT records held */
+	weft_record_t *clients; /* EXT_CLIENT records held */
 	size_t nclients;
-	weft_record_t *states;       /* NODE_STATE records held */
+	weft_record_t *states; /* NODE_STATE records held */
 	size_t nstates;
-	weft_ip_t gw4;               /* the gateway's overlay address (for DNS) */
+	weft_ip_t gw4; /* the gateway's overlay address (for DNS) */
 };
 
 static void world_free(struct ext_world *w)
@@ -127,7 +127,8 @@ static int fetch_members(struct weft_cli *cli, const char *network, const weft_p
 
 		row = json_object_array_get_idx(r.result, i);
 		for (k = 0; k < 2; k++) {
-			if (!json_object_object_get_ex(row, keys[k], &v) || !json_object_is_type(v, json_type_string) ||
+			if (!json_object_object_get_ex(row, keys[k], &v) ||
+			    !json_object_is_type(v, json_type_string) ||
 			    weft_ip_parse(&ip, json_object_get_string(v)) != 0)
 				continue;
 			if (take(w, &ip)) {
@@ -198,8 +199,10 @@ static int given_address(struct weft_cli *cli, const char *s, const struct weft_
 	if ((ip.family == 4 ? e->address4 : e->address6).family)
 		return weft_cli_fail(cli, "--address is given twice for IPv%u", ip.family);
 	if (is_taken(w, &ip))
-		return weft_cli_fail(cli, "--address %s is a member's or another external client's; pick another, "
-				     "or leave --address out and weft picks a free one", s);
+		return weft_cli_fail(cli,
+				     "--address %s is a member's or another external client's; pick another, "
+				     "or leave --address out and weft picks a free one",
+				     s);
 	if (ip.family == 4)
 		e->address4 = ip;
 	else
@@ -242,20 +245,24 @@ static int pick_endpoint(struct weft_cli *cli, const struct ext_args *a, const w
 	memset(ep, 0, sizeof(*ep));
 	if (a->endpoint) {
 		if (weft_endpoint_parse(ep, a->endpoint) != 0 || !ep->port)
-			return weft_cli_fail(cli, "bad --endpoint '%s': give the gateway's public address and WireGuard "
-					     "port, e.g. 203.0.113.5:51820 or [2001:db8::5]:51820", a->endpoint);
+			return weft_cli_fail(cli,
+					     "bad --endpoint '%s': give the gateway's public address and WireGuard "
+					     "port, e.g. 203.0.113.5:51820 or [2001:db8::5]:51820",
+					     a->endpoint);
 		return 0;
 	}
 	if (!st || !st->u.node_state.nendpoints)
 		return weft_cli_fail(cli, "the gateway announces no endpoint; give --endpoint HOST:PORT (its public "
-				     "address and WireGuard port)");
+					  "address and WireGuard port)");
 	s = &st->u.node_state;
 	for (i = s->nendpoints; i-- > 0;) {
 		const uint8_t *b = s->endpoints[i].ip.b;
-		bool private4 = s->endpoints[i].ip.family == 4 &&
-				(b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
-				 (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] == 127 || (b[0] == 169 && b[1] == 254));
-		bool private6 = s->endpoints[i].ip.family == 6 && ((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80));
+		bool private4 =
+			s->endpoints[i].ip.family == 4 &&
+			(b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+			 (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] == 127 || (b[0] == 169 && b[1] == 254));
+		bool private6 = s->endpoints[i].ip.family == 6 &&
+				((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80));
 
 		if (!private4 && !private6)
 			best = i;
@@ -276,12 +283,12 @@ static int config_text(char *out, size_t cap, const struct weft_rec_network *net
 	size_t len = 0;
 	int n;
 
-#define EMIT(...)                                                          \
-	do {                                                               \
-		n = snprintf(out + len, cap - len, __VA_ARGS__);           \
-		if (n < 0 || (size_t)n >= cap - len)                       \
-			goto full;                                         \
-		len += (size_t)n;                                          \
+#define EMIT(...)                                                \
+	do {                                                     \
+		n = snprintf(out + len, cap - len, __VA_ARGS__); \
+		if (n < 0 || (size_t)n >= cap - len)             \
+			goto full;                               \
+		len += (size_t)n;                                \
 	} while (0)
 
 	weft_key_to_base64(k, priv->b);
@@ -289,14 +296,16 @@ static int config_text(char *out, size_t cap, const struct weft_rec_network *net
 	     network, via, k);
 	EMIT("Address = %s%s%s%s%s\n", e->address4.family ? weft_ip_format(&e->address4, a4, sizeof(a4)) : "",
 	     e->address4.family ? "/32" : "", e->address4.family && e->address6.family ? ", " : "",
-	     e->address6.family ? weft_ip_format(&e->address6, a6, sizeof(a6)) : "", e->address6.family ? "/128" : "");
+	     e->address6.family ? weft_ip_format(&e->address6, a6, sizeof(a6)) : "",
+	     e->address6.family ? "/128" : "");
 	if (dns && dns->family)
 		EMIT("DNS = %s, %s%s\n", weft_ip_format(dns, d, sizeof(d)), net->domain[0] ? net->domain : network,
 		     net->domain[0] ? "" : ".internal");
 	weft_key_to_base64(k, gw_pub->b);
 	EMIT("\n[Peer]\nPublicKey = %s\nEndpoint = %s\nAllowedIPs = %s%s%s\n", k,
 	     weft_endpoint_format(ep, eps, sizeof(eps)), weft_cidr_format(&net->cidr4, c4, sizeof(c4)),
-	     net->cidr6.ip.family ? ", " : "", net->cidr6.ip.family ? weft_cidr_format(&net->cidr6, c6, sizeof(c6)) : "");
+	     net->cidr6.ip.family ? ", " : "",
+	     net->cidr6.ip.family ? weft_cidr_format(&net->cidr6, c6, sizeof(c6)) : "");
 	if (keepalive)
 		EMIT("PersistentKeepalive = %u\n", keepalive);
 	sodium_memzero(k, sizeof(k));
@@ -323,7 +332,7 @@ static int print_qr(struct weft_cli *cli, const char *text)
 		return weft_cli_fail(cli, "cannot make the QR code (%s); the configuration above is complete",
 				     strerror(errno));
 	size = qr->width;
-#define LIGHT(X, Y) ((X) < 0 || (Y) < 0 || (X) >= size || (Y) >= size || !(qr->data[(Y) * size + (X)] & 1))
+#define LIGHT(X, Y) ((X) < 0 || (Y) < 0 || (X) >= size || (Y) >= size || !(qr->data[(Y)*size + (X)] & 1))
 	for (y = -quiet; y < size + quiet; y += 2) {
 		for (x = -quiet; x < size + quiet; x++)
 			fputs(glyph[(LIGHT(x, y) ? 1 : 0) | (y + 1 >= size + quiet || LIGHT(x, y + 1) ? 2 : 0)],
@@ -409,8 +418,10 @@ static int add(struct weft_cli *cli, const struct ext_args *a, const weft_keypai
 
 	held = client_named(&w, a->name);
 	if (held && !held->u.ext_client.deleted) {
-		weft_cli_fail(cli, "%s already has an external client '%s'; remove it first ('weft ext-client %s rm "
-			      "%s') or choose another name", a->adm.network, a->name, a->adm.network, a->name);
+		weft_cli_fail(cli,
+			      "%s already has an external client '%s'; remove it first ('weft ext-client %s rm "
+			      "%s') or choose another name",
+			      a->adm.network, a->name, a->adm.network, a->name);
 		goto out;
 	}
 	e->version = weft_hlc_next(held ? held->u.ext_client.version : 0, cli->now_ms);
@@ -421,14 +432,18 @@ static int add(struct weft_cli *cli, const struct ext_args *a, const weft_keypai
 		st = state_of(&w, &e->gateway);
 		if (!st && !a->gateway_key) {
 			weft_fingerprint(f, &e->gateway);
-			weft_cli_fail(cli, "node %s (%.8s) has announced no state yet (is it a member that is up?); "
-				      "'weft peers %s' lists the members", a->via, f, a->adm.network);
+			weft_cli_fail(cli,
+				      "node %s (%.8s) has announced no state yet (is it a member that is up?); "
+				      "'weft peers %s' lists the members",
+				      a->via, f, a->adm.network);
 			goto out;
 		}
 	} else if (!a->gateway_key || !a->endpoint || !a->naddress || a->dns) {
-		weft_cli_fail(cli, "cannot reach the local daemon to learn about node %s; offline, give "
+		weft_cli_fail(cli,
+			      "cannot reach the local daemon to learn about node %s; offline, give "
 			      "--address IP, --gateway-key KEY and --endpoint HOST:PORT (and no --dns), or run "
-			      "this on a member", a->via);
+			      "this on a member",
+			      a->via);
 		goto out;
 	}
 	if (!a->gateway_key)
@@ -520,13 +535,13 @@ static int rm(struct weft_cli *cli, const struct ext_args *a, const weft_keypair
 		goto out;
 	held = client_named(&w, a->name);
 	if (w.online && (!held || held->u.ext_client.deleted)) {
-		weft_cli_fail(cli, "%s has no external client '%s' ('weft ext-client %s list' shows them)", a->adm.network,
-			      a->name, a->adm.network);
+		weft_cli_fail(cli, "%s has no external client '%s' ('weft ext-client %s list' shows them)",
+			      a->adm.network, a->name, a->adm.network);
 		goto out;
 	}
 	if (!w.online && !a->adm.out) {
 		weft_cli_fail(cli, "cannot reach the local daemon; sign offline with --out FILE and run "
-			      "'weft push FILE' on any member");
+				   "'weft push FILE' on any member");
 		goto out;
 	}
 	/* A tombstone that outranks every version of the client. */
@@ -592,8 +607,8 @@ static int list(struct weft_cli *cli, const struct ext_args *a)
 		weft_ip_format(&e->address6, a6, sizeof(a6));
 		weft_key_to_base64(key, e->wg_pub.b);
 		if (!cli->json) {
-			fprintf(cli->out, "%-20s %-16s %-24s %-20s %s\n", e->name, a4[0] ? a4 : "-", a6[0] ? a6 : "-", gw,
-				key);
+			fprintf(cli->out, "%-20s %-16s %-24s %-20s %s\n", e->name, a4[0] ? a4 : "-",
+				a6[0] ? a6 : "-", gw, key);
 			continue;
 		}
 		o = json_object_new_object();
@@ -639,7 +654,8 @@ static int check(struct weft_cli *cli, void *args)
 		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[(is_add || is_rm) ? 2 : 1]);
 	a->name = is_add || is_rm ? a->adm.words[1] : NULL;
 	if (!is_add && (a->via || a->dns || a->naddress || a->endpoint || a->gateway_key || a->qr || a->keepalive))
-		return weft_cli_usage(cli, cmd, "--via, --dns, --address, --endpoint, --gateway-key, --qr and "
+		return weft_cli_usage(cli, cmd,
+				      "--via, --dns, --address, --endpoint, --gateway-key, --qr and "
 				      "--keepalive are for 'add'");
 	if (!is_add && !is_rm && (a->adm.admin_key || a->adm.out))
 		return weft_cli_usage(cli, cmd, "'list' takes no --admin-key or --out");
@@ -661,8 +677,10 @@ static int prepare(struct weft_cli *cli, void *args)
 	if (a->keepalive && weft_cli_parse_uint(cli, "--keepalive", a->keepalive, 0, 65535, &a->keepalive_s))
 		return WEFT_CLI_FAIL;
 	if (a->gateway_key && weft_key_from_base64(a->gw_pub.b, a->gateway_key) != 0)
-		return weft_cli_fail(cli, "bad --gateway-key '%s': give the gateway's WireGuard public key as "
-				     "'wg show' prints it (44 base64 characters)", a->gateway_key);
+		return weft_cli_fail(cli,
+				     "bad --gateway-key '%s': give the gateway's WireGuard public key as "
+				     "'wg show' prints it (44 base64 characters)",
+				     a->gateway_key);
 	return 0;
 }
 
@@ -690,7 +708,9 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 		WEFT_ADMIN_STR("keepalive", struct ext_args, keepalive),
 		WEFT_ADMIN_END,
 	};
-	static const struct weft_admin_spec spec = { .opts = opts, .check = check, .prepare = prepare, .body = ext_run };
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .check = check, .prepare = prepare, .body = ext_run
+	};
 	struct ext_args a = { 0 };
 
 	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);

@@ -22,8 +22,8 @@ struct invite_args {
 	bool approval;
 	const char *bootstrap[WEFT_TOKEN_MAX_BOOTSTRAP + 1]; /* one more to notice too many */
 	unsigned nbootstrap_args;
-	weft_token_t t;  /* being made: secrets once signed, wiped by make_invite */
-	uint64_t life;   /* --expires, parsed */
+	weft_token_t t; /* being made: secrets once signed, wiped by make_invite */
+	uint64_t life;  /* --expires, parsed */
 };
 
 static int pin_address(struct weft_cli *cli, const char *s, const struct weft_rec_network *net,
@@ -42,8 +42,10 @@ static int pin_address(struct weft_cli *cli, const char *s, const struct weft_re
 	if (!weft_cidr_contains(range, &ip))
 		return weft_cli_fail(cli, "bad --address '%s': it is outside the network's range %s", s, cidr);
 	if (weft_cidr_reserved(range, &ip))
-		return weft_cli_fail(cli, "bad --address '%s': it is the network or broadcast address of %s; "
-					  "pick another address in it", s, cidr);
+		return weft_cli_fail(cli,
+				     "bad --address '%s': it is the network or broadcast address of %s; "
+				     "pick another address in it",
+				     s, cidr);
 	if ((ip.family == 4 ? inv->address4 : inv->address6).family)
 		return weft_cli_fail(cli, "--address is given twice for IPv%u", ip.family);
 	if (ip.family == 4)
@@ -102,9 +104,11 @@ static int daemon_bootstrap(struct weft_cli *cli, const struct invite_args *a, c
 	json_object_put(req);
 	if (ret) {
 		if (ret == 1 && !strcmp(r.code, "notfound"))
-			return weft_cli_fail(cli, "this host is not a member of %s, so it knows no bootstrap endpoint: "
-						  "give --bootstrap HOST:PORT, the public address and gossip port of a "
-						  "member (e.g. --bootstrap 203.0.113.5:51821)", a->adm.network);
+			return weft_cli_fail(cli,
+					     "this host is not a member of %s, so it knows no bootstrap endpoint: "
+					     "give --bootstrap HOST:PORT, the public address and gossip port of a "
+					     "member (e.g. --bootstrap 203.0.113.5:51821)",
+					     a->adm.network);
 		return weft_cli_ctl_fail(cli, ret, &r,
 					 "; or give --bootstrap HOST:PORT, the public address and gossip port of a "
 					 "member (e.g. --bootstrap 203.0.113.5:51821)");
@@ -112,8 +116,10 @@ static int daemon_bootstrap(struct weft_cli *cli, const struct invite_args *a, c
 	weft_pk_to_hex(hex, network_id);
 	if (!json_object_object_get_ex(r.result, "network_id", &v) || strcmp(json_object_get_string(v), hex)) {
 		weft_cli_reply_free(&r);
-		return weft_cli_fail(cli, "this host's network %s is not the one of this admin key; give --bootstrap "
-					  "HOST:PORT", a->adm.network);
+		return weft_cli_fail(cli,
+				     "this host's network %s is not the one of this admin key; give --bootstrap "
+				     "HOST:PORT",
+				     a->adm.network);
 	}
 	n = json_object_object_get_ex(r.result, "bootstrap", &v) ? json_object_array_length(v) : 0;
 	for (i = 0; i < n && t->nbootstrap < WEFT_TOKEN_MAX_BOOTSTRAP; i++) {
@@ -123,7 +129,8 @@ static int daemon_bootstrap(struct weft_cli *cli, const struct invite_args *a, c
 	}
 	weft_cli_reply_free(&r);
 	if (!t->nbootstrap)
-		return weft_cli_fail(cli, "this host knows no address of %s's members yet: give --bootstrap HOST:PORT",
+		return weft_cli_fail(cli,
+				     "this host knows no address of %s's members yet: give --bootstrap HOST:PORT",
 				     a->adm.network);
 	return 0;
 }

@@ -64,8 +64,10 @@ static int parse_changes(struct weft_cli *cli, const struct network_args *a, str
 			return -1;
 		n->mtu = (uint16_t)v;
 	} else if (n->cidr6.ip.family && n->mtu < 1280) {
-		return weft_cli_fail(cli, "the MTU is %u, below the 1280 IPv6 needs: give --mtu 1280 or more with "
-					  "--cidr6", n->mtu);
+		return weft_cli_fail(cli,
+				     "the MTU is %u, below the 1280 IPv6 needs: give --mtu 1280 or more with "
+				     "--cidr6",
+				     n->mtu);
 	}
 	return 0;
 }
@@ -97,9 +99,10 @@ static int check_size(struct weft_cli *cli, const weft_cidr_t *range, const char
 	if (weft_cidr_usable(range) >= need)
 		return 0;
 	weft_cidr_format(range, c, sizeof(c));
-	return weft_cli_fail(cli, "%s %s is too small: it has %llu usable addresses and the network has %llu "
-				  "members (revoked and departed ones keep theirs); use /%u or a shorter prefix. "
-				  "Nothing was changed",
+	return weft_cli_fail(cli,
+			     "%s %s is too small: it has %llu usable addresses and the network has %llu "
+			     "members (revoked and departed ones keep theirs); use /%u or a shorter prefix. "
+			     "Nothing was changed",
 			     opt, c, (unsigned long long)weft_cidr_usable(range), (unsigned long long)need,
 			     prefix_for(range, need));
 }
@@ -130,8 +133,9 @@ static int check_pins(struct weft_cli *cli, const struct weft_rec_network *n, co
 	}
 	if (!bad)
 		return 0;
-	return weft_cli_fail(cli, "the new range would not hold %zu pinned address%s; nothing was changed. Give "
-				  "--drop-pins to let those nodes take addresses derived in the new range",
+	return weft_cli_fail(cli,
+			     "the new range would not hold %zu pinned address%s; nothing was changed. Give "
+			     "--drop-pins to let those nodes take addresses derived in the new range",
 			     bad, bad == 1 ? "" : "es");
 }
 
@@ -170,18 +174,21 @@ static int set_network(struct weft_cli *cli, void *args, const weft_keypair_t *a
 		if (got < 0)
 			goto out;
 		if (got == 1 && !cli->json)
-			fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network): the "
-					  "check that the new range holds every member was skipped (give --members FILE "
-					  "to make it offline)\n");
-		if (got == 0 && (check_size(cli, &r.u.network.cidr4, "--cidr", m, nm) ||
-				 (r.u.network.cidr6.ip.family && check_size(cli, &r.u.network.cidr6, "--cidr6", m, nm))))
+			fprintf(cli->err,
+				"weft: note: the daemon cannot be reached (or is not in this network): the "
+				"check that the new range holds every member was skipped (give --members FILE "
+				"to make it offline)\n");
+		if (got == 0 &&
+		    (check_size(cli, &r.u.network.cidr4, "--cidr", m, nm) ||
+		     (r.u.network.cidr6.ip.family && check_size(cli, &r.u.network.cidr6, "--cidr6", m, nm))))
 			goto out;
 		got = weft_adminops_pins(cli, a->adm.network, &pins, &npins);
 		if (got < 0)
 			goto out;
 		if (got == 1 && !cli->json)
-			fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network): the "
-					  "check of pinned addresses was skipped\n");
+			fprintf(cli->err,
+				"weft: note: the daemon cannot be reached (or is not in this network): the "
+				"check of pinned addresses was skipped\n");
 		if (got == 0 && !a->drop_pins && check_pins(cli, &r.u.network, &settings.u.network, pins, npins))
 			goto out;
 	}
@@ -207,13 +214,16 @@ static int set_network(struct weft_cli *cli, void *args, const weft_keypair_t *a
 			goto out;
 		}
 		if (!cli->json)
-			fprintf(cli->out, "the previous settings are kept in %s: if 'weft push' refuses the new ones, "
-					  "move it back over %s\n", prev, netfile);
+			fprintf(cli->out,
+				"the previous settings are kept in %s: if 'weft push' refuses the new ones, "
+				"move it back over %s\n",
+				prev, netfile);
 	}
 	err = weft_persist_write(netfile, WEFT_PERSIST_NETWORK, r.raw, r.raw_len, 0644);
 	if (err) {
-		ret = weft_cli_fail(cli, "the new settings were handed on, but %s could not be rewritten (%s): the "
-					 "next admin command would start from the old ones; fix it and run this again",
+		ret = weft_cli_fail(cli,
+				    "the new settings were handed on, but %s could not be rewritten (%s): the "
+				    "next admin command would start from the old ones; fix it and run this again",
 				    netfile, weft_strerror(err));
 		goto out;
 	}
@@ -235,8 +245,9 @@ static int set_network(struct weft_cli *cli, void *args, const weft_keypair_t *a
 		ret = weft_cli_print_json(cli, o);
 		json_object_put(o);
 	} else {
-		fprintf(cli->out, "settings of %s (version %llu): cidr %s%s%s, mtu %u, keepalive %u, local-only %s, "
-				  "wg-key-lifetime %llus; %s rewritten%s\n",
+		fprintf(cli->out,
+			"settings of %s (version %llu): cidr %s%s%s, mtu %u, keepalive %u, local-only %s, "
+			"wg-key-lifetime %llus; %s rewritten%s\n",
 			r.u.network.name, (unsigned long long)r.u.network.version, c4,
 			r.u.network.cidr6.ip.family ? ", cidr6 " : "", c6, r.u.network.mtu, r.u.network.keepalive,
 			(r.u.network.options & WEFT_NETOPT_LOCAL_ONLY) ? "on" : "off",
@@ -261,8 +272,9 @@ static int check(struct weft_cli *cli, void *args)
 	if (strcmp(a->adm.words[0], "set") != 0)
 		return weft_cli_usage(cli, cmd, "unknown action '%s' (only 'set')", a->adm.words[0]);
 	if (!a->cidr && !a->cidr6 && !a->mtu && !a->keepalive && !a->local_only && !a->lifetime)
-		return weft_cli_usage(cli, cmd, "nothing to set; give at least one of --cidr, --cidr6, --mtu, "
-						"--keepalive, --local-only, --wg-key-lifetime");
+		return weft_cli_usage(cli, cmd,
+				      "nothing to set; give at least one of --cidr, --cidr6, --mtu, "
+				      "--keepalive, --local-only, --wg-key-lifetime");
 	return 0;
 }
 

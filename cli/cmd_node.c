@@ -50,8 +50,10 @@ static int parse_routes(struct weft_cli *cli, const char *s, struct weft_rec_ove
 		memcpy(one, p, n);
 		one[n] = '\0';
 		if (weft_cidr_parse(&c, one) != 0) {
-			weft_cli_fail(cli, "bad --routes: '%s' is not a network in CIDR form (host bits clear), "
-					   "e.g. --routes 192.168.1.0/24,fd00:1::/64", one);
+			weft_cli_fail(cli,
+				      "bad --routes: '%s' is not a network in CIDR form (host bits clear), "
+				      "e.g. --routes 192.168.1.0/24,fd00:1::/64",
+				      one);
 			return -1;
 		}
 		for (i = 0; i < o->nroutes; i++)
@@ -86,8 +88,9 @@ static int check_routes(struct weft_cli *cli, const struct weft_rec_override *o,
 		weft_cidr_format(&net->cidr4, r4, sizeof(r4));
 		if (net->cidr6.ip.family)
 			weft_cidr_format(&net->cidr6, r6, sizeof(r6));
-		weft_cli_fail(cli, "bad --routes: %s: %s (%s%s%s); an egress route must lie outside the "
-				   "network's addresses, and 0.0.0.0/0 or ::/0 is not supported",
+		weft_cli_fail(cli,
+			      "bad --routes: %s: %s (%s%s%s); an egress route must lie outside the "
+			      "network's addresses, and 0.0.0.0/0 or ::/0 is not supported",
 			      weft_cidr_format(&o->routes[i], c, sizeof(c)), why, r4,
 			      net->cidr6.ip.family ? ", " : "", net->cidr6.ip.family ? r6 : "");
 		return -1;
@@ -150,8 +153,10 @@ static int parse_address(struct weft_cli *cli, const char *s, const struct weft_
 	if (!weft_cidr_contains(range, &ip))
 		return weft_cli_fail(cli, "bad --address '%s': it is outside the network's range %s", s, cidr);
 	if (weft_cidr_reserved(range, &ip))
-		return weft_cli_fail(cli, "bad --address '%s': it is the network or broadcast address of %s; "
-					  "pick another address in it", s, cidr);
+		return weft_cli_fail(cli,
+				     "bad --address '%s': it is the network or broadcast address of %s; "
+				     "pick another address in it",
+				     s, cidr);
 	if (*change & (ip.family == 4 ? WEFT_OVR_ADDRESS4 : WEFT_OVR_ADDRESS6))
 		return weft_cli_fail(cli, "--address is given twice for IPv%u", ip.family);
 	for (i = 0; i < npins; i++) {
@@ -160,17 +165,20 @@ static int parse_address(struct weft_cli *cli, const char *s, const struct weft_
 		if (!memcmp(pins[i].id.b, self->b, WEFT_PK_LEN) || !weft_ip_equal(p, &ip))
 			continue;
 		weft_pk_to_hex(hex, &pins[i].id);
-		return weft_cli_fail(cli, "bad --address '%s': node %.16s has it pinned; pin another address, or "
-					  "move that node first", s, hex);
+		return weft_cli_fail(cli,
+				     "bad --address '%s': node %.16s has it pinned; pin another address, or "
+				     "move that node first",
+				     s, hex);
 	}
 	for (i = 0; i < nclients; i++) {
 		const struct weft_rec_ext_client *e = &clients[i].u.ext_client;
 
 		if (e->deleted || !weft_ip_equal(ip.family == 4 ? &e->address4 : &e->address6, &ip))
 			continue;
-		return weft_cli_fail(cli, "bad --address '%s': external client '%s' has it; pin another address, "
-					  "or remove the client first (weft ext-client %s rm %s)", s, e->name,
-				     net->name, e->name);
+		return weft_cli_fail(cli,
+				     "bad --address '%s': external client '%s' has it; pin another address, "
+				     "or remove the client first (weft ext-client %s rm %s)",
+				     s, e->name, net->name, e->name);
 	}
 	if (ip.family == 4)
 		o->address4 = ip;
@@ -192,7 +200,8 @@ static int check_node(struct weft_cli *cli, const struct node_args *a, const wef
 		if (!memcmp(m[i].id.b, id->b, WEFT_PK_LEN)) {
 			found = true;
 			if (!strcmp(m[i].state, "revoked"))
-				return weft_cli_fail(cli, "node %s was revoked; a revoked node cannot be changed", a->node);
+				return weft_cli_fail(cli, "node %s was revoked; a revoked node cannot be changed",
+						     a->node);
 			continue;
 		}
 		if ((change & WEFT_OVR_NAME) && !strcmp(m[i].name, a->name) && strcmp(m[i].state, "revoked")) {
@@ -215,9 +224,9 @@ static void describe(const struct weft_rec_override *o, uint32_t change, char *b
 	size_t off = 0;
 	unsigned i;
 
-#define ADD(...)                                                                  \
-	do {                                                                      \
-		if (off < len)                                                    \
+#define ADD(...)                                                                    \
+	do {                                                                        \
+		if (off < len)                                                      \
 			off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__); \
 	} while (0)
 	buf[0] = '\0';
@@ -278,7 +287,8 @@ static int set_node(struct weft_cli *cli, void *args, const weft_keypair_t *admi
 			goto out;
 		if (weft_adminops_pins(cli, a->adm.network, &pins, &npins) < 0)
 			goto out;
-		if (a->naddress && weft_cli_admin_fetch(cli, a->adm.network, WEFT_REC_EXT_CLIENT, &clients, &nclients) < 0)
+		if (a->naddress &&
+		    weft_cli_admin_fetch(cli, a->adm.network, WEFT_REC_EXT_CLIENT, &clients, &nclients) < 0)
 			goto out;
 	} else if (!cli->json) {
 		fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network): the "
@@ -303,8 +313,9 @@ static int set_node(struct weft_cli *cli, void *args, const weft_keypair_t *admi
 				weft_adminops_node_label(label, sizeof(label), &o->id, o->name));
 	}
 	if (!change) {
-		ret = weft_cli_fail(cli, "nothing to set; give at least one of --address, --expires, --name, --tags, "
-					 "--approve, --routes");
+		ret = weft_cli_fail(cli,
+				    "nothing to set; give at least one of --address, --expires, --name, --tags, "
+				    "--approve, --routes");
 		goto out;
 	}
 
@@ -361,16 +372,18 @@ static int check(struct weft_cli *cli, void *args)
 	const struct weft_cli_cmd *cmd = a->adm.cmd;
 
 	if (a->adm.nwords < 2)
-		return weft_cli_usage(cli, cmd, a->adm.nwords == 0 ? "missing NODE (a name, an id prefix or a full id)"
-								 : "missing what to do with the node: set");
+		return weft_cli_usage(cli, cmd,
+				      a->adm.nwords == 0 ? "missing NODE (a name, an id prefix or a full id)"
+							 : "missing what to do with the node: set");
 	if (a->adm.nwords > 2)
 		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[2]);
 	a->node = a->adm.words[0];
 	if (strcmp(a->adm.words[1], "set") != 0)
 		return weft_cli_usage(cli, cmd, "unknown action '%s' (only 'set')", a->adm.words[1]);
 	if (!a->naddress && !a->expires && !a->name && !a->tags && !a->routes && !a->approve)
-		return weft_cli_usage(cli, cmd, "nothing to set; give at least one of --address, --expires, --name, "
-						"--tags, --approve, --routes");
+		return weft_cli_usage(cli, cmd,
+				      "nothing to set; give at least one of --address, --expires, --name, "
+				      "--tags, --approve, --routes");
 	return 0;
 }
 
@@ -393,7 +406,9 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 		WEFT_ADMIN_STR("routes", struct node_args, routes),
 		WEFT_ADMIN_END,
 	};
-	static const struct weft_admin_spec spec = { .opts = opts, .check = check, .prepare = prepare, .body = set_node };
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .check = check, .prepare = prepare, .body = set_node
+	};
 	struct node_args a = { 0 };
 
 	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);

@@ -99,8 +99,10 @@ static int policy_set(struct weft_cli *cli, void *args, const weft_keypair_t *ad
 	r.u.policy.version = weft_hlc_next(found ? held.u.policy.version : 0, cli->now_ms);
 	e = weft_record_sign(&r, admin);
 	if (e == WEFT_EOVERSIZE)
-		return weft_cli_fail(cli, "%s: the policy does not fit in one record (%d bytes at most): use fewer rules "
-					  "or shorter tags", a->file, WEFT_RECORD_MAX);
+		return weft_cli_fail(cli,
+				     "%s: the policy does not fit in one record (%d bytes at most): use fewer rules "
+				     "or shorter tags",
+				     a->file, WEFT_RECORD_MAX);
 	if (e && weft_adminops_sign(cli, &r, admin))
 		return WEFT_CLI_FAIL;
 	ret = weft_admin_emit(cli, &a->adm, admin, &r, 0, 1);
@@ -122,8 +124,10 @@ static int policy_show(struct weft_cli *cli, const char *network)
 
 	got = weft_adminops_held(cli, network, WEFT_REC_POLICY, NULL, &held, &found);
 	if (got == 1)
-		return weft_cli_fail(cli, "cannot ask the daemon for %s's policy: it is not running ('systemctl "
-					  "start weft') or this host is not in %s", network, network);
+		return weft_cli_fail(cli,
+				     "cannot ask the daemon for %s's policy: it is not running ('systemctl "
+				     "start weft') or this host is not in %s",
+				     network, network);
 	if (got)
 		return WEFT_CLI_FAIL;
 	if (!found)
@@ -137,7 +141,8 @@ static int policy_show(struct weft_cli *cli, const char *network)
 		json_object_object_add(o, "rules", a);
 		for (i = 0; i < p->nrules; i++) {
 			rule = json_object_new_object();
-			json_object_object_add(rule, "action", json_object_new_string(action_name(p->rules[i].action)));
+			json_object_object_add(rule, "action",
+					       json_object_new_string(action_name(p->rules[i].action)));
 			json_object_object_add(rule, "from", json_object_new_string(p->rules[i].from));
 			json_object_object_add(rule, "to", json_object_new_string(p->rules[i].to));
 			json_object_array_add(a, rule);
@@ -154,7 +159,8 @@ static int policy_show(struct weft_cli *cli, const char *network)
 	for (i = 0; i < p->nrules; i++)
 		fprintf(cli->out, "%-4u %-6s %-32s %s\n", i + 1, action_name(p->rules[i].action), p->rules[i].from,
 			p->rules[i].to);
-	fprintf(cli->out, "%-4s %-6s %-32s %s\n", "-", action_name(p->default_action), "(default: any pair", "no "
+	fprintf(cli->out, "%-4s %-6s %-32s %s\n", "-", action_name(p->default_action), "(default: any pair",
+		"no "
 		"rule matches)");
 	return WEFT_CLI_OK;
 }

@@ -79,7 +79,9 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_NETWORK: network = optarg; break;
+		case OPT_NETWORK:
+			network = optarg;
+			break;
 		default:
 			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
 			if (done)

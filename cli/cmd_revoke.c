@@ -19,7 +19,7 @@ struct revoke_args {
 	struct weft_admin_args adm;
 	const char *node, *reason, *members, *grace;
 	bool rotate;
-	uint64_t grace_s;          /* --grace, parsed */
+	uint64_t grace_s; /* --grace, parsed */
 };
 
 static int revoke(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
@@ -34,7 +34,6 @@ static int revoke(struct weft_cli *cli, void *args, const weft_keypair_t *admin,
 	char label[96], hex[65];
 	bool have_list, asked = false;
 	int ret = WEFT_CLI_FAIL, got;
-
 
 	/* The member list: from --members, else the daemon's (if it runs). */
 	got = weft_adminops_members(cli, a->adm.network, a->members, &m, &nm);
@@ -62,12 +61,16 @@ static int revoke(struct weft_cli *cli, void *args, const weft_keypair_t *admin,
 		goto out;
 	}
 	if (!have_list && !cli->json)
-		fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network) and no "
-				  "--members was given: weft cannot check that %s is a member\n", label);
+		fprintf(cli->err,
+			"weft: note: the daemon cannot be reached (or is not in this network) and no "
+			"--members was given: weft cannot check that %s is a member\n",
+			label);
 	if (a->rotate && !have_list) {
-		ret = weft_cli_fail(cli, "a new network key is sealed to each remaining member, so weft needs the "
-					 "member list: run this where the daemon runs, or give --members FILE (the "
-					 "output of 'weft peers %s --json' on any member)", a->adm.network);
+		ret = weft_cli_fail(cli,
+				    "a new network key is sealed to each remaining member, so weft needs the "
+				    "member list: run this where the daemon runs, or give --members FILE (the "
+				    "output of 'weft peers %s --json' on any member)",
+				    a->adm.network);
 		goto out;
 	}
 	if (a->rotate) {
@@ -83,8 +86,10 @@ static int revoke(struct weft_cli *cli, void *args, const weft_keypair_t *admin,
 			goto out;
 		nrecs += 1 + nto;
 		if (nrecs > WEFT_CTL_MAX_RECORDS) {
-			ret = weft_cli_fail(cli, "%zu members need a share of the new key; weft hands on at most %d "
-						 "records at a time", nto, WEFT_CTL_MAX_RECORDS - 2);
+			ret = weft_cli_fail(cli,
+					    "%zu members need a share of the new key; weft hands on at most %d "
+					    "records at a time",
+					    nto, WEFT_CTL_MAX_RECORDS - 2);
 			goto out;
 		}
 	}
@@ -117,9 +122,10 @@ static int revoke(struct weft_cli *cli, void *args, const weft_keypair_t *admin,
 	} else {
 		fprintf(cli->out, "revoked node %s%s\n", label, a->adm.out ? " (in the file)" : "");
 		if (a->rotate)
-			fprintf(cli->out, "new network key: epoch %llu, sealed to %zu remaining member%s; the old key "
-					  "is accepted for %llus\n", (unsigned long long)epoch, nto, nto == 1 ? "" : "s",
-				(unsigned long long)grace);
+			fprintf(cli->out,
+				"new network key: epoch %llu, sealed to %zu remaining member%s; the old key "
+				"is accepted for %llus\n",
+				(unsigned long long)epoch, nto, nto == 1 ? "" : "s", (unsigned long long)grace);
 	}
 out:
 	free(recs);
@@ -165,7 +171,9 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 		WEFT_ADMIN_STR("grace", struct revoke_args, grace),
 		WEFT_ADMIN_END,
 	};
-	static const struct weft_admin_spec spec = { .opts = opts, .check = check, .prepare = prepare, .body = revoke };
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .check = check, .prepare = prepare, .body = revoke
+	};
 	struct revoke_args a = { 0 };
 
 	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);

@@ -84,9 +84,11 @@ static int rotate_network_key(struct weft_cli *cli, const struct rotate_args *a,
 		return weft_cli_fail(cli, "bad --grace '%s': give a duration like 10m or 1h", a->grace);
 	got = weft_adminops_members(cli, a->adm.network, a->members, &m, &nm);
 	if (got == 1)
-		return weft_cli_fail(cli, "a new network key is sealed to each member, so weft needs the member list: "
-					  "run this where the daemon runs, or give --members FILE (the output of 'weft "
-					  "peers %s --json' on any member)", a->adm.network);
+		return weft_cli_fail(cli,
+				     "a new network key is sealed to each member, so weft needs the member list: "
+				     "run this where the daemon runs, or give --members FILE (the output of 'weft "
+				     "peers %s --json' on any member)",
+				     a->adm.network);
 	if (got)
 		return WEFT_CLI_FAIL;
 	to = calloc(nm ? nm : 1, sizeof(*to));
@@ -102,8 +104,10 @@ static int rotate_network_key(struct weft_cli *cli, const struct rotate_args *a,
 		goto out;
 	}
 	if (nto + 1 > WEFT_CTL_MAX_RECORDS) {
-		ret = weft_cli_fail(cli, "%zu members need a share of the new key; weft hands on at most %d records "
-					 "at a time", nto, WEFT_CTL_MAX_RECORDS - 1);
+		ret = weft_cli_fail(cli,
+				    "%zu members need a share of the new key; weft hands on at most %d records "
+				    "at a time",
+				    nto, WEFT_CTL_MAX_RECORDS - 1);
 		goto out;
 	}
 	if (weft_adminops_next_epoch(cli, a->adm.network, &epoch, &asked))
@@ -122,9 +126,10 @@ static int rotate_network_key(struct weft_cli *cli, const struct rotate_args *a,
 	json_object_object_add(o, "epoch", json_object_new_uint64(epoch));
 	json_object_object_add(o, "shares", json_object_new_uint64(nto));
 	json_object_object_add(o, "grace_s", json_object_new_uint64(grace));
-	snprintf(text, sizeof(text), "new network key: epoch %llu, sealed to %zu member%s; the old key is accepted "
-				     "for %llus", (unsigned long long)epoch, nto, nto == 1 ? "" : "s",
-		 (unsigned long long)grace);
+	snprintf(text, sizeof(text),
+		 "new network key: epoch %llu, sealed to %zu member%s; the old key is accepted "
+		 "for %llus",
+		 (unsigned long long)epoch, nto, nto == 1 ? "" : "s", (unsigned long long)grace);
 	ret = print_done(cli, "network-key", o, text);
 out:
 	free(recs);
@@ -156,7 +161,8 @@ static int rotate_admin(struct weft_cli *cli, const struct rotate_args *a, const
 	if (weft_cli_settings_path(cli, a->admin_key_to, netfile, sizeof(netfile)))
 		return WEFT_CLI_FAIL;
 	if (lstat(a->admin_key_to, &st) == 0)
-		return weft_cli_fail(cli, "%s already exists; weft never overwrites an admin key: choose another file",
+		return weft_cli_fail(cli,
+				     "%s already exists; weft never overwrites an admin key: choose another file",
 				     a->admin_key_to);
 	if (lstat(netfile, &st) == 0)
 		return weft_cli_fail(cli, "%s already exists; choose another file for the new admin key", netfile);
@@ -181,7 +187,8 @@ static int rotate_admin(struct weft_cli *cli, const struct rotate_args *a, const
 
 	err = weft_keyfile_write_ed25519(a->admin_key_to, &next, 0);
 	if (err) {
-		ret = weft_cli_fail(cli, "cannot write the new admin key %s: %s", a->admin_key_to, weft_strerror(err));
+		ret = weft_cli_fail(cli, "cannot write the new admin key %s: %s", a->admin_key_to,
+				    weft_strerror(err));
 		goto out;
 	}
 	written = true;
@@ -195,7 +202,8 @@ static int rotate_admin(struct weft_cli *cli, const struct rotate_args *a, const
 	if (weft_cli_admin_chain(cli, a->adm.admin_key, admin, &netid, chain, &nchain))
 		goto out_net;
 	if (nchain >= WEFT_TOKEN_MAX_ROLLS) {
-		weft_cli_fail(cli, "the admin key was already rolled over %u times; weft keeps a chain of at most %d",
+		weft_cli_fail(cli,
+			      "the admin key was already rolled over %u times; weft keeps a chain of at most %d",
 			      nchain, WEFT_TOKEN_MAX_ROLLS);
 		goto out_net;
 	}
@@ -238,7 +246,8 @@ static int check(struct weft_cli *cli, void *args)
 	if (a->adm.nwords > 0)
 		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[0]);
 	if ((int)a->wg_keys + (int)a->network_key + (a->admin_key_to != NULL) != 1)
-		return weft_cli_usage(cli, cmd, "give exactly one of --wg-keys, --network-key, --admin-key-to NEWFILE");
+		return weft_cli_usage(cli, cmd,
+				      "give exactly one of --wg-keys, --network-key, --admin-key-to NEWFILE");
 	return 0;
 }
 
@@ -275,7 +284,9 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 		WEFT_ADMIN_STR("grace", struct rotate_args, grace),
 		WEFT_ADMIN_END,
 	};
-	static const struct weft_admin_spec spec = { .opts = opts, .check = check, .prepare = prepare, .body = rotate };
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .check = check, .prepare = prepare, .body = rotate
+	};
 	struct rotate_args a = { 0 };
 
 	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);

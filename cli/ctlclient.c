@@ -165,13 +165,14 @@ int weft_cli_ctl_fail(struct weft_cli *cli, int ret, const struct weft_cli_reply
 	switch (ret) {
 	case -ENOENT:
 	case -ECONNREFUSED:
-		return weft_cli_fail(cli, "the weft daemon is not running (nothing answers at %s): start it with "
-					  "'systemctl start weft' or 'weft daemon'%s",
+		return weft_cli_fail(cli,
+				     "the weft daemon is not running (nothing answers at %s): start it with "
+				     "'systemctl start weft' or 'weft daemon'%s",
 				     cli->socket, h);
 	case -EACCES:
 	case -EPERM:
-		return weft_cli_fail(cli, "permission denied on the daemon's socket %s: run weft as root%s", cli->socket,
-				     h);
+		return weft_cli_fail(cli, "permission denied on the daemon's socket %s: run weft as root%s",
+				     cli->socket, h);
 	case -ETIMEDOUT:
 		return weft_cli_fail(cli, "the daemon did not answer in time (see its log: journalctl -u weft)");
 	case -EPROTO:

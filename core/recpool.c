@@ -12,7 +12,7 @@
 
 struct weft_recpool {
 	struct weft_recent **tab;
-	size_t mask;  /* table size - 1 (a power of two) */
+	size_t mask; /* table size - 1 (a power of two) */
 	size_t count;
 	/* Private pools only: stores sharing it; the last one frees it. */
 	bool private_pool;

@@ -42,8 +42,7 @@ struct parser {
 	size_t errlen;
 };
 
-__attribute__((format(printf, 2, 3)))
-static int perr(struct parser *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int perr(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -130,8 +129,10 @@ static int parse_endpoint(struct parser *p, const char *v, weft_endpoint_t *ep)
 	if (weft_ip_parse(&ep->ip, v) == 0) /* an address alone: the WireGuard port */
 		return ep->ip.family ? 0 : -1;
 	if (strlen(v) >= sizeof(buf) || weft_endpoint_parse(ep, v) != 0 || !ep->ip.family)
-		return perr(p, "bad endpoint '%s': give an IP address, optionally with a port "
-			       "(203.0.113.5, 203.0.113.5:51820 or [2001:db8::5]:51820)", v);
+		return perr(p,
+			    "bad endpoint '%s': give an IP address, optionally with a port "
+			    "(203.0.113.5, 203.0.113.5:51820 or [2001:db8::5]:51820)",
+			    v);
 	return 0;
 }
 
@@ -146,8 +147,10 @@ static int parse_dns_listen(struct parser *p, const char *v, weft_endpoint_t *ep
 	}
 	memset(ep, 0, sizeof(*ep));
 	if (strlen(v) >= sizeof(buf) || weft_endpoint_parse(ep, v) != 0 || !ep->ip.family || !ep->port)
-		return perr(p, "bad dns_listen '%s': give an IP address, optionally with a port "
-			       "(127.0.0.53, 127.0.0.1:5353 or [::1]:5353)", v);
+		return perr(p,
+			    "bad dns_listen '%s': give an IP address, optionally with a port "
+			    "(127.0.0.53, 127.0.0.1:5353 or [::1]:5353)",
+			    v);
 	return 0;
 }
 
@@ -167,12 +170,15 @@ static int parse_forward(struct parser *p, const char *v, weft_endpoint_t *eps, 
 		if (*n == WEFT_CONFIG_MAX_FORWARD)
 			return perr(p, "too many dns_forward resolvers: at most %d", WEFT_CONFIG_MAX_FORWARD);
 		if (len >= sizeof(word))
-			return perr(p, "bad dns_forward '%.*s': give IP addresses, optionally with ports", (int)len, v);
+			return perr(p, "bad dns_forward '%.*s': give IP addresses, optionally with ports", (int)len,
+				    v);
 		memcpy(word, v, len);
 		word[len] = '\0';
 		if (parse_dns_listen(p, word, &eps[*n]))
-			return perr(p, "bad dns_forward '%s': give IP addresses, optionally with ports "
-				       "(192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53)", word);
+			return perr(p,
+				    "bad dns_forward '%s': give IP addresses, optionally with ports "
+				    "(192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53)",
+				    word);
 		(*n)++;
 		v += len;
 	}
@@ -196,11 +202,15 @@ static int parse_routes(struct parser *p, const char *v, struct weft_config_net 
 			break;
 		len = strcspn(v, ", \t\r");
 		if (len >= sizeof(word) || (memcpy(word, v, len), word[len] = '\0', weft_cidr_parse(&c, word)))
-			return perr(p, "bad route '%.*s': give network CIDRs, e.g. routes = 192.168.1.0/24, "
-				       "fd00:1::/64 (host bits zero)", (int)(len < 60 ? len : 60), v);
+			return perr(p,
+				    "bad route '%.*s': give network CIDRs, e.g. routes = 192.168.1.0/24, "
+				    "fd00:1::/64 (host bits zero)",
+				    (int)(len < 60 ? len : 60), v);
 		if (c.prefix == 0)
-			return perr(p, "bad route '%.*s': weft does not carry a default route (its tunnels "
-				       "would route through themselves)", (int)len, v);
+			return perr(p,
+				    "bad route '%.*s': weft does not carry a default route (its tunnels "
+				    "would route through themselves)",
+				    (int)len, v);
 		for (i = 0; i < n->nroutes; i++)
 			if (n->routes[i].prefix == c.prefix && weft_ip_equal(&n->routes[i].ip, &c.ip))
 				break;
@@ -287,9 +297,11 @@ static int global_key(struct parser *p, const char *key, const char *v)
 			return perr(p, "bad relay '%s': use auto, on or off", v);
 		return 0;
 	}
-	return perr(p, "unknown setting '%s' (known: state_dir, socket, log_level, wg_backend, wg_userspace, "
-		       "wg_socket_dir, join_timeout, probe_interval, gossip_interval, dns_listen, dns_forward, "
-		       "resolver, hosts_file, relay)", key);
+	return perr(p,
+		    "unknown setting '%s' (known: state_dir, socket, log_level, wg_backend, wg_userspace, "
+		    "wg_socket_dir, join_timeout, probe_interval, gossip_interval, dns_listen, dns_forward, "
+		    "resolver, hosts_file, relay)",
+		    key);
 }
 
 static int net_key(struct parser *p, const char *key, const char *v)
@@ -300,7 +312,8 @@ static int net_key(struct parser *p, const char *key, const char *v)
 
 	if (!strcmp(key, "interface")) {
 		if (!valid_ifname(v))
-			return perr(p, "bad interface '%s': 1-15 printable characters without '/', ':' or spaces", v);
+			return perr(p, "bad interface '%s': 1-15 printable characters without '/', ':' or spaces",
+				    v);
 		memcpy(n->ifname, v, strlen(v) + 1);
 		return 0;
 	}
@@ -332,8 +345,10 @@ static int net_key(struct parser *p, const char *key, const char *v)
 		n->egress_nat_off = !strcmp(v, "off");
 		return 0;
 	}
-	return perr(p, "unknown network setting '%s' (known: interface, endpoint, keepalive, dns_listen, "
-		       "dns_forward, routes, egress_nat)", key);
+	return perr(p,
+		    "unknown network setting '%s' (known: interface, endpoint, keepalive, dns_listen, "
+		    "dns_forward, routes, egress_nat)",
+		    key);
 }
 
 static int section(struct parser *p, char *s)

@@ -24,10 +24,10 @@
 
 struct weft_config_net {
 	char name[WEFT_NAME_MAX + 1];
-	char ifname[WEFT_WG_IFNAMSIZ];  /* "" = as joined (default weft-NAME) */
-	uint8_t nendpoints;             /* announced instead of the local addresses */
+	char ifname[WEFT_WG_IFNAMSIZ];                 /* "" = as joined (default weft-NAME) */
+	uint8_t nendpoints;                            /* announced instead of the local addresses */
 	weft_endpoint_t endpoints[WEFT_MAX_ENDPOINTS]; /* port 0 = the WireGuard port */
-	int keepalive;                  /* seconds; -1 = the network's setting */
+	int keepalive;                                 /* seconds; -1 = the network's setting */
 	/* "dns_listen = ADDR[:PORT]": also answer this network's DNS on this
 	 * address (e.g. 127.0.0.53:5353; port default 53), instead of the
 	 * global dns_listen. Family 0 = the global setting. */
@@ -47,7 +47,7 @@ struct weft_config_net {
 /* "resolver = auto|resolved|hosts|off": how the host's resolver learns the
  * zones (daemon/resolver.h). */
 enum weft_config_resolver {
-	WEFT_RESOLVER_AUTO = 0,  /* systemd-resolved when present, else the hosts file */
+	WEFT_RESOLVER_AUTO = 0, /* systemd-resolved when present, else the hosts file */
 	WEFT_RESOLVER_RESOLVED,
 	WEFT_RESOLVER_HOSTS,
 	WEFT_RESOLVER_OFF,
@@ -66,13 +66,13 @@ enum weft_config_relay {
 struct weft_config {
 	char state_dir[PATH_MAX];
 	char socket[PATH_MAX];
-	int log_level;                  /* enum weft_log_level */
+	int log_level; /* enum weft_log_level */
 	weft_wg_backend_t wg_backend;
-	char wg_userspace[PATH_MAX];    /* "" = wireguard-go, boringtun... */
-	char wg_socket_dir[PATH_MAX];   /* "" = /var/run/wireguard */
-	uint32_t join_timeout_ms;       /* 0 = the protocol's default (30 s) */
-	uint32_t probe_interval_ms;     /* 0 = default */
-	uint32_t gossip_interval_ms;    /* 0 = default */
+	char wg_userspace[PATH_MAX];  /* "" = wireguard-go, boringtun... */
+	char wg_socket_dir[PATH_MAX]; /* "" = /var/run/wireguard */
+	uint32_t join_timeout_ms;     /* 0 = the protocol's default (30 s) */
+	uint32_t probe_interval_ms;   /* 0 = default */
+	uint32_t gossip_interval_ms;  /* 0 = default */
 	/* "dns_listen = ADDR[:PORT]": every network also answers its DNS zone
 	 * on this (loopback) address, besides its overlay addresses on port
 	 * 53. Port default 53; family 0 = none. One socket answers for one
@@ -82,9 +82,9 @@ struct weft_config {
 	 * to these and the answer relayed; none = REFUSED. */
 	uint8_t nforward;
 	weft_endpoint_t forward[WEFT_CONFIG_MAX_FORWARD];
-	int resolver;                   /* enum weft_config_resolver */
-	int relay;                      /* enum weft_config_relay */
-	char hosts_file[PATH_MAX];      /* "" = /etc/hosts */
+	int resolver;              /* enum weft_config_resolver */
+	int relay;                 /* enum weft_config_relay */
+	char hosts_file[PATH_MAX]; /* "" = /etc/hosts */
 	size_t nnets;
 	struct weft_config_net nets[WEFT_CONFIG_MAX_NETS];
 };

@@ -19,9 +19,8 @@ struct cmdspec {
 	unsigned required, optional;
 };
 
-#define JOIN_OPTS                                                                                \
-	(WEFT_CTLF_NAME | WEFT_CTLF_INTERFACE | WEFT_CTLF_LISTEN_PORT | WEFT_CTLF_GOSSIP_PORT | \
-	 WEFT_CTLF_ENDPOINTS)
+#define JOIN_OPTS \
+	(WEFT_CTLF_NAME | WEFT_CTLF_INTERFACE | WEFT_CTLF_LISTEN_PORT | WEFT_CTLF_GOSSIP_PORT | WEFT_CTLF_ENDPOINTS)
 
 /* Dispatch by table, with names for logs (docs/STYLE.md, "Dispatch tables"). */
 static const struct cmdspec specs[WEFT_CTL_CMD_MAX + 1] = {
@@ -143,8 +142,9 @@ static int parse_records(struct weft_ctl_req *req, struct json_object *v, const 
 	}
 	for (i = 0; i < n; i++) {
 		s = str_of(json_object_array_get_idx(v, i), &slen);
-		if (!s || sodium_base642bin(req->records[i], WEFT_RECORD_MAX, s, slen, NULL, &bin, NULL,
-					    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		if (!s ||
+		    sodium_base642bin(req->records[i], WEFT_RECORD_MAX, s, slen, NULL, &bin, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		    bin == 0) {
 			*why = "a record is not base64 of at most 1024 bytes";
 			return WEFT_EMALFORMED;
@@ -332,30 +332,54 @@ out:
 const char *weft_ctl_code(int err)
 {
 	switch (err) {
-	case 0: return "ok";
-	case WEFT_EMALFORMED: return "malformed";
-	case WEFT_EVERSION: return "version";
-	case WEFT_EOVERSIZE: return "oversize";
-	case WEFT_EBADSIG: return "badsig";
-	case WEFT_ENORIGHT: return "noright";
-	case WEFT_ESTALE: return "stale";
-	case WEFT_EREVOKED: return "revoked";
-	case WEFT_EEXPIRED: return "expired";
-	case WEFT_EUSEDUP: return "usedup";
-	case WEFT_ECHECKSUM: return "checksum";
-	case WEFT_EWRONGNET: return "wrongnet";
-	case WEFT_EEXISTS: return "exists";
-	case WEFT_EFULL: return "full";
-	case WEFT_ENOTFOUND: return "notfound";
-	case WEFT_EPENDING: return "pending";
-	case WEFT_EBADTOKEN: return "badtoken";
-	case WEFT_EUNSUPPORTED: return "unsupported";
-	case WEFT_ETIMEOUT: return "timeout";
-	case WEFT_EPROTO: return "proto";
-	case -EADDRINUSE: return "addrinuse";
-	case -ENOMEM: return "nomem";
-	case -EBUSY: return "busy";
-	default: return "io";
+	case 0:
+		return "ok";
+	case WEFT_EMALFORMED:
+		return "malformed";
+	case WEFT_EVERSION:
+		return "version";
+	case WEFT_EOVERSIZE:
+		return "oversize";
+	case WEFT_EBADSIG:
+		return "badsig";
+	case WEFT_ENORIGHT:
+		return "noright";
+	case WEFT_ESTALE:
+		return "stale";
+	case WEFT_EREVOKED:
+		return "revoked";
+	case WEFT_EEXPIRED:
+		return "expired";
+	case WEFT_EUSEDUP:
+		return "usedup";
+	case WEFT_ECHECKSUM:
+		return "checksum";
+	case WEFT_EWRONGNET:
+		return "wrongnet";
+	case WEFT_EEXISTS:
+		return "exists";
+	case WEFT_EFULL:
+		return "full";
+	case WEFT_ENOTFOUND:
+		return "notfound";
+	case WEFT_EPENDING:
+		return "pending";
+	case WEFT_EBADTOKEN:
+		return "badtoken";
+	case WEFT_EUNSUPPORTED:
+		return "unsupported";
+	case WEFT_ETIMEOUT:
+		return "timeout";
+	case WEFT_EPROTO:
+		return "proto";
+	case -EADDRINUSE:
+		return "addrinuse";
+	case -ENOMEM:
+		return "nomem";
+	case -EBUSY:
+		return "busy";
+	default:
+		return "io";
 	}
 }
 

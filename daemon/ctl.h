@@ -53,10 +53,10 @@ enum {
 };
 
 struct weft_ctl_req {
-	int cmd;        /* enum weft_ctl_cmd */
-	unsigned has;   /* WEFT_CTLF_* present */
+	int cmd;      /* enum weft_ctl_cmd */
+	unsigned has; /* WEFT_CTLF_* present */
 	char network[WEFT_NAME_MAX + 1];
-	char *token;    /* secret (the invite's key): wiped by weft_ctl_req_free */
+	char *token; /* secret (the invite's key): wiped by weft_ctl_req_free */
 	char name[WEFT_NAME_MAX + 1];
 	char ifname[WEFT_WG_IFNAMSIZ];
 	uint16_t listen_port, gossip_port;
@@ -65,7 +65,7 @@ struct weft_ctl_req {
 	size_t nrecords;
 	uint8_t (*records)[WEFT_RECORD_MAX]; /* raw records, not yet decoded */
 	uint16_t *record_len;
-	uint8_t rtype;  /* weft_rec_type_t, given by name ("override") */
+	uint8_t rtype; /* weft_rec_type_t, given by name ("override") */
 };
 
 const char *weft_ctl_cmd_name(int cmd);

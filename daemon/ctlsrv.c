@@ -144,8 +144,10 @@ static struct weft_net *need_net(struct weft_ctl_conn *c, const char *name)
 	struct weft_net *n = weft_net_find(c->s->nets, name);
 
 	if (!n)
-		reply(c, weft_ctl_reply_error(WEFT_ENOTFOUND, "this host is in no network named %s ('weft list' shows "
-							      "the networks it is in)", name));
+		reply(c, weft_ctl_reply_error(WEFT_ENOTFOUND,
+					      "this host is in no network named %s ('weft list' shows "
+					      "the networks it is in)",
+					      name));
 	return n;
 }
 
@@ -286,9 +288,10 @@ static void cmd_join(struct weft_ctl_conn *c, const struct weft_ctl_req *req, st
 	n = weft_net_find(h, tok.settings.u.network.name);
 	if (n && memcmp(weft_net_id(n)->b, tok.network_id.b, WEFT_PK_LEN)) {
 		weft_pk_to_hex(hex, weft_net_id(n));
-		reply(c, weft_ctl_reply_error(WEFT_EWRONGNET, "this host is already in another network named %s "
-							      "(network id %.16s...); this token is for a different "
-							      "one: 'weft leave %s' first if you mean to switch",
+		reply(c, weft_ctl_reply_error(WEFT_EWRONGNET,
+					      "this host is already in another network named %s "
+					      "(network id %.16s...); this token is for a different "
+					      "one: 'weft leave %s' first if you mean to switch",
 					      weft_net_name(n), hex, weft_net_name(n)));
 		goto out;
 	}
@@ -387,7 +390,8 @@ static void cmd_identity(struct weft_ctl_conn *c, const struct weft_ctl_req *req
 	char hex[65];
 
 	if (weft_net_find(c->s->nets, req->network)) {
-		reply(c, weft_ctl_reply_error(WEFT_EEXISTS, "this host is already in a network named %s", req->network));
+		reply(c, weft_ctl_reply_error(WEFT_EEXISTS, "this host is already in a network named %s",
+					      req->network));
 		return;
 	}
 	kp = prepare(c->s, req->network, now);
@@ -416,14 +420,15 @@ static void cmd_create(struct weft_ctl_conn *c, const struct weft_ctl_req *req, 
 		return;
 	}
 	if (take_prepared(c->s, req->network, now, &id)) {
-		reply(c, weft_ctl_reply_error(WEFT_ENOTFOUND, "no identity was prepared for %s (or it expired "
-							      "after 10 minutes): run 'weft init' again",
+		reply(c, weft_ctl_reply_error(WEFT_ENOTFOUND,
+					      "no identity was prepared for %s (or it expired "
+					      "after 10 minutes): run 'weft init' again",
 					      req->network));
 		return;
 	}
 	opts_from(req, &o);
-	ret = weft_net_create(h, req->network, &id, (const uint8_t(*)[WEFT_RECORD_MAX])req->records,
-			      req->record_len, req->nrecords, &o, now, err, sizeof(err));
+	ret = weft_net_create(h, req->network, &id, (const uint8_t(*)[WEFT_RECORD_MAX])req->records, req->record_len,
+			      req->nrecords, &o, now, err, sizeof(err));
 	weft_keys_wipe(&id, sizeof(id));
 	if (ret) {
 		reply(c, weft_ctl_reply_error(ret, "%s", err));
@@ -453,8 +458,8 @@ static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req, st
 		for (n = weft_net_next(h, NULL); !ret && n; n = weft_net_next(h, n)) {
 			int k;
 
-			if (weft_net_phase(n) == WEFT_NET_JOINING || (req->has & WEFT_CTLF_NETWORK &&
-								      strcmp(weft_net_name(n), req->network)))
+			if (weft_net_phase(n) == WEFT_NET_JOINING ||
+			    (req->has & WEFT_CTLF_NETWORK && strcmp(weft_net_name(n), req->network)))
 				continue;
 			if (!weft_net_owns(n, &r))
 				continue;
@@ -477,10 +482,10 @@ static void cmd_push(struct weft_ctl_conn *c, const struct weft_ctl_req *req, st
 		json_object_object_add(o, "index", json_object_new_int((int)i));
 		json_object_object_add(o, "type", json_object_new_string(ret ? "?" : weft_rec_type_name(r.type)));
 		json_object_object_add(o, "error",
-				       json_object_new_string(ret ? (why ? why : weft_strerror(ret))
-							  : !owned ? "it belongs to no network this host is in"
-							  : pwhy && best < 0 ? pwhy
-								   : weft_strerror(best)));
+				       json_object_new_string(ret      ? (why ? why : weft_strerror(ret))
+							      : !owned ? "it belongs to no network this host is in"
+							      : pwhy && best < 0 ? pwhy
+										 : weft_strerror(best)));
 		json_object_array_add(refused, o);
 	}
 	json_object_object_add(res, "accepted", json_object_new_int((int)accepted));
@@ -496,16 +501,11 @@ static const struct {
 	handler_fn fn;
 	bool needs_net;
 } handlers[WEFT_CTL_CMD_MAX + 1] = {
-	[WEFT_CTL_PING] = { cmd_ping, false },
-	[WEFT_CTL_LIST] = { cmd_list, false },
-	[WEFT_CTL_STATUS] = { cmd_status, false },
-	[WEFT_CTL_PEERS] = { cmd_peers, true },
-	[WEFT_CTL_JOIN] = { cmd_join, false },
-	[WEFT_CTL_LEAVE] = { cmd_leave, true },
-	[WEFT_CTL_IDENTITY] = { cmd_identity, false },
-	[WEFT_CTL_CREATE] = { cmd_create, false },
-	[WEFT_CTL_PUSH] = { cmd_push, false },
-	[WEFT_CTL_BOOTSTRAP] = { cmd_bootstrap, true },
+	[WEFT_CTL_PING] = { cmd_ping, false },         [WEFT_CTL_LIST] = { cmd_list, false },
+	[WEFT_CTL_STATUS] = { cmd_status, false },     [WEFT_CTL_PEERS] = { cmd_peers, true },
+	[WEFT_CTL_JOIN] = { cmd_join, false },         [WEFT_CTL_LEAVE] = { cmd_leave, true },
+	[WEFT_CTL_IDENTITY] = { cmd_identity, false }, [WEFT_CTL_CREATE] = { cmd_create, false },
+	[WEFT_CTL_PUSH] = { cmd_push, false },         [WEFT_CTL_BOOTSTRAP] = { cmd_bootstrap, true },
 	[WEFT_CTL_RECORDS] = { cmd_records, true },
 };
 

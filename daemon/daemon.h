@@ -9,7 +9,7 @@
 /* How `weft daemon` was started: command-line settings win over the
  * configuration file's. NULL / -1 = not given. */
 struct weft_daemon_opts {
-	const char *config_path;  /* NULL: WEFT_CONFIG_DEFAULT_PATH, missing is fine */
+	const char *config_path; /* NULL: WEFT_CONFIG_DEFAULT_PATH, missing is fine */
 	const char *state_dir;
 	const char *socket;
 	int log_level;

@@ -18,7 +18,6 @@
 #include "daemon/log.h"
 #include "daemon/udpio.h"
 
-
 static struct upsock *upstream_socket(struct weft_dnssrv *s, struct pending *p, unsigned family);
 static bool pending_ask_tcp(struct weft_dnssrv *s, struct pending *p);
 
@@ -172,7 +171,8 @@ static void on_upstream(uv_poll_t *h, int status, int events)
 			       &fromlen);
 		if (len < 0)
 			break;
-		if ((size_t)len > sizeof(resp) || len < 12 || !weft_sockaddr_to_endpoint((const struct sockaddr *)&from, &src))
+		if ((size_t)len > sizeof(resp) || len < 12 ||
+		    !weft_sockaddr_to_endpoint((const struct sockaddr *)&from, &src))
 			continue;
 		/* Only from the upstream we asked: anything else may be spoofed
 		 * (weft_dns_relay checks the id and the question). */

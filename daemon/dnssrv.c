@@ -156,8 +156,10 @@ struct json_object *weft_dnssrv_conflict_json(const struct weft_dnssrv *s, const
 	case WEFT_DNS_LOST_TAKEN:
 		reason = "taken";
 		weft_fingerprint(f, &c->winner);
-		snprintf(msg, sizeof(msg), "no DNS name: %s.%s belongs to node %.8s, which took the name first; "
-			 "rename one of them", c->name, origin, f);
+		snprintf(msg, sizeof(msg),
+			 "no DNS name: %s.%s belongs to node %.8s, which took the name first; "
+			 "rename one of them",
+			 c->name, origin, f);
 		break;
 	case WEFT_DNS_LOST_ENTRY:
 		reason = "entry";

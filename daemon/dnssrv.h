@@ -18,11 +18,11 @@
 #define WEFT_DNSSRV_MAX_FORWARD 4
 /* Bounds (RFC 7766 §6.2: a server limits its connections and closes idle
  * ones; forwarding keeps a bounded table of outstanding queries). */
-#define WEFT_DNSSRV_TCP_CONNS 64        /* open TCP connections per server */
-#define WEFT_DNSSRV_TCP_IDLE_MS 10000   /* a connection with nothing to do closes */
-#define WEFT_DNSSRV_PENDING 256         /* forwarded queries awaiting an upstream */
-#define WEFT_DNSSRV_UPSTREAM_MS 1500    /* wait per upstream before the next one */
-#define WEFT_DNSSRV_FORWARD_MS 4000     /* then SERVFAIL */
+#define WEFT_DNSSRV_TCP_CONNS 64      /* open TCP connections per server */
+#define WEFT_DNSSRV_TCP_IDLE_MS 10000 /* a connection with nothing to do closes */
+#define WEFT_DNSSRV_PENDING 256       /* forwarded queries awaiting an upstream */
+#define WEFT_DNSSRV_UPSTREAM_MS 1500  /* wait per upstream before the next one */
+#define WEFT_DNSSRV_FORWARD_MS 4000   /* then SERVFAIL */
 
 struct weft_dnssrv;
 

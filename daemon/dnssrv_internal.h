@@ -19,7 +19,7 @@
 #endif
 
 #define RECV_BATCH 32
-#define QUERY_MAX 4096       /* a bigger query (UDP datagram or TCP message) is not answered */
+#define QUERY_MAX 4096 /* a bigger query (UDP datagram or TCP message) is not answered */
 #define TCP_BACKLOG 16
 #define TCP_WBUF_MAX (256u << 10) /* answers queued but unread: stop reading past this */
 #define SWEEP_MS 250
@@ -30,10 +30,10 @@
 struct weft_dnssrv;
 
 struct listener {
-	uv_poll_t poll;      /* UDP */
-	uv_poll_t tpoll;     /* TCP listener, when tfd >= 0 */
+	uv_poll_t poll;  /* UDP */
+	uv_poll_t tpoll; /* TCP listener, when tfd >= 0 */
 	int fd, tfd;
-	unsigned handles;    /* open uv handles; freed at 0 */
+	unsigned handles; /* open uv handles; freed at 0 */
 	weft_endpoint_t ep;
 	struct weft_dnssrv *srv;
 };
@@ -43,11 +43,11 @@ struct conn {
 	int fd;
 	struct weft_dnssrv *srv;
 	struct conn *prev, *next;
-	uint64_t serial;     /* forwarded answers find their connection by this */
+	uint64_t serial; /* forwarded answers find their connection by this */
 	uint64_t last_ns;
-	unsigned npending;   /* its queries out at an upstream */
-	bool eof;            /* the client closed its side: finish, then close */
-	unsigned events;     /* what the poll watches */
+	unsigned npending; /* its queries out at an upstream */
+	bool eof;          /* the client closed its side: finish, then close */
+	unsigned events;   /* what the poll watches */
 	size_t rlen;
 	uint8_t rbuf[2 + QUERY_MAX];
 	uint8_t *wbuf;
@@ -57,18 +57,18 @@ struct conn {
 /* Where a forwarded query's answer goes. */
 struct pending {
 	bool used;
-	uint16_t id;          /* the upstream's id */
-	uint8_t tries;        /* upstreams asked so far */
-	uint64_t next_ns;     /* ask the next upstream (or give up) then */
-	uint64_t end_ns;      /* SERVFAIL then */
-	int ufd;              /* the UDP socket to answer from; -1: a TCP client */
+	uint16_t id;      /* the upstream's id */
+	uint8_t tries;    /* upstreams asked so far */
+	uint64_t next_ns; /* ask the next upstream (or give up) then */
+	uint64_t end_ns;  /* SERVFAIL then */
+	int ufd;          /* the UDP socket to answer from; -1: a TCP client */
 	struct sockaddr_storage from;
 	socklen_t fromlen;
-	uint64_t conn_serial; /* TCP */
+	uint64_t conn_serial;  /* TCP */
 	weft_endpoint_t asked; /* the upstream asked last */
-	struct upsock *u;     /* the socket it was asked from */
+	struct upsock *u;      /* the socket it was asked from */
 	size_t qlen;
-	uint8_t *q;           /* the client's query */
+	uint8_t *q; /* the client's query */
 };
 
 /* One socket per query sent upstream: a fresh source port each time (RFC
@@ -81,9 +81,9 @@ struct upsock {
 	struct weft_dnssrv *srv;
 	struct pending *p;
 	bool tcp;
-	size_t woff, wlen;    /* TCP: the framed query, sent up to woff */
-	size_t rlen;          /* TCP: bytes of the framed answer read */
-	uint8_t *buf;         /* TCP: the query, then the answer (2 + 65,535) */
+	size_t woff, wlen; /* TCP: the framed query, sent up to woff */
+	size_t rlen;       /* TCP: bytes of the framed answer read */
+	uint8_t *buf;      /* TCP: the query, then the answer (2 + 65,535) */
 };
 
 struct sweeper {

@@ -97,19 +97,19 @@ static bool nft_safe(const char *s)
 	return true;
 }
 
-int weft_gateway_nft_script(const char *network, const char *ifname, const struct weft_gateway_want *w,
-			    char *out, size_t cap)
+int weft_gateway_nft_script(const char *network, const char *ifname, const struct weft_gateway_want *w, char *out,
+			    size_t cap)
 {
 	char src[WEFT_CIDRSTRLEN], dst[WEFT_CIDRSTRLEN];
 	size_t len = 0, i;
 	int k;
 
-#define EMIT(...)                                                             \
-	do {                                                                  \
-		k = snprintf(out + len, cap - len, __VA_ARGS__);              \
-		if (k < 0 || (size_t)k >= cap - len)                          \
-			return WEFT_EOVERSIZE;                                \
-		len += (size_t)k;                                             \
+#define EMIT(...)                                                \
+	do {                                                     \
+		k = snprintf(out + len, cap - len, __VA_ARGS__); \
+		if (k < 0 || (size_t)k >= cap - len)             \
+			return WEFT_EOVERSIZE;                   \
+		len += (size_t)k;                                \
 	} while (0)
 
 	if (!cap)
@@ -270,7 +270,8 @@ void weft_gateway_apply(struct weft_gateway *gw, const char *network, const char
 		if (ret) {
 			if (!gw->warned)
 				weft_log_warn("%s: cannot turn on IP forwarding (%s): %s; this gateway will not "
-					      "forward", network, keys[i], weft_strerror(ret));
+					      "forward",
+					      network, keys[i], weft_strerror(ret));
 			gw->warned = true;
 			continue;
 		}
@@ -308,7 +309,8 @@ void weft_gateway_apply(struct weft_gateway *gw, const char *network, const char
 		return;
 	if (h)
 		weft_log_info("%s: masquerading overlay traffic towards %u egress route%s (nftables table inet "
-			      "weft-%s)", network, w->nroutes, w->nroutes == 1 ? "" : "s", network);
+			      "weft-%s)",
+			      network, w->nroutes, w->nroutes == 1 ? "" : "s", network);
 	else
 		weft_log_info("%s: removed the masquerade rules (table inet weft-%s)", network, network);
 }

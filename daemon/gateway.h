@@ -20,9 +20,9 @@
 /* What this node should do as a gateway: computed from the records and
  * the configuration alone (weft_gateway_want), so it is unit-tested. */
 struct weft_gateway_want {
-	bool forward4, forward6;   /* turn IP forwarding on */
-	bool nat;                  /* masquerade towards the routes (egress_nat) */
-	uint8_t nroutes;           /* our approved egress routes */
+	bool forward4, forward6; /* turn IP forwarding on */
+	bool nat;                /* masquerade towards the routes (egress_nat) */
+	uint8_t nroutes;         /* our approved egress routes */
 	weft_cidr_t routes[WEFT_MAX_ROUTES];
 	weft_cidr_t overlay4, overlay6; /* the network's ranges (family 0: none) */
 };
@@ -30,13 +30,13 @@ struct weft_gateway_want {
 /* What was done, so that only changes touch the host. The OS seams (the
  * proc tree and the nft program) can be pointed elsewhere by tests. */
 struct weft_gateway {
-	const char *proc_root;     /* NULL: "" (the real /proc) */
-	const char *nft;           /* NULL: "nft" from PATH */
-	bool checked;              /* nft ran once (a stale table is gone) */
-	bool nat_table;            /* our table is (believed) installed */
-	bool fwd_done[2];          /* forwarding turned on (IPv4, IPv6) */
-	uint64_t applied_hash;     /* of the rules installed; 0 = none */
-	bool warned;               /* a failure was logged: do not repeat it */
+	const char *proc_root; /* NULL: "" (the real /proc) */
+	const char *nft;       /* NULL: "nft" from PATH */
+	bool checked;          /* nft ran once (a stale table is gone) */
+	bool nat_table;        /* our table is (believed) installed */
+	bool fwd_done[2];      /* forwarding turned on (IPv4, IPv6) */
+	uint64_t applied_hash; /* of the rules installed; 0 = none */
+	bool warned;           /* a failure was logged: do not repeat it */
 };
 
 /* The routes a network's section advertises ("routes = CIDR,..."), for
@@ -53,8 +53,8 @@ void weft_gateway_want(const weft_store_t *s, const weft_pk_t *self, const struc
 /* The nft script that makes table inet weft-NETWORK exactly what w asks
  * (it removes the table when w has nothing to masquerade), as one atomic
  * transaction. Returns the length, or WEFT_EOVERSIZE when cap is short. */
-int weft_gateway_nft_script(const char *network, const char *ifname, const struct weft_gateway_want *w,
-			    char *out, size_t cap);
+int weft_gateway_nft_script(const char *network, const char *ifname, const struct weft_gateway_want *w, char *out,
+			    size_t cap);
 
 /* Make the host match w: forwarding sysctls and the nftables table. Logs
  * what it changed and, once, what failed. */

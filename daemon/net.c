@@ -29,12 +29,18 @@ static const uint8_t net_subject[32];
 const char *weft_net_phase_name(int phase)
 {
 	switch (phase) {
-	case WEFT_NET_JOINING: return "joining";
-	case WEFT_NET_PENDING: return "pending";
-	case WEFT_NET_MEMBER: return "member";
-	case WEFT_NET_REVOKED: return "revoked";
-	case WEFT_NET_LEAVING: return "leaving";
-	default: return "?";
+	case WEFT_NET_JOINING:
+		return "joining";
+	case WEFT_NET_PENDING:
+		return "pending";
+	case WEFT_NET_MEMBER:
+		return "member";
+	case WEFT_NET_REVOKED:
+		return "revoked";
+	case WEFT_NET_LEAVING:
+		return "leaving";
+	default:
+		return "?";
 	}
 }
 
@@ -222,7 +228,8 @@ void weft_net_became_revoked(struct weft_net *n, struct weft_now now)
 	if (n->phase == WEFT_NET_REVOKED)
 		return;
 	weft_log_warn("%s: the network's admin revoked this node; it no longer takes part (weft leave %s "
-		      "forgets the network)", n->name, n->name);
+		      "forgets the network)",
+		      n->name, n->name);
 	n->phase = WEFT_NET_REVOKED;
 	n->local.status = WEFT_LOCAL_REVOKED;
 	weft_net_mark_dirty(n, true, true, now);
@@ -319,7 +326,8 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev, str
 		break;
 	case WEFT_GEV_LIVENESS:
 		/* "none": no longer a member, said by the event that removed it */
-		weft_log(ev->state == WEFT_LIVE_ALIVE || ev->state == WEFT_LIVE_NONE ? WEFT_LOG_DEBUG : WEFT_LOG_INFO,
+		weft_log(ev->state == WEFT_LIVE_ALIVE || ev->state == WEFT_LIVE_NONE ? WEFT_LOG_DEBUG
+										     : WEFT_LOG_INFO,
 			 "%s: member %s is %s", n->name, weft_net_peer_label(n, &ev->node, label, sizeof(label)),
 			 weft_liveness_name(ev->state));
 		break;
@@ -335,8 +343,9 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev, str
 				n->phase = WEFT_NET_PENDING;
 				weft_log_info("%s: admitted, waiting for the admin's approval", n->name);
 				weft_net_persist_pending(n, now);
-				weft_net_finish(n, WEFT_EPENDING, "admitted; this node waits for the network's admin "
-								  "to approve it (weft node NETWORK NODE set --approve)");
+				weft_net_finish(n, WEFT_EPENDING,
+						"admitted; this node waits for the network's admin "
+						"to approve it (weft node NETWORK NODE set --approve)");
 			}
 		} else if (n->phase != WEFT_NET_MEMBER) {
 			weft_net_joined(n, now);
@@ -415,7 +424,9 @@ void weft_net_pump(struct weft_net *n, struct weft_now now)
 			uv_timer_stop(&n->gtimer);
 		else
 			uv_timer_start(&n->gtimer, on_gtimer,
-				       dl > now.mono_ns ? (dl - now.mono_ns + WEFT_NET_MS_NS - 1) / WEFT_NET_MS_NS : 0, 0);
+				       dl > now.mono_ns ? (dl - now.mono_ns + WEFT_NET_MS_NS - 1) / WEFT_NET_MS_NS
+							: 0,
+				       0);
 		if (n->dirty_peers)
 			weft_net_sync_soon(n, now);
 	}
@@ -455,7 +466,8 @@ static void on_readable(uv_poll_t *h, int status, int events)
 
 				weft_log_debug("%s: dropped %zd bytes from %s (%s): %s", n->name, len,
 					       weft_endpoint_format(&m.from, ep, sizeof(ep)),
-					       path == WEFT_PATH_OVERLAY ? "overlay" : "underlay", weft_strerror(ret));
+					       path == WEFT_PATH_OVERLAY ? "overlay" : "underlay",
+					       weft_strerror(ret));
 			}
 		}
 	}
@@ -553,7 +565,8 @@ static void on_tick(uv_timer_t *t)
 	if (now.mono_ns >= n->next_scan_ns && n->phase != WEFT_NET_LEAVING) {
 		bool scanned = weft_net_scan_endpoints(n, now);
 
-		if ((weft_net_relay_update(n) || scanned) && n->phase == WEFT_NET_MEMBER && !weft_net_state_current(n)) {
+		if ((weft_net_relay_update(n) || scanned) && n->phase == WEFT_NET_MEMBER &&
+		    !weft_net_state_current(n)) {
 			weft_log_info("%s: our endpoints changed; announcing them", n->name);
 			weft_net_publish_state(n, 0, now);
 			n->dirty_peers = true;
@@ -607,7 +620,8 @@ bool weft_net_owns(struct weft_net *n, const weft_record_t *r)
 {
 	const weft_pk_t *admin = weft_store_admin_key(n->store);
 
-	if (!memcmp(r->signer.b, n->network_id.b, WEFT_PK_LEN) || (admin && !memcmp(r->signer.b, admin->b, WEFT_PK_LEN)))
+	if (!memcmp(r->signer.b, n->network_id.b, WEFT_PK_LEN) ||
+	    (admin && !memcmp(r->signer.b, admin->b, WEFT_PK_LEN)))
 		return true;
 	if (weft_store_get(n->store, WEFT_REC_MEMBER, r->signer.b) ||
 	    weft_store_get(n->store, WEFT_REC_INVITE, r->signer.b))

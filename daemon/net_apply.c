@@ -60,9 +60,11 @@ static void on_relayed(void *ctx, struct weft_peer *p, bool overlay_up)
 		weft_gossip_tunnel(n->g, &p->node_id, overlay_up, NULL, e->now.mono_ns);
 	if (p->relayed)
 		weft_log_info("%s: no direct path to %s: relayed through %s", n->name,
-			      weft_net_peer_label(n, &p->node_id, label, sizeof(label)), weft_net_peer_label(n, &p->relay, rl, sizeof(rl)));
+			      weft_net_peer_label(n, &p->node_id, label, sizeof(label)),
+			      weft_net_peer_label(n, &p->relay, rl, sizeof(rl)));
 	else
-		weft_log_info("%s: %s is no longer relayed%s", n->name, weft_net_peer_label(n, &p->node_id, label, sizeof(label)),
+		weft_log_info("%s: %s is no longer relayed%s", n->name,
+			      weft_net_peer_label(n, &p->node_id, label, sizeof(label)),
 			      p->tunnel_up ? " (direct path)" : "");
 }
 
@@ -273,7 +275,8 @@ static int ext_clients(struct weft_net *n, weft_wg_device_t *want)
 		weft_log_info("%s: serving %zu external client%s", n->name, st.served, st.served == 1 ? "" : "s");
 	if (!ret && st.skipped)
 		weft_log_debug("%s: %zu external client record%s left out (gateway unknown, address or key "
-			       "taken)", n->name, st.skipped, st.skipped == 1 ? "" : "s");
+			       "taken)",
+			       n->name, st.skipped, st.skipped == 1 ? "" : "s");
 	n->ext_served = st.served;
 	return ret;
 }
@@ -349,8 +352,8 @@ void weft_net_sync_peers(struct weft_net *n, struct weft_now now)
 	if (n->dns)
 		weft_dnssrv_update(n->dns, &v, n->store);
 	if (n->phase == WEFT_NET_MEMBER && !ret)
-		weft_resolver_update(n->resolver, &v, weft_dnssrv_zone(n->dns), n->wg_ifindex ? n->local.ifname : NULL,
-				     &n->peers.self4, &n->peers.self6);
+		weft_resolver_update(n->resolver, &v, weft_dnssrv_zone(n->dns),
+				     n->wg_ifindex ? n->local.ifname : NULL, &n->peers.self4, &n->peers.self6);
 	weft_view_free(&v);
 	if (ret) {
 		weft_log_error("%s: cannot update peers: %s", n->name, weft_strerror(ret));

@@ -30,27 +30,27 @@ struct weft_net {
 	struct weft_net_host *h;
 	char name[WEFT_NAME_MAX + 1];
 	char dir[PATH_MAX];
-	int phase;                 /* enum weft_net_phase */
-	bool persisted;            /* its directory holds our state */
-	struct weft_local local;   /* secrets inside: wiped on free */
+	int phase;               /* enum weft_net_phase */
+	bool persisted;          /* its directory holds our state */
+	struct weft_local local; /* secrets inside: wiped on free */
 	weft_pk_t network_id;
 	weft_store_t *store;
 	weft_gossip_t *g;
 	weft_wg_t *wg;
-	unsigned wg_ifindex;       /* 0: no kernel interface (memory backend) */
-	bool iface_ours;           /* created by us: removed when we stop */
+	unsigned wg_ifindex; /* 0: no kernel interface (memory backend) */
+	bool iface_ours;     /* created by us: removed when we stop */
 	uint16_t wg_port, gossip_port;
 
-	int fd[2];                 /* IPv4, IPv6 (-1 = none) */
+	int fd[2]; /* IPv4, IPv6 (-1 = none) */
 	uv_poll_t poll[2];
-	uv_timer_t gtimer;         /* the gossip node's next deadline */
-	uv_timer_t tick;           /* housekeeping, every second */
-	uv_timer_t soon;           /* coalesced peer sync after events */
+	uv_timer_t gtimer; /* the gossip node's next deadline */
+	uv_timer_t tick;   /* housekeeping, every second */
+	uv_timer_t soon;   /* coalesced peer sync after events */
 	unsigned open_handles;
 	bool closing, remove_iface, remove_state;
 
 	struct weft_peerset peers;
-	weft_wg_device_t dev;      /* the last device read */
+	weft_wg_device_t dev; /* the last device read */
 	bool have_dev;
 	weft_ip_t applied4, applied6;
 	bool addrs_applied;
@@ -65,15 +65,15 @@ struct weft_net {
 	size_t nlnets;
 	weft_cidr_t lnets[WEFT_NET_MAX_LOCAL];
 	bool behind_nat;
-	struct weft_relay relay;   /* whether we offer relaying (relay.h) */
+	struct weft_relay relay; /* whether we offer relaying (relay.h) */
 
 	/* a join or leave waiting for its outcome */
 	weft_net_done_fn done;
 	void *done_ctx;
 	uint64_t leave_at_ns;
-	char boot_text[200];       /* bootstrap endpoints, for messages */
-	weft_token_t *join_tok;    /* while a join runs (secret): on disk if it waits for approval */
-	uint32_t invite_uses;      /* for the used-up message */
+	char boot_text[200];    /* bootstrap endpoints, for messages */
+	weft_token_t *join_tok; /* while a join runs (secret): on disk if it waits for approval */
+	uint32_t invite_uses;   /* for the used-up message */
 
 	/* A revoked node asking again: its old node and store wait here
 	 * while a fresh node (same identity) runs the join. */
@@ -83,16 +83,16 @@ struct weft_net {
 	uint64_t recv_dropped;
 	uint64_t started_ns;
 
-	struct weft_dnssrv *dns;   /* its DNS server (dnssrv.h); NULL if out of memory */
+	struct weft_dnssrv *dns;        /* its DNS server (dnssrv.h); NULL if out of memory */
 	struct weft_resolver *resolver; /* the host resolver's view of the zone (resolver.h) */
 
 	/* admin operations (mesh/wgrotate.h, policyapply.h, pushcheck.h) */
-	uint64_t next_expiry_s;    /* the view changes then by itself (unix s) */
-	uint16_t applied_mtu;      /* the network's MTU as last set */
-	char push_why[256];        /* why the last weft_net_push was refused */
-	struct weft_gateway gw;    /* egress/ingress duties on the host (gateway.h) */
-	size_t ext_served;         /* external clients we are the gateway of */
-	size_t wg_rotate_held;     /* clients a due key rotation waits for (mesh/wgrotate.h) */
+	uint64_t next_expiry_s; /* the view changes then by itself (unix s) */
+	uint16_t applied_mtu;   /* the network's MTU as last set */
+	char push_why[256];     /* why the last weft_net_push was refused */
+	struct weft_gateway gw; /* egress/ingress duties on the host (gateway.h) */
+	size_t ext_served;      /* external clients we are the gateway of */
+	size_t wg_rotate_held;  /* clients a due key rotation waits for (mesh/wgrotate.h) */
 };
 
 /* ---- net.c: lifecycle and the event pump ---- */

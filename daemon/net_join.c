@@ -54,13 +54,15 @@ const char *weft_net_join_error(struct weft_net *n, int err, char *buf, size_t c
 	case WEFT_EEXPIRED:
 		return "the invite has expired; ask the network's admin for a new one (weft invite)";
 	case WEFT_EUSEDUP:
-		snprintf(buf, cap, "the invite is used up (it admits %u node%s, all taken); ask the network's admin "
-				   "for a new one (weft invite --uses N)",
+		snprintf(buf, cap,
+			 "the invite is used up (it admits %u node%s, all taken); ask the network's admin "
+			 "for a new one (weft invite --uses N)",
 			 n->invite_uses, n->invite_uses == 1 ? "" : "s");
 		return buf;
 	case WEFT_EREVOKED:
-		snprintf(buf, cap, "the network's admin revoked this node, so its members refuse it; 'weft leave %s' "
-				   "forgets the network, and a new invite joins this host as a new node",
+		snprintf(buf, cap,
+			 "the network's admin revoked this node, so its members refuse it; 'weft leave %s' "
+			 "forgets the network, and a new invite joins this host as a new node",
 			 n->name);
 		return buf;
 	case WEFT_EBADSIG:
@@ -72,13 +74,16 @@ const char *weft_net_join_error(struct weft_net *n, int err, char *buf, size_t c
 	case WEFT_EWRONGNET:
 		return "the bootstrap member belongs to another network";
 	case WEFT_EPROTO:
-		snprintf(buf, cap, "members at %s refused the join request; is this host's clock more than 10 "
-				   "minutes off?", n->boot_text);
+		snprintf(buf, cap,
+			 "members at %s refused the join request; is this host's clock more than 10 "
+			 "minutes off?",
+			 n->boot_text);
 		return buf;
 	case WEFT_ETIMEOUT:
-		snprintf(buf, cap, "no member answered at the token's bootstrap endpoints (%s): check that a member "
-				   "runs there, that UDP to that port is not blocked, and that the token is for the "
-				   "network those members are in",
+		snprintf(buf, cap,
+			 "no member answered at the token's bootstrap endpoints (%s): check that a member "
+			 "runs there, that UDP to that port is not blocked, and that the token is for the "
+			 "network those members are in",
 			 n->boot_text);
 		return buf;
 	default:
@@ -172,8 +177,10 @@ static int setup_wg(struct weft_net *n, char *err, size_t errlen)
 	}
 	if (ret) {
 		if (ret == WEFT_EUNSUPPORTED)
-			snprintf(err, errlen, "no WireGuard on this host (%s): load the kernel module (modprobe "
-					      "wireguard) or install wireguard-go", werr.msg);
+			snprintf(err, errlen,
+				 "no WireGuard on this host (%s): load the kernel module (modprobe "
+				 "wireguard) or install wireguard-go",
+				 werr.msg);
 		else
 			snprintf(err, errlen, "cannot set up WireGuard interface %s: %s", n->local.ifname, werr.msg);
 		return ret;
@@ -203,8 +210,9 @@ static int check_conflicts(struct weft_net *n, char *err, size_t errlen)
 		}
 		if (o->gossip_port == n->gossip_port || o->wg_port == n->wg_port || o->gossip_port == n->wg_port ||
 		    o->wg_port == n->gossip_port) {
-			snprintf(err, errlen, "network %s already uses UDP ports %u and %u on this host; choose others "
-					      "with --listen-port N --gossip-port N",
+			snprintf(err, errlen,
+				 "network %s already uses UDP ports %u and %u on this host; choose others "
+				 "with --listen-port N --gossip-port N",
 				 o->name, o->wg_port, o->gossip_port);
 			return -EADDRINUSE;
 		}
@@ -212,7 +220,8 @@ static int check_conflicts(struct weft_net *n, char *err, size_t errlen)
 	return 0;
 }
 
-static weft_gossip_t *make_gossip(struct weft_net *n, weft_store_t *store, bool with_key, struct weft_now now, int *err)
+static weft_gossip_t *make_gossip(struct weft_net *n, weft_store_t *store, bool with_key, struct weft_now now,
+				  int *err)
 {
 	const struct weft_config *c = n->h->cfg;
 	struct weft_gossip_config gc = { 0 };
@@ -478,8 +487,8 @@ static int start_join(struct weft_net *n, const weft_token_t *tok, struct weft_n
 	for (i = 0; i < tok->nbootstrap; i++) {
 		nb += resolve(tok->bootstrap[i], boots + nb, sizeof(boots) / sizeof(boots[0]) - nb);
 		if (len < sizeof(n->boot_text))
-			len += (size_t)snprintf(n->boot_text + len, sizeof(n->boot_text) - len, "%s%s", i ? ", " : "",
-						tok->bootstrap[i]);
+			len += (size_t)snprintf(n->boot_text + len, sizeof(n->boot_text) - len, "%s%s",
+						i ? ", " : "", tok->bootstrap[i]);
 	}
 	if (!nb) {
 		snprintf(err, errlen, "none of the token's bootstrap endpoints (%s) resolves to an address",

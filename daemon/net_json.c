@@ -38,10 +38,14 @@ static const char *liveness_of(struct weft_net *n, const weft_pk_t *id)
 	if (weft_gossip_member(n->g, id, &mi) != 0)
 		return "alive";
 	switch (mi.state) {
-	case WEFT_LIVE_SUSPECT: return "suspect";
-	case WEFT_LIVE_DEAD: return "dead";
-	case WEFT_LIVE_LEFT: return "left";
-	default: return "alive";
+	case WEFT_LIVE_SUSPECT:
+		return "suspect";
+	case WEFT_LIVE_DEAD:
+		return "dead";
+	case WEFT_LIVE_LEFT:
+		return "left";
+	default:
+		return "alive";
 	}
 }
 
@@ -50,12 +54,18 @@ static const char *liveness_of(struct weft_net *n, const weft_pk_t *id)
 static const char *state_of(struct weft_net *n, const struct weft_peer *p)
 {
 	switch (p->status) {
-	case WEFT_MEMBER_PENDING: return "pending";
-	case WEFT_MEMBER_EXPIRED: return "expired";
-	case WEFT_MEMBER_REVOKED: return "revoked";
-	case WEFT_MEMBER_OVERUSED: return "overused";
-	case WEFT_MEMBER_LEFT: return "left";
-	default: return liveness_of(n, &p->node_id);
+	case WEFT_MEMBER_PENDING:
+		return "pending";
+	case WEFT_MEMBER_EXPIRED:
+		return "expired";
+	case WEFT_MEMBER_REVOKED:
+		return "revoked";
+	case WEFT_MEMBER_OVERUSED:
+		return "overused";
+	case WEFT_MEMBER_LEFT:
+		return "left";
+	default:
+		return liveness_of(n, &p->node_id);
 	}
 }
 
@@ -67,11 +77,16 @@ static const char *self_state(const struct weft_net *n)
 	if (n->phase == WEFT_NET_REVOKED || n->peers.self_status == WEFT_MEMBER_REVOKED)
 		return "revoked";
 	switch (n->peers.self_status) {
-	case WEFT_MEMBER_PENDING: return "pending";
-	case WEFT_MEMBER_EXPIRED: return "expired";
-	case WEFT_MEMBER_OVERUSED: return "overused";
-	case WEFT_MEMBER_LEFT: return "left";
-	default: break;
+	case WEFT_MEMBER_PENDING:
+		return "pending";
+	case WEFT_MEMBER_EXPIRED:
+		return "expired";
+	case WEFT_MEMBER_OVERUSED:
+		return "overused";
+	case WEFT_MEMBER_LEFT:
+		return "left";
+	default:
+		break;
 	}
 	if (n->phase == WEFT_NET_PENDING)
 		return "pending";
@@ -239,8 +254,9 @@ static int add_member(void *ctx, const weft_record_t *r)
 	const struct weft_rec_node_state *st = &r->u.node_state;
 	unsigned k;
 
-	if (!memcmp(st->node_id.b, b->n->local.id.pk.b, WEFT_PK_LEN) || weft_store_is_revoked(b->n->store, &st->node_id) ||
-	    (st->flags & WEFT_NODE_LEFT) || strcmp(liveness_of(b->n, &st->node_id), "alive"))
+	if (!memcmp(st->node_id.b, b->n->local.id.pk.b, WEFT_PK_LEN) ||
+	    weft_store_is_revoked(b->n->store, &st->node_id) || (st->flags & WEFT_NODE_LEFT) ||
+	    strcmp(liveness_of(b->n, &st->node_id), "alive"))
 		return 0;
 	for (k = b->pass ? 1 : 0; k < st->nendpoints && k < (b->pass ? st->nendpoints : 1u); k++)
 		add_hostport(b->a, &st->endpoints[k].ip, st->gossip_port ? st->gossip_port : b->n->gossip_port);

@@ -143,9 +143,9 @@ bool weft_net_state_current(struct weft_net *n)
 		return false;
 	st = &r->u.node_state;
 	return !memcmp(st->wg_pub.b, n->local.wg.pub.b, WEFT_WGKEY_LEN) && st->wg_port == n->wg_port &&
-	       st->gossip_port == n->gossip_port && !strcmp(st->name, n->local.name) && st->flags == n->relay.flags &&
-	       st->nendpoints == n->neps && eps_equal(st->endpoints, n->eps, n->neps) &&
-	       routes_current(n, st);
+	       st->gossip_port == n->gossip_port && !strcmp(st->name, n->local.name) &&
+	       st->flags == n->relay.flags && st->nendpoints == n->neps &&
+	       eps_equal(st->endpoints, n->eps, n->neps) && routes_current(n, st);
 }
 
 int weft_net_publish_state(struct weft_net *n, uint32_t flags, struct weft_now now)

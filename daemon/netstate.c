@@ -197,13 +197,15 @@ int weft_local_decode(struct weft_local *l, const uint8_t *buf, size_t len, cons
 	for (i = 0; i < n; i++) {
 		weft_endpoint_t *ep = &l->endpoints[i];
 
-		if (weft_mp_read_array_head(&r, &m) || m != 2 || read_ip(&r, &ep->ip) || read_uint_max(&r, 65535, &v))
+		if (weft_mp_read_array_head(&r, &m) || m != 2 || read_ip(&r, &ep->ip) ||
+		    read_uint_max(&r, 65535, &v))
 			goto bad;
 		ep->port = (uint16_t)v;
 	}
 	l->nendpoints = (uint8_t)n;
 	*why = "node file: bad status";
-	if (read_uint_max(&r, 255, &v) || (v != WEFT_LOCAL_MEMBER && v != WEFT_LOCAL_REVOKED && v != WEFT_LOCAL_PENDING))
+	if (read_uint_max(&r, 255, &v) ||
+	    (v != WEFT_LOCAL_MEMBER && v != WEFT_LOCAL_REVOKED && v != WEFT_LOCAL_PENDING))
 		goto bad;
 	l->status = (uint8_t)v;
 	if (nfields == NFIELDS_PREV) {

@@ -40,9 +40,9 @@ enum weft_local_status {
 struct weft_local {
 	char network[WEFT_NAME_MAX + 1];
 	weft_pk_t network_id;
-	weft_keypair_t id;          /* secret */
-	weft_wgpair_t wg;           /* secret (priv) */
-	uint64_t wg_key_time;       /* unix seconds */
+	weft_keypair_t id;    /* secret */
+	weft_wgpair_t wg;     /* secret (priv) */
+	uint64_t wg_key_time; /* unix seconds */
 	bool has_netkey;
 	uint8_t netkey[WEFT_NETKEY_LEN]; /* secret */
 	uint32_t netkey_epoch;
@@ -55,16 +55,16 @@ struct weft_local {
 	uint8_t prev_netkey[WEFT_NETKEY_LEN]; /* secret */
 	uint32_t prev_netkey_epoch;
 	uint64_t prev_open_until_ms;
-	uint64_t prev_seal_until_ms;  /* 0: no longer sealing with it */
+	uint64_t prev_seal_until_ms; /* 0: no longer sealing with it */
 	uint32_t incarnation;
-	uint64_t state_version;     /* last version of our node state record */
+	uint64_t state_version; /* last version of our node state record */
 	char ifname[WEFT_WG_IFNAMSIZ];
-	uint16_t listen_port;       /* 0 = the network's wg_port */
-	uint16_t gossip_port;       /* 0 = the network's gossip_port */
+	uint16_t listen_port; /* 0 = the network's wg_port */
+	uint16_t gossip_port; /* 0 = the network's gossip_port */
 	char name[WEFT_NAME_MAX + 1];
-	uint8_t nendpoints;         /* given at join (--endpoint); port 0 = WG port */
+	uint8_t nendpoints; /* given at join (--endpoint); port 0 = WG port */
 	weft_endpoint_t endpoints[WEFT_MAX_ENDPOINTS];
-	uint8_t status;             /* enum weft_local_status */
+	uint8_t status; /* enum weft_local_status */
 };
 
 /* Wipes every secret and zeroes the struct. */

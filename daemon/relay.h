@@ -13,10 +13,10 @@
 #include "core/addr.h"
 
 struct weft_relay {
-	const char *proc_root;   /* NULL: the real /proc (tests point it elsewhere) */
-	bool forwarding;         /* turned on for the interface by us */
-	bool warned;             /* a failure was logged: do not repeat it */
-	uint32_t flags;          /* WEFT_NODE_RELAY or 0: what our state record says */
+	const char *proc_root; /* NULL: the real /proc (tests point it elsewhere) */
+	bool forwarding;       /* turned on for the interface by us */
+	bool warned;           /* a failure was logged: do not repeat it */
+	uint32_t flags;        /* WEFT_NODE_RELAY or 0: what our state record says */
 };
 
 /* Whether to offer relaying under mode (enum weft_config_relay): on, or

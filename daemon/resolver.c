@@ -91,8 +91,8 @@ static void put_block(struct sbuf *b, const char *network, const struct weft_hos
 	sb_str(b, "\n");
 }
 
-int weft_resolver_hosts_edit(const char *text, size_t len, const char *network,
-			     const struct weft_hosts_line *lines, size_t n, char **out, size_t *outlen)
+int weft_resolver_hosts_edit(const char *text, size_t len, const char *network, const struct weft_hosts_line *lines,
+			     size_t n, char **out, size_t *outlen)
 {
 	struct sbuf b = { 0 };
 	size_t i = 0, ll, j, end;
@@ -194,8 +194,8 @@ static bool more_line(void *ctx, const char *name, const weft_ip_t *ip)
 	return true;
 }
 
-size_t weft_resolver_hosts_lines(const weft_view_t *v, const weft_dns_zone_t *z,
-				 struct weft_hosts_line *out, size_t cap)
+size_t weft_resolver_hosts_lines(const weft_view_t *v, const weft_dns_zone_t *z, struct weft_hosts_line *out,
+				 size_t cap)
 {
 	const char *origin = weft_dns_zone_origin(z);
 	struct more_ctx mc;
@@ -255,12 +255,12 @@ enum { MODE_NONE = 0, MODE_RESOLVED, MODE_HOSTS };
 
 struct weft_resolver {
 	char network[WEFT_NAME_MAX + 1];
-	int want;                  /* enum weft_config_resolver */
-	int mode;                  /* MODE_*, decided at the first update */
+	int want; /* enum weft_config_resolver */
+	int mode; /* MODE_*, decided at the first update */
 	char hosts[PATH_MAX];
-	bool applied;              /* something of ours is in place */
-	uint8_t applied_hash[32];  /* of what is in place */
-	char ifname[64];           /* resolved: the link configured */
+	bool applied;             /* something of ours is in place */
+	uint8_t applied_hash[32]; /* of what is in place */
+	char ifname[64];          /* resolved: the link configured */
 };
 
 struct weft_resolver *weft_resolver_new(const struct weft_config *cfg, const char *network)

@@ -30,16 +30,16 @@ struct weft_hosts_line {
  * one was, else at the end; every other byte is kept. A block opened and
  * never closed loses only its opening line. Returns 0 with *out malloc'd
  * (NUL-terminated, *outlen bytes), or -ENOMEM. */
-int weft_resolver_hosts_edit(const char *text, size_t len, const char *network,
-			     const struct weft_hosts_line *lines, size_t n, char **out, size_t *outlen);
+int weft_resolver_hosts_edit(const char *text, size_t len, const char *network, const struct weft_hosts_line *lines,
+			     size_t n, char **out, size_t *outlen);
 
 /* The lines for the hosts block: every active member the zone names (a
  * lost name is left out), its IPv4 then its IPv6 address, in view order;
  * then the zone's other address names (external clients, the admin's A
  * and AAAA entries; not wildcards), in zone order. Returns how many were
  * written (at most cap). */
-size_t weft_resolver_hosts_lines(const weft_view_t *v, const weft_dns_zone_t *z,
-				 struct weft_hosts_line *out, size_t cap);
+size_t weft_resolver_hosts_lines(const weft_view_t *v, const weft_dns_zone_t *z, struct weft_hosts_line *out,
+				 size_t cap);
 /* How many address records weft_resolver_hosts_lines() may add beyond the
  * members' (for sizing out). */
 size_t weft_resolver_zone_addresses(const weft_dns_zone_t *z);

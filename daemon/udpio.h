@@ -18,8 +18,8 @@
 
 struct weft_udp_msg {
 	weft_endpoint_t from;
-	weft_ip_t dst;      /* the address it was sent to */
-	unsigned ifindex;   /* the interface it arrived on */
+	weft_ip_t dst;    /* the address it was sent to */
+	unsigned ifindex; /* the interface it arrived on */
 };
 
 /* An endpoint as a socket address: its length, or 0 when its family is

@@ -25,7 +25,7 @@ struct weft_dns_rr {
 struct weft_dns_node {
 	uint32_t name; /* pool offset of the wire name */
 	uint8_t name_len;
-	uint32_t rr;   /* first record in rrs */
+	uint32_t rr; /* first record in rrs */
 	uint32_t nrr;
 };
 

@@ -15,9 +15,9 @@
 
 /* What one pass did, for logs and the gateway's forwarding. */
 struct weft_extclient_stats {
-	size_t served;   /* clients we are the gateway of, made peers */
-	size_t routed;   /* clients routed through another member's peer */
-	size_t skipped;  /* live records left out: no usable gateway, an
+	size_t served;  /* clients we are the gateway of, made peers */
+	size_t routed;  /* clients routed through another member's peer */
+	size_t skipped; /* live records left out: no usable gateway, an
 			  * address outside the network or already taken,
 			  * or a key that is a member's */
 };

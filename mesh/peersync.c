@@ -242,8 +242,8 @@ bool weft_peer_addr_private(const weft_ip_t *ip)
 	return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || !memcmp(b, lo6, 16);
 }
 
-size_t weft_peer_candidates(const struct weft_peer *p, const struct weft_peersync_env *env,
-			    weft_endpoint_t *out, size_t cap)
+size_t weft_peer_candidates(const struct weft_peer *p, const struct weft_peersync_env *env, weft_endpoint_t *out,
+			    size_t cap)
 {
 	struct weft_gossip_candidate c[WEFT_PEER_MAX_CANDIDATES];
 	weft_endpoint_t ep;
@@ -647,8 +647,8 @@ size_t weft_peerset_route_news(struct weft_peerset *ps, const char *netname, wef
 			snprintf(msg, sizeof(msg),
 				 "%s: not routing %s through %s (%.16s): %s; ask the admin to change its approved "
 				 "routes (weft node %s %.16s set --routes ...)",
-				 netname, weft_cidr_format(&p->refused[r], c, sizeof(c)), p->name[0] ? p->name : "a member",
-				 hex, p->refused_why[r], netname, hex);
+				 netname, weft_cidr_format(&p->refused[r], c, sizeof(c)),
+				 p->name[0] ? p->name : "a member", hex, p->refused_why[r], netname, hex);
 			if (say)
 				say(ctx, msg);
 		}

@@ -45,12 +45,12 @@
 struct weft_peer {
 	weft_pk_t node_id;
 	char name[WEFT_NAME_MAX + 1];
-	uint8_t status;          /* weft_member_status_t */
-	bool has_state;          /* its node state record is known */
-	weft_ip_t addr4, addr6;  /* overlay addresses (family 0 = none) */
+	uint8_t status;         /* weft_member_status_t */
+	bool has_state;         /* its node state record is known */
+	weft_ip_t addr4, addr6; /* overlay addresses (family 0 = none) */
 	weft_wgkey_t wg_pub;
 	uint16_t wg_port, gossip_port;
-	uint8_t nroutes;         /* advertised and approved by the admin */
+	uint8_t nroutes; /* advertised and approved by the admin */
 	weft_cidr_t routes[WEFT_MAX_ROUTES];
 	/* Approved and advertised, but left out (routecheck.h): overlapping
 	 * the network's ranges, or a default route. refused_news: the list
@@ -64,37 +64,36 @@ struct weft_peer {
 	uint64_t last_handshake_s; /* unix seconds, 0 = never */
 	weft_endpoint_t wg_endpoint;
 	uint64_t rx_bytes, tx_bytes;
-	bool tunnel_up;          /* as last told to gossip */
+	bool tunnel_up; /* as last told to gossip */
 	/* endpoint choice and retries */
-	weft_endpoint_t chosen;  /* what we gave WireGuard (family 0: none) */
-	uint32_t attempt;        /* rotates through the candidates */
-	uint8_t ep_hash[8];      /* of the endpoints its state record announces */
+	weft_endpoint_t chosen; /* what we gave WireGuard (family 0: none) */
+	uint32_t attempt;       /* rotates through the candidates */
+	uint8_t ep_hash[8];     /* of the endpoints its state record announces */
 	uint32_t backoff_ms;
-	uint64_t next_try_ns;    /* 0 = not scheduled */
-	bool poke;               /* a handshake should be started now */
-	bool seen;               /* scratch for update */
+	uint64_t next_try_ns; /* 0 = not scheduled */
+	bool poke;            /* a handshake should be started now */
+	bool seen;            /* scratch for update */
 	/* relaying */
-	bool relay_ok;           /* its state offers relaying (WEFT_NODE_RELAY) */
-	bool relayed;            /* its addresses are routed through relay */
-	weft_pk_t relay;         /* the relay's node id, while relayed */
-	uint64_t down_since_ns;  /* wanted without a direct tunnel since (0: up) */
-	uint8_t kick;            /* 1: keepalive off in the next desired set, 2: on again */
-	bool denied;             /* the policy forbids this pair (policyapply.h) */
+	bool relay_ok;          /* its state offers relaying (WEFT_NODE_RELAY) */
+	bool relayed;           /* its addresses are routed through relay */
+	weft_pk_t relay;        /* the relay's node id, while relayed */
+	uint64_t down_since_ns; /* wanted without a direct tunnel since (0: up) */
+	uint8_t kick;           /* 1: keepalive off in the next desired set, 2: on again */
+	bool denied;            /* the policy forbids this pair (policyapply.h) */
 };
 
 struct weft_peerset {
 	weft_pk_t self;
-	weft_ip_t self4, self6;  /* our overlay addresses */
-	uint8_t self_status;     /* weft_member_status_t, 0 = not in the view */
-	struct weft_peer *p;     /* sorted by node id */
+	weft_ip_t self4, self6; /* our overlay addresses */
+	uint8_t self_status;    /* weft_member_status_t, 0 = not in the view */
+	struct weft_peer *p;    /* sorted by node id */
 	size_t n, cap;
-	size_t members;          /* members in the view, self included */
+	size_t members; /* members in the view, self included */
 };
 
 /* Where the endpoint candidates of a member come from: gossip in the
  * daemon, a table in tests. Returns how many were written to out. */
-typedef size_t (*weft_peer_cands_fn)(void *ctx, const weft_pk_t *id, struct weft_gossip_candidate *out,
-				     size_t cap);
+typedef size_t (*weft_peer_cands_fn)(void *ctx, const weft_pk_t *id, struct weft_gossip_candidate *out, size_t cap);
 
 /* What the choice of endpoints and keepalives needs besides the peers. */
 struct weft_peersync_env {
@@ -104,9 +103,9 @@ struct weft_peersync_env {
 	 * endpoint inside one of these subnets is on our LAN, and preferred. */
 	const weft_cidr_t *local_nets;
 	size_t nlocal_nets;
-	bool self_behind_nat;    /* our reflexive address is not one of ours */
-	int keepalive;           /* > 0: for every peer; 0: only where NAT is likely */
-	bool local_only;         /* WEFT_NETOPT_LOCAL_ONLY: LAN candidates only */
+	bool self_behind_nat; /* our reflexive address is not one of ours */
+	int keepalive;        /* > 0: for every peer; 0: only where NAT is likely */
+	bool local_only;      /* WEFT_NETOPT_LOCAL_ONLY: LAN candidates only */
 	/* Whether gossip holds a member alive (SWIM), for relaying; NULL: all
 	 * are. Called with alive_ctx. */
 	bool (*alive)(void *ctx, const weft_pk_t *id);
@@ -138,8 +137,8 @@ bool weft_peer_wanted(const struct weft_peer *p);
  * seldom reachable). Ports are the peer's WireGuard port but for the
  * endpoint WireGuard reported. With env->local_only, only those on our
  * LAN. */
-size_t weft_peer_candidates(const struct weft_peer *p, const struct weft_peersync_env *env,
-			    weft_endpoint_t *out, size_t cap);
+size_t weft_peer_candidates(const struct weft_peer *p, const struct weft_peersync_env *env, weft_endpoint_t *out,
+			    size_t cap);
 /* Whether an address is routed only inside a site: RFC 1918, shared
  * (carrier NAT) space, link-local and loopback; IPv6 unique-local,
  * link-local and loopback. */

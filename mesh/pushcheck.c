@@ -59,8 +59,9 @@ int weft_pushcheck(const weft_store_t *s, const weft_record_t *r, uint64_t now_m
 		id = &r->u.revocation.node_id;
 	if (id && !weft_store_get(s, WEFT_REC_MEMBER, id->b)) {
 		weft_pk_to_hex(hex, id);
-		snprintf(why, cap, "the %s names node %.16s..., which is not a member of this network; "
-				   "'weft peers NETWORK' lists the members",
+		snprintf(why, cap,
+			 "the %s names node %.16s..., which is not a member of this network; "
+			 "'weft peers NETWORK' lists the members",
 			 weft_rec_type_name(r->type), hex);
 		return WEFT_ENOTFOUND;
 	}
@@ -72,8 +73,9 @@ int weft_pushcheck(const weft_store_t *s, const weft_record_t *r, uint64_t now_m
 	/* Only settings the store would take matter: anything else is
 	 * refused (or ignored as stale) by the store itself. */
 	ret = weft_store_merge(clone, r);
-	ret = ret == WEFT_MERGE_ADDED || ret == WEFT_MERGE_REPLACED ? check_fit(clone, &r->u.network, now_ms, why, cap)
-								      : 0;
+	ret = ret == WEFT_MERGE_ADDED || ret == WEFT_MERGE_REPLACED
+		      ? check_fit(clone, &r->u.network, now_ms, why, cap)
+		      : 0;
 	weft_store_free(clone);
 	return ret;
 }

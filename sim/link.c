@@ -209,8 +209,7 @@ void sim_link_send(struct weft_sim *s, struct sim_pkt *p, bool deliverable)
 		sim_pkt_free(s, p);
 		return;
 	}
-	if (cut_between(s, p->src, p->dst) ||
-	    (s->loss_ppm && sim_rand_below(&s->rng, 1000000) < s->loss_ppm)) {
+	if (cut_between(s, p->src, p->dst) || (s->loss_ppm && sim_rand_below(&s->rng, 1000000) < s->loss_ppm)) {
 		s->pkts_lost++;
 		sim_pkt_free(s, p);
 		return;

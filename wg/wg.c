@@ -182,8 +182,7 @@ out:
 	return ret;
 }
 
-int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes,
-		  weft_wg_err_t *err)
+int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes, weft_wg_err_t *err)
 {
 	weft_wg_device_t cur = { 0 };
 	int ret;

@@ -90,7 +90,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		weft_pk_to_hex(hex, &r.signer);
-		printf("%s signer=%s sig=%s", weft_rec_type_name(r.type), hex, weft_record_verify(&r) ? "BAD" : "ok");
+		printf("%s signer=%s sig=%s", weft_rec_type_name(r.type), hex,
+		       weft_record_verify(&r) ? "BAD" : "ok");
 		fields(&r);
 		printf("\n");
 		if (weft_record_verify(&r))

@@ -49,7 +49,7 @@ static void run_small(struct weft_sim_scenario *sc)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t sizes[] = {2, 100, 10000};
+	static const uint32_t sizes[] = { 2, 100, 10000 };
 	struct weft_sim_scenario sc;
 	struct weft_sim_perr err;
 	size_t i;

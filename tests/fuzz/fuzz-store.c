@@ -117,8 +117,8 @@ static int decode_check_fn(void *ctx, const weft_record_t *r)
 	weft_record_t *again = ctx;
 
 	/* What the store holds is exactly what its bytes decode to. */
-	if (weft_record_decode(again, r->raw, r->raw_len, NULL) ||
-	    memcmp(&again->u, &r->u, sizeof(r->u)) || again->type != r->type)
+	if (weft_record_decode(again, r->raw, r->raw_len, NULL) || memcmp(&again->u, &r->u, sizeof(r->u)) ||
+	    again->type != r->type)
 		abort();
 	return 0;
 }

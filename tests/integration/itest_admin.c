@@ -153,7 +153,8 @@ static int override(const weft_keypair_t *kp, int argc, char **argv)
 		} else if (!strncmp(a, "tags=", 5)) {
 			o->set |= WEFT_OVR_TAGS;
 			snprintf(buf, sizeof(buf), "%s", a + 5);
-			for (t = strtok_r(buf, ",", &save); t && o->ntags < WEFT_MAX_TAGS; t = strtok_r(NULL, ",", &save))
+			for (t = strtok_r(buf, ",", &save); t && o->ntags < WEFT_MAX_TAGS;
+			     t = strtok_r(NULL, ",", &save))
 				snprintf(o->tags[o->ntags++], WEFT_TAG_MAX + 1, "%s", t);
 		} else if (!strcmp(a, "approve")) {
 			o->set |= WEFT_OVR_APPROVED;

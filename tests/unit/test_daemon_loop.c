@@ -36,7 +36,7 @@ struct node {
 	pthread_t thread;
 	int rc;
 	bool running;
-	unsigned dns_port;  /* its loopback DNS listener (dns_listen) */
+	unsigned dns_port; /* its loopback DNS listener (dns_listen) */
 };
 
 static char top[256];
@@ -235,8 +235,9 @@ static void node_dirs(struct node *n, const char *name, unsigned gossip)
 	f = fopen(n->conf, "w");
 	assert_non_null(f);
 	/* Announce loopback only: every datagram stays on this host. */
-	fprintf(f, "wg_backend = memory\nlog_level = warn\nresolver = off\ndns_listen = 127.0.0.1:%u\n[network office]\n"
-		   "endpoint = 127.0.0.1\n",
+	fprintf(f,
+		"wg_backend = memory\nlog_level = warn\nresolver = off\ndns_listen = 127.0.0.1:%u\n[network office]\n"
+		"endpoint = 127.0.0.1\n",
 		n->dns_port);
 	fclose(f);
 	(void)gossip;
@@ -300,10 +301,10 @@ static void check_dns(struct node *n, struct node *member, const char *name)
 	assert_true(len > 12 + 4);
 	assert_int_equal(ans[0], 0x42); /* the id */
 	assert_int_equal(ans[1], 0x42);
-	assert_true(ans[2] & 0x80);            /* QR */
-	assert_true(ans[2] & 0x04);            /* AA */
-	assert_int_equal(ans[3] & 0xf, 0);     /* NOERROR */
-	assert_int_equal(ans[6] << 8 | ans[7], 1); /* one answer */
+	assert_true(ans[2] & 0x80);                  /* QR */
+	assert_true(ans[2] & 0x04);                  /* AA */
+	assert_int_equal(ans[3] & 0xf, 0);           /* NOERROR */
+	assert_int_equal(ans[6] << 8 | ans[7], 1);   /* one answer */
 	assert_int_equal(ans[10] << 8 | ans[11], 0); /* no EDNS asked, none given */
 	/* The answer is the last record: its rdata, 4 bytes, ends the packet. */
 	assert_int_equal(ans[len - 6] << 8 | ans[len - 5], 4);

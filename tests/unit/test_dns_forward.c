@@ -13,8 +13,7 @@
 
 /* An upstream reply to "name A": question as given, then n A records of
  * 93.184.216.x, owners compressed to the question. */
-static size_t upstream_reply(uint8_t *out, uint16_t id, const char *name, uint16_t qtype, unsigned n,
-			     bool edns)
+static size_t upstream_reply(uint8_t *out, uint16_t id, const char *name, uint16_t qtype, unsigned n, bool edns)
 {
 	size_t o, i;
 

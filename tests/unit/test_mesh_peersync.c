@@ -17,7 +17,6 @@
 
 #include <cmocka.h>
 
-
 #include "core/error.h"
 #include "mesh/peersync.h"
 #include "mesh/routecheck.h"
@@ -482,8 +481,10 @@ static void say_to(void *ctx, const char *msg)
  * member and its other routes stay, and the refusal is logged once. */
 static void test_overlapping_routes(void **state)
 {
-	static const char *const routes[] = { "10.77.0.5/32", "10.0.0.0/8", "0.0.0.0/0", "::/0", "fd77::/48",
-					       "192.168.50.0/24", "fd77:0:0:0:1::/80", "172.16.0.0/24" };
+	static const char *const routes[] = {
+		"10.77.0.5/32", "10.0.0.0/8",      "0.0.0.0/0",         "::/0",
+		"fd77::/48",    "192.168.50.0/24", "fd77:0:0:0:1::/80", "172.16.0.0/24"
+	};
 	const unsigned nr = sizeof(routes) / sizeof(routes[0]);
 	struct weft_peersync_env env;
 	struct weft_peerset ps;
@@ -599,7 +600,7 @@ static void test_candidates_order(void **state)
 	cand(2, WEFT_EP_ANNOUNCED, "198.51.100.2:51822");
 	cand(2, WEFT_EP_OBSERVED, "203.0.113.9:40001");
 	cand(2, WEFT_EP_ANNOUNCED, "192.168.1.50:1");
-	F->cand[2][F->ncand[2] - 1].ep.port = 0; /* announced without a port: its WireGuard port */
+	F->cand[2][F->ncand[2] - 1].ep.port = 0;      /* announced without a port: its WireGuard port */
 	cand(2, WEFT_EP_ANNOUNCED, "10.9.0.5:51822"); /* private, not our LAN */
 	cand(2, WEFT_EP_WIREGUARD, "203.0.113.9:61000");
 	cand(2, WEFT_EP_ANNOUNCED, "198.51.100.2:51822"); /* a repeat */
@@ -848,7 +849,8 @@ static void test_relay(void **state)
 	assert_int_equal(wp->keepalive, WEFT_PEER_NAT_KEEPALIVE);
 	assert_int_equal(wp->endpoint.ip.family, 4);
 	r = weft_peerset_find(&ps, &F->node[chosen].pk);
-	assert_true(weft_ip_equal(&weft_wg_device_find_peer(&want, &F->wg[chosen].pub)->allowed_ips[2].ip, &p2->addr4));
+	assert_true(
+		weft_ip_equal(&weft_wg_device_find_peer(&want, &F->wg[chosen].pub)->allowed_ips[2].ip, &p2->addr4));
 	assert_int_equal(weft_wg_apply(wg, &want, NULL, &err), 0);
 	weft_wg_device_free(&want);
 	assert_int_equal(weft_wg_get_device(wg, &got, &err), 0);

@@ -822,13 +822,13 @@ static void test_view_statuses(void **state)
 	merge_ok(s, r);
 	fx_member(r, &inv[1], &node[3].pk, 40); /* approved by override */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[4].pk, 50);  /* expired by override */
+	fx_member(r, &admin, &node[4].pk, 50); /* expired by override */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[5].pk, 60);  /* revoked */
+	fx_member(r, &admin, &node[5].pk, 60); /* revoked */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[6].pk, 70);  /* left */
+	fx_member(r, &admin, &node[6].pk, 70); /* left */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[7].pk, 80);  /* override name/tags/address */
+	fx_member(r, &admin, &node[7].pk, 80); /* override name/tags/address */
 	merge_ok(s, r);
 
 	fx_state(r, &node[0], 1, "state-name");
@@ -1325,8 +1325,8 @@ static void test_property_permutations(void **state)
 
 	for (unsigned round = 0; round < 300; round++) {
 		uint64_t rseed = seed + round;
-		weft_store_t *s = round % 3 == 0 ? weft_store_new(&admin.pk, NULL, NULL) :
-				   weft_store_new(&admin.pk, cache, pool);
+		weft_store_t *s = round % 3 == 0 ? weft_store_new(&admin.pk, NULL, NULL)
+						 : weft_store_new(&admin.pk, cache, pool);
 		size_t n = 0;
 		uint8_t d[32];
 		weft_view_t v;
