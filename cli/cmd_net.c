@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -131,6 +132,33 @@ static int list(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, 
 
 /* ---- status ---- */
 
+/* The health section: "ok", or one line per problem with its code, its
+ * message (which says what to do) and since when. */
+static void status_health(struct weft_cli *cli, struct json_object *o)
+{
+	struct json_object *h, *it;
+	size_t i, n;
+	char when[32];
+	time_t t;
+	struct tm tm;
+
+	if (!json_object_object_get_ex(o, "health", &h) || !json_object_is_type(h, json_type_array))
+		return;
+	n = json_object_array_length(h);
+	if (!n) {
+		fprintf(cli->out, "health       ok\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(h, i);
+		t = (time_t)ifield(it, "since");
+		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm))
+			snprintf(when, sizeof(when), "?");
+		fprintf(cli->out, "%-12s %s: %s (since %s)\n", i ? "" : "health", field(it, "code", "?"),
+			field(it, "message", ""), when);
+	}
+}
+
 static void status_text(struct weft_cli *cli, struct json_object *o)
 {
 	const char *a6 = field(o, "address6", NULL);
@@ -149,6 +177,7 @@ static void status_text(struct weft_cli *cli, struct json_object *o)
 		ifield(o, "members"), ifield(o, "alive"), ifield(o, "tunnels_up"));
 	if (json_object_object_get_ex(o, "name_conflict", &nc) && json_object_is_type(nc, json_type_object))
 		fprintf(cli->out, "dns          %s\n", field(nc, "message", "no DNS name (a name conflict)"));
+	status_health(cli, o);
 }
 
 static int status(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)

@@ -11,6 +11,7 @@
 
 #include "core/store.h"
 #include "daemon/gateway.h"
+#include "daemon/health.h"
 #include "daemon/net.h"
 #include "daemon/netstate.h"
 #include "daemon/relay.h"
@@ -93,6 +94,8 @@ struct weft_net {
 	struct weft_gateway gw; /* egress/ingress duties on the host (gateway.h) */
 	size_t ext_served;      /* external clients we are the gateway of */
 	size_t wg_rotate_held;  /* clients a due key rotation waits for (mesh/wgrotate.h) */
+
+	struct weft_health health; /* problems `weft status` shows (health.h) */
 };
 
 /* ---- net.c: lifecycle and the event pump ---- */

@@ -142,6 +142,7 @@ struct json_object *weft_net_status_json(struct weft_net *n)
 	json_object_object_add(o, "state", json_object_new_string(weft_net_phase_name(n->phase)));
 	json_object_object_add(o, "records", json_object_new_uint64(weft_store_count(n->store)));
 	json_object_object_add(o, "name_conflict", weft_dnssrv_conflict_json(n->dns, &n->local.id.pk));
+	json_object_object_add(o, "health", weft_health_json(&n->health));
 	return o;
 }
 
