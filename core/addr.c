@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
-#include "error.h"
+#include "core/addr.h"
+#include "core/error.h"
 
 static unsigned ip_len(unsigned family)
 {

@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "store.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/store.h"
 
 static const uint8_t zero_subject[32];
 
@@ -104,7 +104,7 @@ static weft_ip_t pin_of(const weft_record_t *ovr, const weft_record_t *inv, unsi
 
 /* The addresses live external clients hold (DESIGN §5): taken for every
  * member's hash, or a new member could be given a client's address and the
- * client would be dropped (cli/extclient.c leaves out a client whose
+ * client would be dropped (mesh/extclient.c leaves out a client whose
  * address a member has). */
 struct held {
 	weft_ip_t *ip;

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 /* More records queued than about one round carries (fanout 3 datagrams of
  * three or four state records): push alone would leave a tail. */
@@ -194,8 +194,7 @@ static size_t swim_size(uint32_t inc, bool with_from)
 	       (with_from ? weft_mp_bin_size(WEFT_PK_LEN) : 0);
 }
 
-static void put_swim(weft_gossip_t *g, struct weft_wbuf *w, uint8_t what, uint32_t node, uint32_t inc,
-		     uint32_t from)
+static void put_swim(weft_gossip_t *g, struct weft_wbuf *w, uint8_t what, uint32_t node, uint32_t inc, uint32_t from)
 {
 	bool with_from = what == WEFT_UPD_SUSPECT && from != WEFT_G_NONE;
 
@@ -243,7 +242,7 @@ static void requeue(weft_gossip_t *g, const uint32_t *sent, uint32_t k, uint32_t
 void weft_bcast_fill(weft_gossip_t *g, struct weft_wbuf *w, size_t room, uint32_t dest_idx)
 {
 	uint8_t tmp[WEFT_GOSSIP_MTU];
-	struct weft_wbuf t = {tmp, 0, 0, false};
+	struct weft_wbuf t = { tmp, 0, 0, false };
 	uint32_t limit = weft_bcast_limit(g), count = 0, k = 0, i;
 	uint32_t sent[FILL_MAX];
 	const struct gmember *d = NULL;
@@ -260,8 +259,7 @@ void weft_bcast_fill(weft_gossip_t *g, struct weft_wbuf *w, size_t room, uint32_
 	 * very next packet we send it, and so can refute at once. */
 	if (dest_idx != WEFT_G_NONE && weft_members_known(g, dest_idx))
 		d = &g->m[dest_idx];
-	if (d && (d->state == WEFT_LIVE_SUSPECT || d->state == WEFT_LIVE_DEAD) &&
-	    swim_size(d->inc, true) <= t.cap) {
+	if (d && (d->state == WEFT_LIVE_SUSPECT || d->state == WEFT_LIVE_DEAD) && swim_size(d->inc, true) <= t.cap) {
 		put_swim(g, &t, d->state, dest_idx, d->inc, g->self);
 		count++;
 	}

@@ -4,34 +4,34 @@
 #ifndef WEFT_GOSSIP_INTERNAL_H
 #define WEFT_GOSSIP_INTERNAL_H
 
-#include "gossip.h"
-#include "wire.h"
+#include "gossip/gossip.h"
+#include "gossip/wire.h"
 
 /* ---- Limits ---- */
-#define WEFT_G_OUTQ_MAX 1024       /* datagrams waiting for poll_send */
-#define WEFT_G_BCAST_MAX 1024      /* updates waiting to be disseminated */
-#define WEFT_G_PINGS 64            /* outstanding relayed and retry pings */
-#define WEFT_G_SUSPECT_K 3         /* Lifeguard: confirmations that shrink a suspicion */
-#define WEFT_G_OBSERVED_MAX 1024   /* observed / WireGuard endpoint cache entries */
-#define WEFT_G_REFLEXIVE_MAX 8     /* our own reflexive addresses */
-#define WEFT_G_RL_SLOTS 256        /* per-source rate limiter slots */
-#define WEFT_G_RL_RATE 5           /* unauthenticated packets per second per source */
+#define WEFT_G_OUTQ_MAX 1024     /* datagrams waiting for poll_send */
+#define WEFT_G_BCAST_MAX 1024    /* updates waiting to be disseminated */
+#define WEFT_G_PINGS 64          /* outstanding relayed and retry pings */
+#define WEFT_G_SUSPECT_K 3       /* Lifeguard: confirmations that shrink a suspicion */
+#define WEFT_G_OBSERVED_MAX 1024 /* observed / WireGuard endpoint cache entries */
+#define WEFT_G_REFLEXIVE_MAX 8   /* our own reflexive addresses */
+#define WEFT_G_RL_SLOTS 256      /* per-source rate limiter slots */
+#define WEFT_G_RL_RATE 5         /* unauthenticated packets per second per source */
 #define WEFT_G_RL_BURST 10
-#define WEFT_G_SYNC_RESPONDERS 4   /* concurrent push-pulls we answer */
-#define WEFT_G_SYNC_BUCKETS 32     /* differing buckets handled per exchange */
-#define WEFT_G_SYNC_SUBS 16        /* sub-buckets per bucket */
-#define WEFT_G_SYNC_RECORDS 512    /* records one side sends per exchange */
+#define WEFT_G_SYNC_RESPONDERS 4 /* concurrent push-pulls we answer */
+#define WEFT_G_SYNC_BUCKETS 32   /* differing buckets handled per exchange */
+#define WEFT_G_SYNC_SUBS 16      /* sub-buckets per bucket */
+#define WEFT_G_SYNC_RECORDS 512  /* records one side sends per exchange */
 #define WEFT_G_SYNC_TIMEOUT_MS 5000
 #define WEFT_G_SYNC_LINGER_MS 1000 /* a responder's slot after the last list chunk */
-#define WEFT_G_SYNC_RETRIES 3 /* unanswered syncs retried soon, in a row */
+#define WEFT_G_SYNC_RETRIES 3      /* unanswered syncs retried soon, in a row */
 #define WEFT_G_JOIN_BOOTSTRAP 8
 #define WEFT_G_WELCOME_PARTS 4
-#define WEFT_G_HELLO_PAD 64        /* a hello is padded so its cookie is never larger */
+#define WEFT_G_HELLO_PAD 64 /* a hello is padded so its cookie is never larger */
 #define WEFT_G_COOKIE_LEN 16
 #define WEFT_G_COOKIE_WINDOW_S 60
 #define WEFT_G_NONE UINT32_MAX
 
-#define MS(x) ((uint64_t)(x) * 1000000ull)
+#define MS(x) ((uint64_t)(x)*1000000ull)
 
 /* ---- Node-id directory ---- */
 struct weft_gossip_dir {
@@ -50,7 +50,7 @@ enum {
 	MF_OVL_FAIL = 0x08, /* an overlay probe failed: underlay until it answers */
 	MF_PENDING = 0x10,  /* admitted by an approval invite, not approved yet */
 	MF_REVOKED = 0x20,
-	MF_EXPIRES = 0x40,  /* an override sets an expiry: check it before probing */
+	MF_EXPIRES = 0x40, /* an override sets an expiry: check it before probing */
 };
 
 struct gmember {
@@ -193,8 +193,8 @@ struct weft_gossip {
 	uint64_t wall_ms, wall_ns;
 
 	struct gkey key, old_key;
-	uint64_t old_key_until;   /* the previous key opens packets until then */
-	uint64_t old_seal_until;  /* and seals ours until then (half the grace) */
+	uint64_t old_key_until;  /* the previous key opens packets until then */
+	uint64_t old_seal_until; /* and seals ours until then (half the grace) */
 	uint8_t nonce_prefix[16];
 	uint64_t nonce_ctr;
 	uint8_t cookie_key[32];
@@ -228,7 +228,7 @@ struct weft_gossip {
 	struct gsync_init sync;
 	struct gsync_resp resp[WEFT_G_SYNC_RESPONDERS];
 	uint64_t next_sync;
-	uint32_t sync_hint; /* member to sync with next, or WEFT_G_NONE */
+	uint32_t sync_hint;   /* member to sync with next, or WEFT_G_NONE */
 	uint32_t sync_silent; /* whose last sync went unanswered, or WEFT_G_NONE */
 	unsigned sync_misses; /* unanswered syncs in a row */
 	struct weft_store_entry_id *scratch;
@@ -265,12 +265,12 @@ struct weft_gossip {
 struct grx {
 	uint8_t type, path;
 	const weft_endpoint_t *from;
-	uint32_t nfields;   /* body array elements left after the sender */
+	uint32_t nfields; /* body array elements left after the sender */
 	struct weft_rbuf r;
-	weft_pk_t sender;   /* member messages */
+	weft_pk_t sender;    /* member messages */
 	uint32_t sender_idx; /* directory index of a present member, else WEFT_G_NONE */
 	struct weft_gossip_dgram reply;
-	size_t pkt_len;     /* the whole datagram, for amplification checks */
+	size_t pkt_len; /* the whole datagram, for amplification checks */
 };
 
 /* A packet being built: body writes go to w; finish seals and queues it. */

@@ -9,8 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 static uint32_t n_live(const weft_gossip_t *g)
 {
@@ -98,7 +98,7 @@ static void heap_push(weft_gossip_t *g, uint64_t deadline, uint32_t member, uint
 		g->heap_cap = cap;
 	}
 	i = g->nheap++;
-	g->heap[i] = (struct gheap){deadline, member, inc};
+	g->heap[i] = (struct gheap){ deadline, member, inc };
 	while (i > 0) {
 		p = (i - 1) / 2;
 		if (g->heap[p].deadline <= g->heap[i].deadline)
@@ -420,7 +420,8 @@ static void dead_retry(weft_gossip_t *g)
 		if (!weft_members_known(g, idx))
 			continue;
 		m = &g->m[idx];
-		if (m->state != WEFT_LIVE_DEAD || (m->flags & MF_PENDING) || (now_s < m->aux && g->now >= g->heal_until))
+		if (m->state != WEFT_LIVE_DEAD || (m->flags & MF_PENDING) ||
+		    (now_s < m->aux && g->now >= g->heal_until))
 			continue;
 		if (retry_ping(g, idx))
 			return;
@@ -565,7 +566,8 @@ int weft_swim_on_ping(weft_gossip_t *g, struct grx *rx)
 	 * ping's source (its gossip port's mapping); inside the tunnel, where
 	 * our WireGuard sees its WireGuard (that port's mapping), if known. */
 	send_ack(g, &rx->reply, seq,
-		 rx->path == WEFT_PATH_UNDERLAY ? rx->from : weft_members_wg_seen(g, weft_dir_find(g->dir, &rx->sender)),
+		 rx->path == WEFT_PATH_UNDERLAY ? rx->from
+						: weft_members_wg_seen(g, weft_dir_find(g->dir, &rx->sender)),
 		 weft_dir_find(g->dir, &rx->sender));
 	return 0;
 }
@@ -630,8 +632,10 @@ int weft_swim_on_ack(weft_gossip_t *g, struct grx *rx)
 		p->active = false;
 		awareness(g, -1);
 		if (has_ep && memcmp(rx->sender.b, g->dir->ids[p->target].b, WEFT_PK_LEN) == 0)
-			weft_members_reflexive(g, rx->path == WEFT_PATH_UNDERLAY ? WEFT_EP_REFLEXIVE
-										 : WEFT_EP_REFLEXIVE_WG, &ep);
+			weft_members_reflexive(g,
+					       rx->path == WEFT_PATH_UNDERLAY ? WEFT_EP_REFLEXIVE
+									      : WEFT_EP_REFLEXIVE_WG,
+					       &ep);
 		return 0;
 	}
 	for (i = 0; i < WEFT_G_PINGS; i++) {

@@ -2,7 +2,7 @@
  * gen-gossip.c (which writes the stored corpus). A fixed little network
  * (admin, settings, key epoch, invite, three members with states) and one
  * node to feed, either member 0 or a stranger in the middle of joining
- * through member 1. Time comes from the input (STYLE item 15).
+ * through member 1. Time comes from the input (docs/STYLE.md, "Fuzzing").
  *
  * Input: one mode byte (even: member node; odd: joining node), then frames
  *
@@ -34,9 +34,9 @@
 
 #include <sodium.h>
 
-#include "gossip.h"
-#include "token.h"
-#include "wire.h"
+#include "gossip/gossip.h"
+#include "core/token.h"
+#include "gossip/wire.h"
 
 #define GFZ_MEMBERS 3
 #define GFZ_WALL_MS 1700000000000ull
@@ -51,7 +51,7 @@ struct gfz {
 
 static inline void gfz_key(weft_keypair_t *kp, uint8_t role, uint8_t n)
 {
-	uint8_t seed[WEFT_SEED_LEN] = {'f', 'z', role, n};
+	uint8_t seed[WEFT_SEED_LEN] = { 'f', 'z', role, n };
 
 	weft_keypair_from_seed(kp, seed);
 }
@@ -63,7 +63,7 @@ static inline int gfz_sign(weft_record_t *r, const weft_keypair_t *kp)
 
 static inline weft_endpoint_t gfz_endpoint(unsigned i)
 {
-	weft_endpoint_t ep = {.ip = {.family = 4, .b = {10, 7, 0, (uint8_t)(i + 1)}}, .port = 51821};
+	weft_endpoint_t ep = { .ip = { .family = 4, .b = { 10, 7, 0, (uint8_t)(i + 1) } }, .port = 51821 };
 
 	if (i >= GFZ_MEMBERS) {
 		ep.ip.b[0] = 203;
@@ -169,7 +169,7 @@ static inline void gfz_drain(struct gfz_run *r)
 /* Starts the node: 0 or a negative code (then nothing is held). */
 static inline int gfz_start(struct gfz_run *r, struct gfz *f, bool joiner)
 {
-	struct weft_gossip_config cfg = {0};
+	struct weft_gossip_config cfg = { 0 };
 	weft_token_t tok;
 	weft_endpoint_t boot = gfz_endpoint(1);
 	unsigned i;
@@ -238,8 +238,8 @@ static inline void gfz_answers(struct gfz_run *r, const weft_endpoint_t *from, s
 	while ((n = weft_gossip_poll_send(r->g, out, sizeof(out), &dg)) != 0) {
 		if (n < 0)
 			abort();
-		if (dg.path == WEFT_PATH_UNDERLAY && weft_endpoint_equal(&dg.to, from) &&
-		    from->ip.b[0] == 203 && out[3] != WEFT_MSG_JOIN_WELCOME)
+		if (dg.path == WEFT_PATH_UNDERLAY && weft_endpoint_equal(&dg.to, from) && from->ip.b[0] == 203 &&
+		    out[3] != WEFT_MSG_JOIN_WELCOME)
 			to_stranger += (size_t)n;
 		memcpy(r->last, out, (size_t)n);
 		r->last_len = n;
@@ -251,7 +251,7 @@ static inline void gfz_answers(struct gfz_run *r, const weft_endpoint_t *from, s
 /* Delivers one datagram built per the frame flags. */
 static inline void gfz_datagram(struct gfz_run *r, uint8_t flags, const uint8_t *b, size_t len)
 {
-	uint8_t pkt[WEFT_GOSSIP_MTU + 64], fpr[WEFT_WIRE_FPR_LEN], nonce[24] = {0};
+	uint8_t pkt[WEFT_GOSSIP_MTU + 64], fpr[WEFT_WIRE_FPR_LEN], nonce[24] = { 0 };
 	weft_endpoint_t from = gfz_endpoint((flags >> 2) & 3);
 	uint8_t path = flags & 1 ? WEFT_PATH_OVERLAY : WEFT_PATH_UNDERLAY;
 	size_t n;

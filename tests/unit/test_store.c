@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recpool.h" /* the map's internals, for test_hamt_model */
-#include "store_fixture.h"
-#include "vcache.h"
+#include "core/recpool.h" /* the map's internals, for test_hamt_model */
+#include "tests/unit/store_fixture.h"
+#include "core/vcache.h"
 
 static weft_keypair_t admin, admin2, admin3, other_admin;
 static weft_keypair_t inv[4];
@@ -822,13 +822,13 @@ static void test_view_statuses(void **state)
 	merge_ok(s, r);
 	fx_member(r, &inv[1], &node[3].pk, 40); /* approved by override */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[4].pk, 50);  /* expired by override */
+	fx_member(r, &admin, &node[4].pk, 50); /* expired by override */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[5].pk, 60);  /* revoked */
+	fx_member(r, &admin, &node[5].pk, 60); /* revoked */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[6].pk, 70);  /* left */
+	fx_member(r, &admin, &node[6].pk, 70); /* left */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[7].pk, 80);  /* override name/tags/address */
+	fx_member(r, &admin, &node[7].pk, 80); /* override name/tags/address */
 	merge_ok(s, r);
 
 	fx_state(r, &node[0], 1, "state-name");
@@ -929,7 +929,7 @@ static void fx_ext_client(weft_record_t *r, const char *name, uint64_t version, 
 }
 
 /* A live external client's address is never a member's by hash (it would
- * be dropped, cli/extclient.c); a deleted one's is free again, and a pin
+ * be dropped, mesh/extclient.c); a deleted one's is free again, and a pin
  * still wins it. Every node computes the same whatever the arrival order. */
 static void test_view_ext_clients(void **state)
 {
@@ -1325,8 +1325,8 @@ static void test_property_permutations(void **state)
 
 	for (unsigned round = 0; round < 300; round++) {
 		uint64_t rseed = seed + round;
-		weft_store_t *s = round % 3 == 0 ? weft_store_new(&admin.pk, NULL, NULL) :
-				   weft_store_new(&admin.pk, cache, pool);
+		weft_store_t *s = round % 3 == 0 ? weft_store_new(&admin.pk, NULL, NULL)
+						 : weft_store_new(&admin.pk, cache, pool);
 		size_t n = 0;
 		uint8_t d[32];
 		weft_view_t v;
