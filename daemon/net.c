@@ -572,7 +572,10 @@ static void on_tick(uv_timer_t *t)
 			n->dirty_peers = true;
 		}
 	}
-	if (n->next_poll_ns && now.mono_ns >= n->next_poll_ns && n->phase == WEFT_NET_MEMBER)
+	/* A revoked node keeps its (empty) device: still read, so that what
+	 * it says of it stays true whoever changes it. */
+	if (n->next_poll_ns && now.mono_ns >= n->next_poll_ns &&
+	    (n->phase == WEFT_NET_MEMBER || n->phase == WEFT_NET_REVOKED))
 		weft_net_poll_device(n, now);
 	weft_net_rotate_wg_key(n, now);
 	if (n->next_expiry_s && now.wall_ms / 1000 >= n->next_expiry_s) {

@@ -397,6 +397,11 @@ void weft_net_sync_peers(struct weft_net *n, struct weft_now now)
 	else if (ch.updated) /* endpoint retries, relay keepalive kicks: routine */
 		weft_log_debug("%s: WireGuard peers: %u updated (%zu wanted)", n->name, ch.updated, want.n_peers);
 	weft_wg_device_free(&want);
+	/* What we tell (weft status, weft peers) is the device as it is now,
+	 * not our memory of it: a revoked node's "tunnels up" stayed at its
+	 * last count after its peers were gone (seen in the VM). */
+	if (!ret && (ch.added || ch.removed))
+		weft_net_poll_device(n, now);
 	apply_routes(n);
 	gateway_sync(n);
 	send_pokes(n);

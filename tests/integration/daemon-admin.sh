@@ -289,6 +289,13 @@ wait_until 30 sh -c "ip netns exec $(mesh_ns 4) $MESH_WEFT --socket $MESH_DIR/n4
 ok $? "node 4 learns by itself that it is revoked"
 wait_until 10 sh -c "[ -z \"\$(nsenter -t $(node_pid 4) -m -n wg show weft-office peers)\" ]"
 ok $? "node 4 took its tunnel down (no WireGuard peer left)"
+# What weft status says comes from the device, not from the memory of it
+# (found in the VM: "2 tunnels up" here, on a device without peers).
+no_tunnels() { [ "$(status_of "$1" tunnels_up)" = 0 ]; }
+wait_until 10 no_tunnels 4
+ok $? "node 4's weft status says 0 tunnels up (its device has no peers): $(status_of 4 tunnels_up)"
+weft_on 4 status office | grep -q '^members .* 0 tunnels up)$'
+ok $? "and so does its text: $(weft_on 4 status office | grep '^members')"
 ! in_ns 4 ip -4 addr show dev weft-office | grep -q inet
 ok $? "node 4's overlay address is gone"
 no_ping 4 2 && no_ping 4 3 && no_ping 4 5 && no_ping 2 4
