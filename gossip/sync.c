@@ -88,8 +88,9 @@ struct batch {
 };
 
 /* Room for the elements: the MTU less the sealed header and tag, the
- * array headers, the sender id and the xid. */
-#define BATCH_ROOM (WEFT_GOSSIP_MTU - WEFT_WIRE_SEALED_HDR_LEN - WEFT_WIRE_TAG_LEN - 1 - 34 - 5 - 3)
+ * sender's authentication, the array headers, the sender id and the xid. */
+#define BATCH_ROOM \
+	(WEFT_GOSSIP_MTU - WEFT_WIRE_SEALED_HDR_LEN - WEFT_WIRE_TAG_LEN - WEFT_WIRE_AUTH_LEN - 1 - 34 - 5 - 3)
 
 static void batch_init(struct batch *b, weft_gossip_t *g, uint8_t type, uint32_t xid,
 		       const struct weft_gossip_dgram *dest)
