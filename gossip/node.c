@@ -458,9 +458,123 @@ static void flush_changes(weft_gossip_t *g)
 	weft_g_membership(g);
 }
 
+/* ---- a member's state records, rate-limited ---- */
+
+/* A member signs its own state record as often as it likes; forwarded at
+ * that rate, one member's flood would multiply the whole mesh's traffic.
+ * So each member's new versions enter the store (and so the dissemination
+ * queue and the anti-entropy digests) at most WEFT_G_STATE_BURST at once
+ * and then one per WEFT_G_STATE_INTERVAL_S (a generic cell rate: st_tat is
+ * when the next would be on time); one that comes sooner waits here, the
+ * newest per member, and enters when its turn comes. */
+static void defer_state(weft_gossip_t *g, uint32_t idx, const weft_record_t *r, uint32_t due_s)
+{
+	struct gdefer *d, *slot = NULL;
+	weft_record_t held;
+	uint32_t i;
+
+	if (!g->defer) {
+		g->defer = weft_g_calloc(&g->mem, WEFT_G_DEFER_MAX, sizeof(*g->defer));
+		if (!g->defer)
+			return; /* anti-entropy will bring it */
+	}
+	for (i = 0; i < WEFT_G_DEFER_MAX; i++) {
+		d = &g->defer[i];
+		if (d->member1 == idx + 1) {
+			/* Keep the newer of the two. */
+			if (weft_record_decode(&held, d->raw, d->len, NULL) == 0 &&
+			    held.u.node_state.version >= r->u.node_state.version)
+				return;
+			slot = d;
+			break;
+		}
+		if (!d->member1 && !slot)
+			slot = d;
+	}
+	if (!slot)
+		return; /* full: anti-entropy will bring it */
+	if (!slot->member1)
+		g->ndefer++;
+	slot->member1 = idx + 1;
+	slot->due_s = due_s;
+	slot->len = r->raw_len;
+	memcpy(slot->raw, r->raw, r->raw_len);
+	g->st.state_deferred++;
+}
+
+/* True when raw is a member's state record that must wait its turn (it
+ * was put aside). */
+static bool state_limited(weft_gossip_t *g, const uint8_t *raw, size_t len)
+{
+	const uint32_t slack = (WEFT_G_STATE_BURST - 1) * WEFT_G_STATE_INTERVAL_S;
+	const weft_record_t *held;
+	weft_record_t r;
+	struct gmember *m;
+	uint32_t idx, now_s, tat;
+
+	/* [1, type, ...]: only node state records are limited. */
+	if (len < 3 || raw[0] != 0x95 || raw[1] != WEFT_RECORD_FORMAT || raw[2] != WEFT_REC_NODE_STATE)
+		return false;
+	if (weft_record_decode(&r, raw, len, NULL))
+		return false;
+	idx = weft_dir_find(g->dir, &r.u.node_state.node_id);
+	if (idx == WEFT_G_NONE || !weft_members_known(g, idx))
+		return false;
+	/* The first one, and anything not newer, the store decides on. */
+	held = weft_store_get(g->store, WEFT_REC_NODE_STATE, r.u.node_state.node_id.b);
+	if (!held || r.u.node_state.version <= held->u.node_state.version)
+		return false;
+	/* Someone else's forgery must not use up the member's turns. */
+	if (weft_vcache_verify(g->vc, &r))
+		return false;
+	m = &g->m[idx];
+	now_s = weft_g_secs(g);
+	tat = m->st_tat > now_s ? m->st_tat : now_s;
+	if (tat - now_s > slack) {
+		defer_state(g, idx, &r, tat - slack);
+		return true;
+	}
+	m->st_tat = tat + WEFT_G_STATE_INTERVAL_S;
+	return false;
+}
+
+static void defer_timers(weft_gossip_t *g)
+{
+	uint32_t now_s = weft_g_secs(g), i;
+	struct gdefer *d;
+
+	for (i = 0; i < WEFT_G_DEFER_MAX && g->ndefer; i++) {
+		d = &g->defer[i];
+		if (!d->member1 || d->due_s > now_s)
+			continue;
+		d->member1 = 0;
+		g->ndefer--;
+		weft_g_merge_raw(g, d->raw, d->len);
+	}
+}
+
+static uint64_t defer_deadline(const weft_gossip_t *g)
+{
+	uint64_t t = UINT64_MAX, at;
+	uint32_t i;
+
+	for (i = 0; i < WEFT_G_DEFER_MAX && g->ndefer; i++) {
+		if (!g->defer[i].member1)
+			continue;
+		at = g->t0 + (uint64_t)g->defer[i].due_s * 1000000000ull;
+		if (at < t)
+			t = at;
+	}
+	return t;
+}
+
 int weft_g_merge_raw(weft_gossip_t *g, const uint8_t *raw, size_t len)
 {
-	int ret = weft_store_merge_bytes(g->store, raw, len, NULL);
+	int ret;
+
+	if (state_limited(g, raw, len))
+		return WEFT_EPENDING;
+	ret = weft_store_merge_bytes(g->store, raw, len, NULL);
 
 	if (ret > 0 && ret != WEFT_MERGE_PENDING)
 		g->st.records_merged++;
@@ -810,6 +924,8 @@ void weft_gossip_handle_timeout(weft_gossip_t *g, uint64_t now)
 		g->old_key_until = UINT64_MAX;
 	}
 	weft_join_timers(g);
+	if (g->ndefer)
+		defer_timers(g);
 	if (g->member) {
 		weft_swim_timers(g);
 		if (!g->left && g->now >= g->next_probe)
@@ -834,6 +950,8 @@ uint64_t weft_gossip_next_deadline(const weft_gossip_t *g)
 
 	if (g->old_key.valid)
 		t = min64(t, g->old_key_until);
+	if (g->ndefer)
+		t = min64(t, defer_deadline(g));
 	if (g->member) {
 		t = min64(t, weft_swim_deadline(g));
 		t = min64(t, g->next_gossip);

@@ -386,11 +386,7 @@ int weft_sync_on_diff(weft_gossip_t *g, struct grx *rx)
 		g->sync.active = false; /* in sync */
 		return 0;
 	}
-	if (!g->sync.diff) {
-		g->sync.diff = true;
-		if (g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
-			g->next_sync = g->now + MS(g->p.pushpull_fast_ms);
-	}
+	g->sync.diff = true;
 	batch_init(&bt, g, WEFT_MSG_SYNC_LIST, xid, &g->sync.dest);
 	for (i = 0; i < n; i++) {
 		weft_mp_read_array(&list, &k);
@@ -573,7 +569,7 @@ int weft_sync_on_want(weft_gossip_t *g, struct grx *rx)
 {
 	const uint8_t *keys;
 	struct batch rec;
-	uint32_t xid;
+	uint32_t xid, sent;
 	size_t len, j;
 
 	if (rx->nfields != 2 || weft_mp_read_u32(&rx->r, &xid) || weft_mp_read_bin(&rx->r, &keys, &len) || len % 8 ||
@@ -582,9 +578,13 @@ int weft_sync_on_want(weft_gossip_t *g, struct grx *rx)
 	if (!init_session(g, rx, xid))
 		return WEFT_EPROTO;
 	batch_init(&rec, g, WEFT_MSG_RECORDS, xid, &g->sync.dest);
+	sent = g->sync.records;
 	for (j = 0; j < len; j += 8)
 		send_records_of(g, &rec, &g->sync.records, keys + j);
 	batch_flush(&rec, false);
+	/* We hold what others lack: spread it at the fast pace too. */
+	if (g->sync.records > sent && g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
+		g->next_sync = g->now + MS(g->p.pushpull_fast_ms);
 	return 0;
 }
 
@@ -595,7 +595,9 @@ int weft_sync_on_records(weft_gossip_t *g, struct grx *rx)
 	struct weft_rbuf list;
 	const uint8_t *p;
 	uint32_t xid, n, i;
+	bool merged = false;
 	size_t len;
+	int ret;
 
 	if (rx->nfields != 2 || weft_mp_read_u32(&rx->r, &xid) || weft_mp_read_array(&rx->r, &n))
 		return WEFT_EMALFORMED;
@@ -607,8 +609,18 @@ int weft_sync_on_records(weft_gossip_t *g, struct grx *rx)
 		return WEFT_EMALFORMED;
 	for (i = 0; i < n; i++) {
 		weft_mp_read_bin(&list, &p, &len);
-		if (weft_g_merge_raw(g, p, len) > 0)
+		ret = weft_g_merge_raw(g, p, len);
+		if (ret > 0)
 			g->st.sync_records++;
+		if (ret > 0 && ret != WEFT_MERGE_PENDING)
+			merged = true;
 	}
+	/* An exchange that brought us something is followed by the next one
+	 * soon (there may be more, beyond what one exchange carries). One
+	 * that found differences but brought nothing we took (a record we
+	 * hold back, a stale one) is not: one member's stream of new state
+	 * records must not keep every node's anti-entropy at its fast pace. */
+	if (merged && init_session(g, rx, xid) && g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
+		g->next_sync = g->now + MS(g->p.pushpull_fast_ms);
 	return 0;
 }
