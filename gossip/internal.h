@@ -38,7 +38,7 @@
 				    * signed before a restart lost it: refuted above it */
 #define WEFT_G_DEAD_EVIDENCE 2     /* distinct accusers a death needs unless we saw it ourselves */
 #define WEFT_G_OWNSIGS 8           /* our own signed updates kept for re-sending */
-#define WEFT_G_STATE_INTERVAL_S 10 /* a member's state records forwarded: one per interval... */
+#define WEFT_G_STATE_INTERVAL_S 60 /* a member's state records taken: one per interval... */
 #define WEFT_G_STATE_BURST 6       /* ...after a burst of this many */
 #define WEFT_G_DEFER_MAX 16        /* state records held back by that limit */
 #define WEFT_G_STRANGERS 32        /* pair keys of senders not (yet) members here */
@@ -393,6 +393,9 @@ void weft_g_event(weft_gossip_t *g, const struct weft_gossip_event *ev);
 /* Merge raw record bytes from the network; processes what entered. */
 int weft_g_merge_raw(weft_gossip_t *g, const uint8_t *raw, size_t len);
 int weft_g_merge(weft_gossip_t *g, const weft_record_t *r);
+/* A member's state record whose member publishes faster than its pace
+ * (WEFT_G_STATE_*): no reason for anti-entropy to hurry. */
+bool weft_g_state_throttled(weft_gossip_t *g, const weft_record_t *r);
 /* Recompute whether this node takes part (key + member record, not revoked). */
 void weft_g_membership(weft_gossip_t *g);
 

@@ -538,6 +538,21 @@ static bool state_limited(weft_gossip_t *g, const uint8_t *raw, size_t len)
 	return false;
 }
 
+bool weft_g_state_throttled(weft_gossip_t *g, const weft_record_t *r)
+{
+	uint32_t idx, now_s;
+
+	if (r->type != WEFT_REC_NODE_STATE)
+		return false;
+	idx = weft_dir_find(g->dir, &r->u.node_state.node_id);
+	if (idx == WEFT_G_NONE || idx >= g->mcap)
+		return false;
+	now_s = weft_g_secs(g);
+	/* At most one more allowed now: it publishes faster than its pace. */
+	return g->m[idx].st_tat > now_s &&
+	       g->m[idx].st_tat - now_s >= (WEFT_G_STATE_BURST - 2) * WEFT_G_STATE_INTERVAL_S;
+}
+
 static void defer_timers(weft_gossip_t *g)
 {
 	uint32_t now_s = weft_g_secs(g), i;

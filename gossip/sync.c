@@ -82,6 +82,7 @@ struct batch {
 	weft_gossip_t *g;
 	uint8_t type;
 	uint32_t xid, count;
+	uint32_t news; /* records sent that are worth hurrying for */
 	const struct weft_gossip_dgram *dest;
 	struct weft_wbuf t;
 	uint8_t tmp[WEFT_GOSSIP_MTU];
@@ -99,6 +100,7 @@ static void batch_init(struct batch *b, weft_gossip_t *g, uint8_t type, uint32_t
 	b->type = type;
 	b->xid = xid;
 	b->count = 0;
+	b->news = 0;
 	b->dest = dest;
 	b->t = (struct weft_wbuf){b->tmp, 0, BATCH_ROOM, false};
 }
@@ -442,6 +444,8 @@ static void send_records_of(weft_gossip_t *g, struct batch *rec, uint32_t *sent,
 	r = weft_store_get_by_key(g->store, key);
 	if (!r)
 		return;
+	if (!weft_g_state_throttled(g, r))
+		rec->news++;
 	/* A member record goes with its invite: without it the other side
 	 * would park the member in its pending pool until a later exchange
 	 * reached the invite's bucket (every member has its own invite when
@@ -569,7 +573,7 @@ int weft_sync_on_want(weft_gossip_t *g, struct grx *rx)
 {
 	const uint8_t *keys;
 	struct batch rec;
-	uint32_t xid, sent;
+	uint32_t xid;
 	size_t len, j;
 
 	if (rx->nfields != 2 || weft_mp_read_u32(&rx->r, &xid) || weft_mp_read_bin(&rx->r, &keys, &len) || len % 8 ||
@@ -578,17 +582,27 @@ int weft_sync_on_want(weft_gossip_t *g, struct grx *rx)
 	if (!init_session(g, rx, xid))
 		return WEFT_EPROTO;
 	batch_init(&rec, g, WEFT_MSG_RECORDS, xid, &g->sync.dest);
-	sent = g->sync.records;
 	for (j = 0; j < len; j += 8)
 		send_records_of(g, &rec, &g->sync.records, keys + j);
 	batch_flush(&rec, false);
 	/* We hold what others lack: spread it at the fast pace too. */
-	if (g->sync.records > sent && g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
+	if (rec.news && g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
 		g->next_sync = g->now + MS(g->p.pushpull_fast_ms);
 	return 0;
 }
 
 /* ---- both: records ---- */
+
+static bool throttled(weft_gossip_t *g, const uint8_t *raw, size_t len)
+{
+	const weft_record_t *r;
+	weft_record_t dec;
+
+	if (len < 3 || raw[2] != WEFT_REC_NODE_STATE || weft_record_decode(&dec, raw, len, NULL))
+		return false;
+	r = weft_store_get(g->store, WEFT_REC_NODE_STATE, dec.u.node_state.node_id.b);
+	return r && weft_g_state_throttled(g, r);
+}
 
 int weft_sync_on_records(weft_gossip_t *g, struct grx *rx)
 {
@@ -612,7 +626,7 @@ int weft_sync_on_records(weft_gossip_t *g, struct grx *rx)
 		ret = weft_g_merge_raw(g, p, len);
 		if (ret > 0)
 			g->st.sync_records++;
-		if (ret > 0 && ret != WEFT_MERGE_PENDING)
+		if (ret > 0 && ret != WEFT_MERGE_PENDING && !throttled(g, p, len))
 			merged = true;
 	}
 	/* An exchange that brought us something is followed by the next one
