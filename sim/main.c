@@ -22,7 +22,7 @@ static void usage(FILE *f)
 		"usage: weft-sim [--nodes N] [--seed S] [--duration SECONDS] [--loss P]\n"
 		"                [--latency MS] [--jitter MS] [--scenario FILE] [--json]\n"
 		"                [--bandwidth BYTES_PER_S] [--wg model|none|memory]\n"
-		"                [--param NAME=VALUE] [--pretty]\n"
+		"                [--param NAME=VALUE] [--malicious N|SHARE[:ATTACKS]] [--pretty]\n"
 		"\n"
 		"Runs weft's gossip protocol for N simulated nodes in virtual time and prints\n"
 		"how fast records spread, how fast crashes are noticed, and what it costs.\n"
@@ -41,7 +41,10 @@ static void usage(FILE *f)
 		"  --pretty           indent the JSON\n"
 		"  --bandwidth B      cap each node's link at B bytes/s each way (0 = none)\n"
 		"  --wg MODE          WireGuard: model (default), none (underlay only), memory\n"
-		"  --param NAME=VALUE a gossip tunable, e.g. gossip_fanout=4\n");
+		"  --param NAME=VALUE a gossip tunable, e.g. gossip_fanout=4\n"
+		"  --malicious N|SHARE[:ATTACKS]\n"
+		"                     that many members are compromised (10, or 1%%) and attack the\n"
+		"                     others: kill,impersonate,alive,harass,records or all (default)\n");
 }
 
 static int die(const char *msg, const char *detail)
@@ -101,6 +104,7 @@ int main(int argc, char **argv)
 		{"scenario", required_argument, NULL, 'f'}, {"json", no_argument, NULL, 'J'},
 		{"pretty", no_argument, NULL, 'p'},         {"bandwidth", required_argument, NULL, 'b'},
 		{"wg", required_argument, NULL, 'w'},       {"param", required_argument, NULL, 'P'},
+		{"malicious", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	struct override {
@@ -131,6 +135,7 @@ int main(int argc, char **argv)
 		case 'b': key = "bandwidth"; break;
 		case 'w': key = "wg"; break;
 		case 'P': key = "param"; break;
+		case 'M': key = "malicious"; break;
 		case 'f': file = optarg; break;
 		case 'J': as_json = true; break;
 		case 'p': pretty = true; break;
@@ -166,6 +171,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < nover; i++) {
+		if (strcmp(over[i].key, "malicious") == 0 && (eq = strchr(over[i].val, ':'))) {
+			snprintf(pname, sizeof(pname), "%.*s %s", (int)(eq - over[i].val), over[i].val, eq + 1);
+			if ((ret = apply(&sc, "malicious", pname, "")))
+				goto out;
+			continue;
+		}
 		if (strcmp(over[i].key, "param") == 0) {
 			eq = strchr(over[i].val, '=');
 			if (!eq || (size_t)(eq - over[i].val) >= sizeof(pname)) {

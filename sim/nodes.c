@@ -306,6 +306,12 @@ static void handle_event(struct weft_sim *s, struct sim_node *nd, const struct w
 	case WEFT_GEV_OVERFLOW:
 		s->event_overflows++;
 		break;
+	case WEFT_GEV_ENDPOINT:
+		sim_metrics_endpoint(s, nd, ev);
+		break;
+	case WEFT_GEV_MISBEHAVING:
+		sim_metrics_misbehaving(s, nd, &ev->node);
+		break;
 	default:
 		break;
 	}
@@ -404,6 +410,8 @@ int sim_node_start(struct weft_sim *s, struct sim_node *nd)
 
 	if (s->sc.wg == WEFT_SIM_WG_MEMORY)
 		mask |= 1u << WEFT_GEV_MEMBER_ADDED | 1u << WEFT_GEV_MEMBER_CHANGED | 1u << WEFT_GEV_MEMBER_REMOVED;
+	if (s->sc.malicious.v)
+		mask |= 1u << WEFT_GEV_ENDPOINT | 1u << WEFT_GEV_MISBEHAVING;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.identity = &nd->id;
 	cfg.store = nd->store;
@@ -411,6 +419,7 @@ int sim_node_start(struct weft_sim *s, struct sim_node *nd)
 	cfg.rand = node_rand;
 	cfg.rand_ctx = nd;
 	cfg.params = &s->params;
+	cfg.vcache = s->cache;
 	cfg.netkey = nd->has_netkey ? nd->netkey : NULL;
 	cfg.netkey_epoch = nd->netkey_epoch;
 	cfg.incarnation = nd->incarnation;

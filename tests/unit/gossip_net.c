@@ -358,6 +358,7 @@ static int start_node(struct gnet *net, struct gnet_node *nd, bool with_key)
 		.identity = &nd->id,
 		.store = nd->store,
 		.dir = net->dir,
+		.vcache = net->cache,
 		.rand = node_rand,
 		.rand_ctx = nd,
 		.params = &net->params,
