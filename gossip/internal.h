@@ -123,10 +123,14 @@ struct gsusp {
 	uint32_t member, inc;
 	uint64_t start, deadline;
 	uint8_t k, n; /* n accusers in who[], the first is the original */
+	uint8_t ndead; /* members that declared it dead (their own timeouts passed), in dead_by */
 	uint8_t kind0; /* the original accusation (suspect or dead), signed sig0 */
 	bool checked;  /* evidence was short at the deadline: we probe it ourselves */
 	bool alive_seen; /* it answered a ping of ours since: it lives, whoever says not */
+	bool pinged;     /* on others' word alone: we pinged it once before declaring it dead... */
+	uint64_t ping_at; /* ...then */
 	uint32_t who[1 + WEFT_G_SUSPECT_K];
+	uint32_t dead_by[WEFT_G_DEAD_EVIDENCE];
 	uint8_t sig0[WEFT_SIG_LEN];
 };
 

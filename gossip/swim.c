@@ -211,6 +211,8 @@ static void suspicion_start(weft_gossip_t *g, uint32_t idx, uint32_t inc, uint32
 	s->n = 1;
 	s->who[0] = from;
 	s->kind0 = kind;
+	if (kind == WEFT_UPD_DEAD)
+		s->dead_by[s->ndead++] = from;
 	memcpy(s->sig0, sig, WEFT_SIG_LEN);
 	s->deadline = s->start + susp_timeout(g, s);
 	g->m[idx].aux = g->nsusp;
@@ -227,6 +229,63 @@ static bool accused_by(const struct gsusp *s, uint32_t who)
 	return false;
 }
 
+static struct gping *ping_slot(weft_gossip_t *g);
+
+/* A direct ping to idx whose ack counts as our evidence that it lives. */
+static bool check_ping(weft_gossip_t *g, uint32_t idx)
+{
+	struct weft_gossip_dgram d;
+	struct gping *q;
+
+	if (!weft_members_dest(g, idx, &d))
+		return false;
+	q = ping_slot(g);
+	if (q) {
+		memset(q, 0, sizeof(*q));
+		q->kind = PING_RETRY;
+		q->target = idx;
+		q->seq = g->seq + 1;
+		q->deadline = g->now + MS(g->p.probe_interval_ms);
+	}
+	send_ping(g, WEFT_MSG_PING, idx, ++g->seq, &d);
+	return true;
+}
+
+/* Our own check before a death on others' word: the ping carries the
+ * accusation, so it may refute, and its ack is our evidence that it lives
+ * (accusers it has stopped listening to cannot get it killed here). */
+static void ping_suspect(weft_gossip_t *g, struct gsusp *s)
+{
+	s->pinged = true;
+	s->ping_at = g->now;
+	if (!check_ping(g, s->member))
+		s->ping_at = 0;
+}
+
+static bool declared_by(const struct gsusp *s, uint32_t who)
+{
+	unsigned i;
+
+	for (i = 0; i < s->ndead; i++)
+		if (s->dead_by[i] == who)
+			return true;
+	return false;
+}
+
+/* `from` declared it dead: its own timeout passed. Two of them and there
+ * is no reason to wait out ours; what is left is our own check
+ * (expire_suspicions). */
+static void declared_dead(weft_gossip_t *g, struct gsusp *s, uint32_t from)
+{
+	if (s->ndead >= WEFT_G_DEAD_EVIDENCE || declared_by(s, from))
+		return;
+	s->dead_by[s->ndead++] = from;
+	if (s->ndead >= WEFT_G_DEAD_EVIDENCE && s->deadline > g->now) {
+		s->deadline = g->now;
+		heap_push(g, s->deadline, s->member, s->inc);
+	}
+}
+
 static bool suspicion_confirm(weft_gossip_t *g, struct gsusp *s, uint32_t from)
 {
 	/* Up to 1 + K accusers are kept whatever k (the timeout counts k of
@@ -235,6 +294,8 @@ static bool suspicion_confirm(weft_gossip_t *g, struct gsusp *s, uint32_t from)
 	if (from == WEFT_G_NONE || s->n >= 1 + WEFT_G_SUSPECT_K || accused_by(s, from))
 		return false;
 	s->who[s->n++] = from;
+	if (s->n == WEFT_G_DEAD_EVIDENCE && !s->pinged && !accused_by(s, g->self))
+		ping_suspect(g, s);
 	/* A confirmation shortens the timeout, never lengthens one we had
 	 * already extended to check for ourselves. */
 	if (s->start + susp_timeout(g, s) < s->deadline) {
@@ -283,8 +344,12 @@ static void suspect(weft_gossip_t *g, uint32_t idx, uint8_t kind, uint32_t inc, 
 		if (from != g->self && weft_g_rand_below(g, n_live(g)) < 2 * WEFT_G_SUSPECT_K)
 			g->probe_next = idx;
 	} else if (m->state == WEFT_LIVE_SUSPECT && m->aux) {
+		struct gsusp *s = &g->susp[m->aux - 1];
+
+		if (kind == WEFT_UPD_DEAD)
+			declared_dead(g, s, from);
 		/* Only a new, independent accusation is news worth passing on. */
-		if (!suspicion_confirm(g, &g->susp[m->aux - 1], from))
+		if (!suspicion_confirm(g, s, from))
 			return;
 	} else {
 		return;
@@ -341,6 +406,18 @@ static void expire_suspicions(weft_gossip_t *g)
 			s->deadline = g->now + susp_min(g);
 			heap_push(g, s->deadline, top.member, m->inc);
 			continue;
+		}
+		if (!accused_by(s, g->self)) {
+			/* Others' word only: one ping of our own first (sent as
+			 * soon as the evidence was there), and its answer, or a
+			 * probe timeout without one. */
+			if (!s->pinged)
+				ping_suspect(g, s);
+			if (s->pinged && g->now < s->ping_at + scaled(g, g->p.probe_timeout_ms)) {
+				s->deadline = s->ping_at + scaled(g, g->p.probe_timeout_ms);
+				heap_push(g, s->deadline, top.member, m->inc);
+				continue;
+			}
 		}
 		weft_members_set_state(g, top.member, WEFT_LIVE_DEAD, m->inc);
 		weft_auth_sign_update(g, WEFT_UPD_DEAD, top.member, m->inc, sig);
@@ -423,6 +500,7 @@ void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint
 		     const uint8_t sig[WEFT_SIG_LEN])
 {
 	uint32_t idx = weft_dir_find(g->dir, node), acc = WEFT_G_NONE, i;
+	bool news, dead_news;
 	struct gmember *m;
 	struct gsusp *s;
 
@@ -490,10 +568,17 @@ void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint
 		if (inc < m->inc || m->state == WEFT_LIVE_DEAD || m->state == WEFT_LIVE_LEFT)
 			return;
 		s = m->state == WEFT_LIVE_SUSPECT && m->aux ? &g->susp[m->aux - 1] : NULL;
-		if (s && (accused_by(s, acc) || s->n >= 1 + WEFT_G_SUSPECT_K))
+		news = !s || (!accused_by(s, acc) && s->n < 1 + WEFT_G_SUSPECT_K);
+		dead_news = s && kind == WEFT_UPD_DEAD && inc == m->inc && s->ndead < WEFT_G_DEAD_EVIDENCE &&
+			    !declared_by(s, acc);
+		if (!news && !dead_news)
 			return; /* no news: checked no further */
 		if (!weft_auth_check_update(g, from, kind, node, inc, sig)) {
 			g->st.updates_refused++;
+			return;
+		}
+		if (!news) {
+			declared_dead(g, s, acc);
 			return;
 		}
 		if (inc > m->inc) {

@@ -344,6 +344,63 @@ static void test_insider_harassment_rate_limited(void **state)
 	gnet_free(net);
 }
 
+/* Two colluders whose accusations the victim (and everyone) has stopped
+ * listening to turn to a member that has just restarted (it remembers no
+ * strikes), and accuse the victim there, both of them, again and again:
+ * two accusers are evidence enough for a death, but a death on others' word
+ * waits for the member's own ping, and the victim answers it. */
+#define B 4 /* a second compromised member */
+
+static void test_insider_colluders_cannot_kill(void **state)
+{
+	struct gnet *net = six(227);
+	struct weft_gossip_member_info mi;
+	struct watch w;
+	uint32_t inc;
+	int t, i;
+
+	memset(&w, 0, sizeof(w));
+	net->on_event = watch;
+	net->ctx = &w;
+	for (t = 0; t < 20; t++) {
+		inc = weft_gossip_incarnation(net->nodes[V].g);
+		for (i = 0; i < N; i++) {
+			if (i == A || i == B)
+				continue;
+			atk_update(net, A, i, WEFT_UPD_SUSPECT, V, inc, A);
+			atk_update(net, B, i, WEFT_UPD_SUSPECT, V, inc, B);
+		}
+		gnet_run(net, 500 * GNET_MS);
+	}
+	/* The victim, and the others, no longer listen to either. */
+	for (i = 0; i < N; i++)
+		if (i != A && i != B) {
+			assert_true(weft_auth_limited(net->nodes[i].g, weft_dir_find(net->dir, &net->nodes[A].id.pk)));
+			assert_true(weft_auth_limited(net->nodes[i].g, weft_dir_find(net->dir, &net->nodes[B].id.pk)));
+		}
+	assert_int_equal(gnet_restart(net, 3), 0);
+	gnet_run(net, 5 * GNET_SEC);
+	w.dead = 0;
+	for (t = 0; t < 60; t++) {
+		/* At every incarnation up to the victim's: one of them is the
+		 * one the restarted member holds. */
+		for (inc = 0; inc <= weft_gossip_incarnation(net->nodes[V].g); inc++) {
+			atk_update(net, A, 3, WEFT_UPD_SUSPECT, V, inc, A);
+			atk_update(net, B, 3, WEFT_UPD_SUSPECT, V, inc, B);
+			atk_update(net, A, 3, WEFT_UPD_DEAD, V, inc, A);
+			atk_update(net, B, 3, WEFT_UPD_DEAD, V, inc, B);
+		}
+		gnet_run(net, 500 * GNET_MS);
+	}
+	gnet_run(net, 10 * GNET_SEC);
+	printf("# 30 s of two limited colluders accusing the victim at a restarted member: %u dead reports, "
+	       "%u suspicions\n", w.dead, w.suspect);
+	assert_int_equal(w.dead, 0);
+	assert_int_equal(weft_gossip_member(net->nodes[3].g, &net->nodes[V].id.pk, &mi), 0);
+	assert_int_equal(mi.state, WEFT_LIVE_ALIVE);
+	gnet_free(net);
+}
+
 /* ---- 5. records: another's name and addresses, a flood of updates ---- */
 
 static void test_insider_records(void **state)
@@ -445,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_insider_cannot_impersonate),
 		cmocka_unit_test(test_insider_cannot_keep_dead_alive),
 		cmocka_unit_test(test_insider_harassment_rate_limited),
+		cmocka_unit_test(test_insider_colluders_cannot_kill),
 		cmocka_unit_test(test_insider_records),
 		cmocka_unit_test(test_insider_state_flood),
 	};

@@ -107,6 +107,10 @@ static void test_lifeguard_suspicion_timeout(void **state)
 	weft_gossip_handle_timeout(net->nodes[0].g, start + 3999 * GNET_MS);
 	assert_int_equal(weft_gossip_member(net->nodes[0].g, &net->nodes[6].id.pk, &mi), 0);
 	assert_int_equal(mi.state, WEFT_LIVE_SUSPECT);
+	/* On others' word only, node 0 pinged it itself as soon as the
+	 * second accuser came (the ping is never delivered here): no answer,
+	 * so dead at the deadline. */
+	assert_true(suspicion(net, 0, 6)->pinged);
 	weft_gossip_handle_timeout(net->nodes[0].g, start + 4000 * GNET_MS);
 	assert_int_equal(weft_gossip_member(net->nodes[0].g, &net->nodes[6].id.pk, &mi), 0);
 	assert_int_equal(mi.state, WEFT_LIVE_DEAD);
