@@ -419,9 +419,14 @@ static void expire_suspicions(weft_gossip_t *g)
 				continue;
 			}
 		}
+		/* Ours is news unless two others already said it: then
+		 * theirs is spreading, and every node's own at 137 bytes
+		 * times retransmit would triple what a death costs. */
+		if (s->ndead < WEFT_G_DEAD_EVIDENCE) {
+			weft_auth_sign_update(g, WEFT_UPD_DEAD, top.member, m->inc, sig);
+			weft_bcast_swim(g, WEFT_UPD_DEAD, top.member, m->inc, g->self, sig);
+		}
 		weft_members_set_state(g, top.member, WEFT_LIVE_DEAD, m->inc);
-		weft_auth_sign_update(g, WEFT_UPD_DEAD, top.member, m->inc, sig);
-		weft_bcast_swim(g, WEFT_UPD_DEAD, top.member, m->inc, g->self, sig);
 	}
 }
 
