@@ -12,13 +12,13 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "cli.h"
-#include "ctl.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "mpack.h"
-#include "persist.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/mpack.h"
+#include "core/persist.h"
+#include "core/token.h"
 
 int weft_cli_settings_path(struct weft_cli *cli, const char *keyfile, char *out, size_t len)
 {
@@ -72,8 +72,10 @@ int weft_cli_admin_load(struct weft_cli *cli, const char *keyfile, const char *n
 	}
 	ret = weft_persist_read(netpath, WEFT_PERSIST_NETWORK, &data, &len, &why);
 	if (ret == -ENOENT) {
-		weft_cli_fail(cli, "network settings %s not found: 'weft init' writes them beside the admin key; "
-				   "keep %s next to %s", netpath, netpath, keyfile);
+		weft_cli_fail(cli,
+			      "network settings %s not found: 'weft init' writes them beside the admin key; "
+			      "keep %s next to %s",
+			      netpath, netpath, keyfile);
 		goto fail;
 	}
 	if (ret) {
@@ -89,14 +91,17 @@ int weft_cli_admin_load(struct weft_cli *cli, const char *keyfile, const char *n
 	if (sodium_memcmp(settings->signer.b, kp->pk.b, WEFT_PK_LEN) != 0) {
 		weft_fingerprint(fkey, &kp->pk);
 		weft_fingerprint(fnet, &settings->signer);
-		weft_cli_fail(cli, "%s belongs to network %s (%s), but %s is the admin key of network %s; "
-				   "use the .net file written with this key",
+		weft_cli_fail(cli,
+			      "%s belongs to network %s (%s), but %s is the admin key of network %s; "
+			      "use the .net file written with this key",
 			      netpath, settings->u.network.name, fnet, keyfile, fkey);
 		goto fail;
 	}
 	if (weft_record_verify(settings) != 0) {
-		weft_cli_fail(cli, "the signature in %s does not verify (file altered?); "
-				   "restore it from a backup", netpath);
+		weft_cli_fail(cli,
+			      "the signature in %s does not verify (file altered?); "
+			      "restore it from a backup",
+			      netpath);
 		goto fail;
 	}
 	if (network && strcmp(network, settings->u.network.name) != 0) {
@@ -140,8 +145,8 @@ static int write_out(struct weft_cli *cli, const char *path, const weft_record_t
 	return WEFT_CLI_OK;
 }
 
-int weft_cli_admin_emit(struct weft_cli *cli, const char *network, const char *out_path,
-			const weft_record_t *recs, size_t n)
+int weft_cli_admin_emit(struct weft_cli *cli, const char *network, const char *out_path, const weft_record_t *recs,
+			size_t n)
 {
 	struct json_object *req, *a, *v;
 	struct weft_cli_reply r;
@@ -185,8 +190,7 @@ int weft_cli_admin_emit(struct weft_cli *cli, const char *network, const char *o
 	return nref ? WEFT_CLI_FAIL : WEFT_CLI_OK;
 }
 
-int weft_cli_admin_fetch(struct weft_cli *cli, const char *network, unsigned type, weft_record_t **out,
-			 size_t *nout)
+int weft_cli_admin_fetch(struct weft_cli *cli, const char *network, unsigned type, weft_record_t **out, size_t *nout)
 {
 	struct json_object *req, *a;
 	struct weft_cli_reply r;
@@ -225,8 +229,9 @@ int weft_cli_admin_fetch(struct weft_cli *cli, const char *network, unsigned typ
 	for (i = 0; i < n; i++) {
 		s = json_object_get_string(json_object_array_get_idx(a, i));
 		why = NULL;
-		if (!s || sodium_base642bin(raw, sizeof(raw), s, strlen(s), NULL, &bin, NULL,
-					    sodium_base64_VARIANT_ORIGINAL) != 0 ||
+		if (!s ||
+		    sodium_base642bin(raw, sizeof(raw), s, strlen(s), NULL, &bin, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) != 0 ||
 		    weft_record_decode(&recs[*nout], raw, bin, &why) != 0 || recs[*nout].type != type)
 			continue; /* the daemon held it verified; a bad one here is skipped */
 		(*nout)++;
@@ -256,8 +261,10 @@ int weft_cli_admin_node(struct weft_cli *cli, const char *network, const char *a
 		return 0; /* a full id needs no daemon (an offline admin) */
 	ret = weft_cli_admin_fetch(cli, network, WEFT_REC_NODE_STATE, &st, &nst);
 	if (ret == 1)
-		return weft_cli_fail(cli, "cannot ask the daemon which node '%s' is (is it running? "
-					  "'systemctl start weft'); or give the node's full id (64 hex digits)", arg);
+		return weft_cli_fail(cli,
+				     "cannot ask the daemon which node '%s' is (is it running? "
+				     "'systemctl start weft'); or give the node's full id (64 hex digits)",
+				     arg);
 	if (ret)
 		return -1;
 	if (weft_cli_admin_fetch(cli, network, WEFT_REC_OVERRIDE, &ov, &nov) < 0) {
@@ -284,16 +291,20 @@ int weft_cli_admin_node(struct weft_cli *cli, const char *network, const char *a
 	if (found == 1)
 		return 0;
 	if (found > 1)
-		return weft_cli_fail(cli, "'%s' names more than one node of %s; give more of its id "
-					  "('weft peers %s' lists them)", arg, network, network);
-	return weft_cli_fail(cli, "no node '%s' in %s; 'weft peers %s' lists the members (a name, or at "
-				  "least 4 hex digits of an id)", arg, network, network);
+		return weft_cli_fail(cli,
+				     "'%s' names more than one node of %s; give more of its id "
+				     "('weft peers %s' lists them)",
+				     arg, network, network);
+	return weft_cli_fail(cli,
+			     "no node '%s' in %s; 'weft peers %s' lists the members (a name, or at "
+			     "least 4 hex digits of an id)",
+			     arg, network, network);
 }
 
 /* ---- the roll-over chain (FILE.roll) ---- */
 
-int weft_cli_admin_chain(struct weft_cli *cli, const char *keyfile, const weft_keypair_t *kp,
-			 weft_pk_t *network_id, weft_record_t *rolls, uint8_t *nrolls)
+int weft_cli_admin_chain(struct weft_cli *cli, const char *keyfile, const weft_keypair_t *kp, weft_pk_t *network_id,
+			 weft_record_t *rolls, uint8_t *nrolls)
 {
 	char path[PATH_MAX + 8];
 	struct weft_rbuf r;
@@ -319,7 +330,8 @@ int weft_cli_admin_chain(struct weft_cli *cli, const char *keyfile, const weft_k
 	r.off = 0;
 	ret = -1;
 	if (weft_mp_read_array(&r, &cnt) || cnt == 0 || cnt > WEFT_TOKEN_MAX_ROLLS) {
-		weft_cli_fail(cli, "%s does not hold a chain of 1 to %d admin roll-overs", path, WEFT_TOKEN_MAX_ROLLS);
+		weft_cli_fail(cli, "%s does not hold a chain of 1 to %d admin roll-overs", path,
+			      WEFT_TOKEN_MAX_ROLLS);
 		goto out;
 	}
 	for (i = 0; i < cnt; i++) {
@@ -360,8 +372,9 @@ int weft_cli_admin_write_chain(struct weft_cli *cli, const char *keyfile, const 
 	int ret;
 
 	if (n == 0 || n > WEFT_TOKEN_MAX_ROLLS)
-		return weft_cli_fail(cli, "the admin key was rolled over %zu times; weft keeps a chain of at most %d",
-				     n, WEFT_TOKEN_MAX_ROLLS);
+		return weft_cli_fail(cli,
+				     "the admin key was rolled over %zu times; weft keeps a chain of at most %d", n,
+				     WEFT_TOKEN_MAX_ROLLS);
 	if (snprintf(path, sizeof(path), "%s.roll", keyfile) >= (int)sizeof(path))
 		return weft_cli_fail(cli, "admin key path '%s' is too long", keyfile);
 	weft_mp_array(&w, (uint32_t)n);

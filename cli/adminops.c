@@ -11,10 +11,10 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "adminops.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "store.h"
+#include "cli/adminops.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/store.h"
 
 /* ---- WHEN ---- */
 
@@ -86,8 +86,10 @@ int weft_adminops_parse_when(struct weft_cli *cli, const char *opt, const char *
 {
 	if (weft_adminops_when(s, cli->now_ms / 1000, unix_s) == 0)
 		return 0;
-	weft_cli_fail(cli, "bad %s '%s': give a time from now (30m, 12h, 7d, 2w), a UTC date (2027-01-31 or "
-			   "2027-01-31T18:00), or never", opt, s);
+	weft_cli_fail(cli,
+		      "bad %s '%s': give a time from now (30m, 12h, 7d, 2w), a UTC date (2027-01-31 or "
+		      "2027-01-31T18:00), or never",
+		      opt, s);
 	return -1;
 }
 
@@ -112,8 +114,7 @@ static int ip_field(struct json_object *o, const char *key, unsigned family, wef
 	return weft_ip_parse(ip, s) == 0 && ip->family == family ? 0 : -1;
 }
 
-int weft_adminops_members_json(struct json_object *a, struct weft_admin_member **out, size_t *n,
-			       const char **why)
+int weft_adminops_members_json(struct json_object *a, struct weft_admin_member **out, size_t *n, const char **why)
 {
 	struct weft_admin_member *m;
 	struct json_object *o;
@@ -177,8 +178,10 @@ static int members_from_file(struct weft_cli *cli, const char *file, struct weft
 	fclose(f);
 	a = json_object_from_file(file);
 	if (!a) {
-		weft_cli_fail(cli, "--members %s is not JSON; give the output of 'weft peers NETWORK --json' taken "
-				   "on any member", file);
+		weft_cli_fail(cli,
+			      "--members %s is not JSON; give the output of 'weft peers NETWORK --json' taken "
+			      "on any member",
+			      file);
 		return -1;
 	}
 	ret = weft_adminops_members_json(a, out, n, &why);
@@ -263,8 +266,8 @@ const struct weft_admin_member *weft_adminops_member_find(const struct weft_admi
 	return NULL;
 }
 
-int weft_adminops_node(struct weft_cli *cli, const char *network, const char *arg,
-		       const struct weft_admin_member *m, size_t n, bool have_list, weft_pk_t *id)
+int weft_adminops_node(struct weft_cli *cli, const char *network, const char *arg, const struct weft_admin_member *m,
+		       size_t n, bool have_list, weft_pk_t *id)
 {
 	size_t i, found = 0, alen = strlen(arg);
 	char hex[65];
@@ -287,8 +290,10 @@ int weft_adminops_node(struct weft_cli *cli, const char *network, const char *ar
 	if (found > 1)
 		weft_cli_fail(cli, "'%s' names more than one node of %s; give more of its id", arg, network);
 	else
-		weft_cli_fail(cli, "no node '%s' in the member list of %s (a name, or at least 4 hex digits of an "
-				   "id, as 'weft peers %s' shows)", arg, network, network);
+		weft_cli_fail(cli,
+			      "no node '%s' in the member list of %s (a name, or at least 4 hex digits of an "
+			      "id, as 'weft peers %s' shows)",
+			      arg, network, network);
 	return -1;
 }
 

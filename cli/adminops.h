@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 /* The network key is accepted this long after a new epoch (seconds). */
 #define WEFT_ADMINOPS_GRACE_S 600
@@ -43,8 +43,7 @@ int weft_adminops_probe(struct weft_cli *cli, const char *network);
 
 /* The rows of a peers JSON array (pure): 0 with *out malloc'd, or -1 with
  * *why set. */
-int weft_adminops_members_json(struct json_object *a, struct weft_admin_member **out, size_t *n,
-			       const char **why);
+int weft_adminops_members_json(struct json_object *a, struct weft_admin_member **out, size_t *n, const char **why);
 /* The members of network: from file (the JSON of 'weft peers NETWORK
  * --json' taken on any member) when not NULL, else from the local daemon.
  * 0 with *out malloc'd; 1 when the daemon cannot be reached (nothing
@@ -54,8 +53,8 @@ int weft_adminops_members(struct weft_cli *cli, const char *network, const char 
 /* NODE (name, unique id prefix of 4+ hex digits, or full id) looked up in
  * a member list (from --members); without one, weft_cli_admin_node. 0, or
  * -1 after printing the error. */
-int weft_adminops_node(struct weft_cli *cli, const char *network, const char *arg,
-		       const struct weft_admin_member *m, size_t n, bool have_list, weft_pk_t *id);
+int weft_adminops_node(struct weft_cli *cli, const char *network, const char *arg, const struct weft_admin_member *m,
+		       size_t n, bool have_list, weft_pk_t *id);
 /* The member with this id in m[0..n), or NULL. */
 const struct weft_admin_member *weft_adminops_member_find(const struct weft_admin_member *m, size_t n,
 							  const weft_pk_t *id);

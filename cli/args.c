@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "error.h"
-#include "record.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/record.h"
 
 static bool is_lower_alnum(char c)
 {
@@ -43,7 +43,8 @@ int weft_cli_parse_name(struct weft_cli *cli, const char *what, const char *s)
 {
 	if (weft_cli_check_name(s) == 0)
 		return 0;
-	weft_cli_fail(cli, "bad %s '%s': use 1-63 lower-case letters, digits and '-' (not first or last), e.g. home-lab",
+	weft_cli_fail(cli,
+		      "bad %s '%s': use 1-63 lower-case letters, digits and '-' (not first or last), e.g. home-lab",
 		      what, s);
 	return -1;
 }
@@ -64,7 +65,8 @@ int weft_cli_parse_domain(struct weft_cli *cli, const char *s)
 		p = dot + 1;
 	}
 bad:
-	weft_cli_fail(cli, "bad --domain '%s': use a lower-case DNS name of up to 253 characters, e.g. corp.internal", s);
+	weft_cli_fail(cli,
+		      "bad --domain '%s': use a lower-case DNS name of up to 253 characters, e.g. corp.internal", s);
 	return -1;
 }
 
@@ -188,14 +190,25 @@ int weft_cli_duration(const char *s, uint64_t *secs)
 			n = n * 10 + (uint64_t)(*p - '0');
 		}
 		switch (*p++) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'w': unit = 7 * 86400; break;
-		default: return -1;
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		case 'w':
+			unit = 7 * 86400;
+			break;
+		default:
+			return -1;
 		}
-		total += n * unit; /* n < 2^32 and unit < 2^20: no overflow per term */
+		total += n * unit;                /* n < 2^32 and unit < 2^20: no overflow per term */
 		if (total > 100ull * 366 * 86400) /* beyond a century is a typo */
 			return -1;
 	}
@@ -229,8 +242,10 @@ int weft_cli_parse_tags(struct weft_cli *cli, const char *s, char tags[][WEFT_TA
 		memcpy(tag, p, n);
 		tag[n] = '\0';
 		if (weft_cli_check_tag(tag)) {
-			weft_cli_fail(cli, "bad tag '%.*s' in --tags: use 1-31 lower-case letters, digits, '-' or '_', e.g. --tags dev,eu",
-				      comma ? (int)(comma - p) : (int)strlen(p), p);
+			weft_cli_fail(
+				cli,
+				"bad tag '%.*s' in --tags: use 1-31 lower-case letters, digits, '-' or '_', e.g. --tags dev,eu",
+				comma ? (int)(comma - p) : (int)strlen(p), p);
 			return -1;
 		}
 		for (i = 0; i < *ntags; i++) {

@@ -9,36 +9,23 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
+#include "cli/cli.h"
+#include "core/clock.h"
 #include "weft_config.h"
 
 /* The commands, in the order --help lists them. */
 static const struct weft_cli_cmd *const commands[] = {
-	&weft_cli_cmd_init,
-	&weft_cli_cmd_invite,
-	&weft_cli_cmd_token,
-	&weft_cli_cmd_join,
-	&weft_cli_cmd_leave,
-	&weft_cli_cmd_list,
-	&weft_cli_cmd_status,
-	&weft_cli_cmd_peers,
-	&weft_cli_cmd_push,
-	&weft_cli_cmd_dns,
-	&weft_cli_cmd_extclient,
-	&weft_cli_cmd_node,
-	&weft_cli_cmd_network,
-	&weft_cli_cmd_policy,
-	&weft_cli_cmd_revoke,
-	&weft_cli_cmd_rotate,
-	&weft_cli_cmd_daemon,
-	&weft_cli_cmd_version,
+	&weft_cli_cmd_init,    &weft_cli_cmd_invite,  &weft_cli_cmd_token,     &weft_cli_cmd_join,
+	&weft_cli_cmd_leave,   &weft_cli_cmd_list,    &weft_cli_cmd_status,    &weft_cli_cmd_peers,
+	&weft_cli_cmd_push,    &weft_cli_cmd_dns,     &weft_cli_cmd_extclient, &weft_cli_cmd_node,
+	&weft_cli_cmd_network, &weft_cli_cmd_policy,  &weft_cli_cmd_revoke,    &weft_cli_cmd_rotate,
+	&weft_cli_cmd_daemon,  &weft_cli_cmd_version,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char tool_usage[] = "usage: weft [--socket PATH] [--json] COMMAND [ARGS...]\n";
 
-__attribute__((format(printf, 2, 0)))
-static void vreport(FILE *f, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vreport(FILE *f, const char *fmt, va_list ap)
 {
 	fputs("weft: error: ", f);
 	vfprintf(f, fmt, ap);
@@ -115,8 +102,8 @@ int weft_cli_help(struct weft_cli *cli, const struct weft_cli_cmd *cmd)
 	return WEFT_CLI_OK;
 }
 
-int weft_cli_common_option(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int c, int argc,
-			   char **argv, bool *done)
+int weft_cli_common_option(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int c, int argc, char **argv,
+			   bool *done)
 {
 	/* getopt_long leaves optind just past the offending word. */
 	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
@@ -261,15 +248,14 @@ int weft_cli_main(int argc, char **argv)
 		.in = stdin,
 		.socket = getenv("WEFT_SOCKET"),
 	};
-	struct timespec ts;
 	int ret;
 
 	if (weft_crypto_init() != 0) {
-		fputs("weft: error: libsodium failed to initialise; the system's random source may be missing\n", stderr);
+		fputs("weft: error: libsodium failed to initialise; the system's random source may be missing\n",
+		      stderr);
 		return WEFT_CLI_FAIL;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	cli.now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	cli.now_ms = weft_clock_wall_ms();
 	ret = weft_cli_run(&cli, argc, argv);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		fputs("weft: error: could not write the output (is the disk full or the pipe closed?)\n", stderr);

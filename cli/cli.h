@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "addr.h"
-#include "keys.h"
-#include "record.h"
+#include "core/addr.h"
+#include "core/keys.h"
+#include "core/record.h"
 
 #define WEFT_CLI_DEFAULT_SOCKET "/run/weft/weft.sock"
 
@@ -32,7 +32,7 @@ struct weft_cli {
 struct weft_cli_cmd;
 typedef int (*weft_cli_fn)(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv);
 
-/* One entry of a command table (STYLE item 8, wireguard-tools'
+/* One entry of a command table (docs/STYLE.md, "Dispatch tables"; wireguard-tools'
  * subcommands[]). A command with subcommands (like "token") has sub set and
  * fn NULL; argv[0] is then the subcommand's name. */
 struct weft_cli_cmd {
@@ -85,16 +85,17 @@ int weft_cli_help(struct weft_cli *cli, const struct weft_cli_cmd *cmd);
 /* Options every command takes besides its own (getopt_long entries and
  * their handling): --help, --json, --socket. */
 enum { WEFT_OPT_HELP = 0x100, WEFT_OPT_JSON, WEFT_OPT_SOCKET, WEFT_OPT_FIRST_OWN };
-#define WEFT_CLI_COMMON_OPTIONS                                  \
-	{ "help", no_argument, NULL, WEFT_OPT_HELP },            \
-	{ "json", no_argument, NULL, WEFT_OPT_JSON },            \
-	{ "socket", required_argument, NULL, WEFT_OPT_SOCKET }
+#define WEFT_CLI_COMMON_OPTIONS                                                                     \
+	{ "help", no_argument, NULL, WEFT_OPT_HELP }, { "json", no_argument, NULL, WEFT_OPT_JSON }, \
+	{                                                                                           \
+		"socket", required_argument, NULL, WEFT_OPT_SOCKET                                  \
+	}
 /* Handles what a command's own switch does not: the common options and
  * getopt errors (c is getopt_long's return). When *done is set the command
  * returns the exit code given back (after --help, or a usage error);
  * otherwise it carries on. */
-int weft_cli_common_option(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int c, int argc,
-			   char **argv, bool *done);
+int weft_cli_common_option(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int c, int argc, char **argv,
+			   bool *done);
 
 /* ---- input (args.c): each returns 0, or -1 after printing the error ---- */
 int weft_cli_parse_name(struct weft_cli *cli, const char *what, const char *s);
@@ -136,8 +137,8 @@ int weft_cli_admin_load(struct weft_cli *cli, const char *keyfile, const char *n
 /* Hand n signed records on: with out_path, write them to that file (for
  * 'weft push FILE' on any member; no daemon needed); else push them to the
  * local daemon. Prints what happened; returns a WEFT_CLI_* exit code. */
-int weft_cli_admin_emit(struct weft_cli *cli, const char *network, const char *out_path,
-			const weft_record_t *recs, size_t n);
+int weft_cli_admin_emit(struct weft_cli *cli, const char *network, const char *out_path, const weft_record_t *recs,
+			size_t n);
 /* The records of one type the local daemon holds for network (decoded; the
  * daemon verified them): 0 with *out malloc'd (free it), 1 when the daemon
  * cannot be reached (nothing printed: the caller may do without), -1 after
@@ -152,8 +153,8 @@ int weft_cli_admin_node(struct weft_cli *cli, const char *network, const char *a
  * roll-over records from the network id (the first admin key) to NEW.
  * Fills the network id (kp's own key when there is no FILE.roll) and the
  * chain (at most WEFT_TOKEN_MAX_ROLLS records); 0, or -1 after printing. */
-int weft_cli_admin_chain(struct weft_cli *cli, const char *keyfile, const weft_keypair_t *kp,
-			 weft_pk_t *network_id, weft_record_t *rolls, uint8_t *nrolls);
+int weft_cli_admin_chain(struct weft_cli *cli, const char *keyfile, const weft_keypair_t *kp, weft_pk_t *network_id,
+			 weft_record_t *rolls, uint8_t *nrolls);
 /* Write keyfile.roll with the n roll-overs (0, or -1 after printing). */
 int weft_cli_admin_write_chain(struct weft_cli *cli, const char *keyfile, const weft_record_t *rolls, size_t n);
 

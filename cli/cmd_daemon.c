@@ -3,9 +3,9 @@
 #include <getopt.h>
 #include <string.h>
 
-#include "cli.h"
-#include "daemon.h"
-#include "log.h"
+#include "cli/cli.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
 
 enum {
 	OPT_STATE_DIR = WEFT_OPT_FIRST_OWN,
@@ -41,7 +41,8 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 		case OPT_LOG_LEVEL:
 			o.log_level = weft_log_parse_level(optarg);
 			if (o.log_level < 0)
-				return weft_cli_usage(cli, cmd, "bad --log-level '%s': use error, warn, info or debug",
+				return weft_cli_usage(cli, cmd,
+						      "bad --log-level '%s': use error, warn, info or debug",
 						      optarg);
 			break;
 		default:
@@ -77,7 +78,9 @@ const struct weft_cli_cmd weft_cli_cmd_daemon = {
 		"\n"
 		"The configuration file has 'key = value' lines: state_dir, socket, log_level,\n"
 		"wg_backend (auto, kernel, userspace, memory), wg_userspace (a program such as\n"
-		"wireguard-go), wg_socket_dir, join_timeout, probe_interval, gossip_interval;\n"
-		"and [network NAME] sections with interface, endpoint (repeatable: an address\n"
-		"to announce instead of the local ones) and keepalive.\n",
+		"wireguard-go), wg_socket_dir, join_timeout, probe_interval, gossip_interval,\n"
+		"dns_listen, dns_forward, resolver (auto, resolved, hosts, off), hosts_file,\n"
+		"relay (auto, on, off); and [network NAME] sections with interface, endpoint\n"
+		"(repeatable: an address to announce instead of the local ones), keepalive,\n"
+		"dns_listen, dns_forward, routes and egress_nat. docs/CLI.md describes each.\n",
 };

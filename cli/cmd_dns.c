@@ -10,12 +10,12 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "cmd_dns.h"
-#include "error.h"
-#include "store.h"
-
-enum { OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN, OPT_OUT, OPT_TTL };
+#include "cli/adminops.h"
+#include "cli/adminrun.h"
+#include "cli/cli.h"
+#include "cli/cmd_dns.h"
+#include "core/error.h"
+#include "core/store.h"
 
 #define MAX_ARGS 8
 
@@ -23,7 +23,7 @@ static const struct {
 	const char *name;
 	uint16_t type;
 } types[] = {
-	{ "A", WEFT_DNS_A }, { "AAAA", WEFT_DNS_AAAA }, { "CNAME", WEFT_DNS_CNAME },
+	{ "A", WEFT_DNS_A },     { "AAAA", WEFT_DNS_AAAA }, { "CNAME", WEFT_DNS_CNAME },
 	{ "TXT", WEFT_DNS_TXT }, { "SRV", WEFT_DNS_SRV },
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
@@ -100,8 +100,10 @@ int weft_cli_dns_name(const char *s, const char *origin, char *out, char *err, s
 	memcpy(buf, s, len + 1);
 	lower(buf);
 	if (len && buf[len - 1] == '.') {
-		snprintf(err, errlen, "bad NAME '%s': give it relative to the zone %s, without a trailing dot "
-				      "(e.g. 'db' for db.%s)", s, origin, origin);
+		snprintf(err, errlen,
+			 "bad NAME '%s': give it relative to the zone %s, without a trailing dot "
+			 "(e.g. 'db' for db.%s)",
+			 s, origin, origin);
 		return -1;
 	}
 	/* The full name of something in the zone: keep the part before it. */
@@ -109,8 +111,10 @@ int weft_cli_dns_name(const char *s, const char *origin, char *out, char *err, s
 		len -= olen + 1;
 		buf[len] = '\0';
 	} else if (!strcmp(buf, origin) || !strcmp(buf, "@")) {
-		snprintf(err, errlen, "bad NAME '%s': entries at the zone's apex are not supported; give a name "
-				      "inside %s", s, origin);
+		snprintf(err, errlen,
+			 "bad NAME '%s': entries at the zone's apex are not supported; give a name "
+			 "inside %s",
+			 s, origin);
 		return -1;
 	}
 	body = buf;
@@ -151,8 +155,10 @@ static int target(const char *what, const char *s, char *out, size_t cap, char *
 	const char *why;
 
 	if (weft_ip_parse(&ip, s) == 0 && ip.family) {
-		snprintf(err, errlen, "bad %s target '%s': it must be a name, not an address (use an A or AAAA "
-				      "entry for an address)", what, s);
+		snprintf(err, errlen,
+			 "bad %s target '%s': it must be a name, not an address (use an A or AAAA "
+			 "entry for an address)",
+			 what, s);
 		return -1;
 	}
 	if (len >= sizeof(buf) || len + 1 > cap) {
@@ -194,14 +200,18 @@ int weft_cli_dns_value(uint16_t type, const char *s, char *out, char *err, size_
 	case WEFT_DNS_TXT:
 		n = strlen(s);
 		if (n > WEFT_DNS_VALUE_MAX) {
-			snprintf(err, errlen, "bad TXT value: %zu bytes, at most %d (split longer text into several "
-					      "names)", n, WEFT_DNS_VALUE_MAX);
+			snprintf(err, errlen,
+				 "bad TXT value: %zu bytes, at most %d (split longer text into several "
+				 "names)",
+				 n, WEFT_DNS_VALUE_MAX);
 			return -1;
 		}
 		for (i = 0; i < n; i++) {
 			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-				snprintf(err, errlen, "bad TXT value: it holds a control character (byte %zu); "
-						      "give printable text", i + 1);
+				snprintf(err, errlen,
+					 "bad TXT value: it holds a control character (byte %zu); "
+					 "give printable text",
+					 i + 1);
 				return -1;
 			}
 		}
@@ -213,8 +223,10 @@ int weft_cli_dns_value(uint16_t type, const char *s, char *out, char *err, size_
 				p++;
 			n = strcspn(p, " \t");
 			if (!u16_word(p, n, &num[k]) || !p[n]) {
-				snprintf(err, errlen, "bad SRV value '%s': give \"PRIORITY WEIGHT PORT TARGET\", three "
-						      "numbers from 0 to 65535 and a name, e.g. \"10 5 5060 sip\"", s);
+				snprintf(err, errlen,
+					 "bad SRV value '%s': give \"PRIORITY WEIGHT PORT TARGET\", three "
+					 "numbers from 0 to 65535 and a name, e.g. \"10 5 5060 sip\"",
+					 s);
 				return -1;
 			}
 			p += n;
@@ -248,9 +260,14 @@ int weft_cli_dns_value(uint16_t type, const char *s, char *out, char *err, size_
 /* ---- the commands ---- */
 
 struct dns_args {
-	const char *network, *admin_key, *out, *ttl;
+	struct weft_admin_args adm;
+	const char *ttl;
 	int npos;
-	char *pos[MAX_ARGS]; /* after NETWORK and the action */
+	char **pos;                         /* after NETWORK and the action */
+	const struct weft_cli_cmd *action;  /* list, add or rm */
+	uint16_t type, only;                /* add's TYPE; rm's TYPE (0: every type) */
+	uint64_t ttl_s;                     /* add's --ttl */
+	char value[WEFT_DNS_VALUE_MAX + 1]; /* add's VALUE, checked */
 };
 
 static void origin_of(const weft_record_t *settings, char *out, size_t cap)
@@ -285,12 +302,14 @@ static int do_list(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct 
 
 	if (a->npos)
 		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->pos[0]);
-	if (a->admin_key || a->out || a->ttl)
+	if (a->adm.admin_key || a->adm.out || a->ttl)
 		return weft_cli_usage(cli, cmd, "list takes no --admin-key, --out or --ttl");
-	ret = held(cli, a->network, &recs, &n);
+	ret = held(cli, a->adm.network, &recs, &n);
 	if (ret == 1)
-		return weft_cli_fail(cli, "cannot reach the daemon at %s to list %s's entries (is it running? "
-					  "'systemctl start weft')", cli->socket, a->network);
+		return weft_cli_fail(cli,
+				     "cannot reach the daemon at %s to list %s's entries (is it running? "
+				     "'systemctl start weft')",
+				     cli->socket, a->adm.network);
 	if (ret)
 		return WEFT_CLI_FAIL;
 	for (i = k = 0; i < n; i++)
@@ -312,7 +331,7 @@ static int do_list(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct 
 		json_object_put(arr);
 	} else if (!k) {
 		fprintf(cli->out, "no custom entries in %s (add one with 'weft dns %s add NAME TYPE VALUE')\n",
-			a->network, a->network);
+			a->adm.network, a->adm.network);
 		ret = WEFT_CLI_OK;
 	} else {
 		fprintf(cli->out, "%-30s %-6s %-8s %s\n", "NAME", "TYPE", "TTL", "VALUE");
@@ -338,43 +357,26 @@ static uint64_t next_version(struct weft_cli *cli, const weft_record_t *recs, si
 	return weft_hlc_next(last, cli->now_ms);
 }
 
-static int sign_all(struct weft_cli *cli, weft_record_t *r, size_t n, const weft_keypair_t *kp)
+/* add: the words and --ttl, before the key is read. */
+static int check_add(struct weft_cli *cli, struct dns_args *a)
 {
-	const char *why = NULL;
-	size_t i;
-	int ret;
-
-	for (i = 0; i < n; i++) {
-		ret = weft_record_sign(&r[i], kp);
-		if (ret) {
-			weft_record_check(&r[i], &why);
-			return weft_cli_fail(cli, "cannot sign the entry: %s", why ? why : weft_strerror(ret));
-		}
-	}
-	return 0;
-}
-
-static int do_add(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct dns_args *a)
-{
-	char origin[WEFT_DOMAIN_MAX + 16], err[400], value[WEFT_DNS_VALUE_MAX + 1], joined[2 * WEFT_DNS_VALUE_MAX];
-	weft_record_t settings, r, *recs = NULL;
-	weft_keypair_t admin;
-	uint64_t ttl = WEFT_CLI_DNS_TTL_DEFAULT;
-	size_t n = 0, len = 0;
-	uint16_t type;
-	int i, ret = WEFT_CLI_FAIL;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
+	char err[400], joined[2 * WEFT_DNS_VALUE_MAX];
+	size_t len = 0;
+	int i;
 
 	if (a->npos < 3)
-		return weft_cli_usage(cli, cmd, a->npos == 0 ? "missing NAME TYPE VALUE"
-					   : a->npos == 1 ? "missing TYPE (A, AAAA, CNAME, TXT or SRV) and VALUE"
-							  : "missing VALUE");
-	if (!a->admin_key || !*a->admin_key)
+		return weft_cli_usage(cli, cmd,
+				      a->npos == 0   ? "missing NAME TYPE VALUE"
+				      : a->npos == 1 ? "missing TYPE (A, AAAA, CNAME, TXT or SRV) and VALUE"
+						     : "missing VALUE");
+	if (!a->adm.admin_key || !*a->adm.admin_key)
 		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	type = weft_cli_dns_type(a->pos[1]);
-	if (!type)
+	a->type = weft_cli_dns_type(a->pos[1]);
+	if (!a->type)
 		return weft_cli_usage(cli, cmd, "unknown TYPE '%s': give A, AAAA, CNAME, TXT or SRV", a->pos[1]);
 	/* SRV may come as four words; other values are one argument. */
-	if (a->npos > 3 && type != WEFT_DNS_SRV)
+	if (a->npos > 3 && a->type != WEFT_DNS_SRV)
 		return weft_cli_usage(cli, cmd, "unexpected argument '%s' (quote a VALUE with spaces)", a->pos[3]);
 	joined[0] = '\0';
 	for (i = 2; i < a->npos; i++)
@@ -382,48 +384,48 @@ static int do_add(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct d
 					i > 2 ? " " : "", a->pos[i]);
 	if (len >= sizeof(joined))
 		return weft_cli_fail(cli, "bad VALUE: longer than %d characters", WEFT_DNS_VALUE_MAX);
-	if (a->ttl && weft_cli_parse_uint(cli, "--ttl", a->ttl, 0, INT32_MAX, &ttl))
+	a->ttl_s = WEFT_CLI_DNS_TTL_DEFAULT;
+	if (a->ttl && weft_cli_parse_uint(cli, "--ttl", a->ttl, 0, INT32_MAX, &a->ttl_s))
 		return WEFT_CLI_USAGE;
-	if (weft_cli_dns_value(type, joined, value, err, sizeof(err)))
+	if (weft_cli_dns_value(a->type, joined, a->value, err, sizeof(err)))
 		return weft_cli_fail(cli, "%s", err);
+	return 0;
+}
 
-	memset(&admin, 0, sizeof(admin));
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
-		return WEFT_CLI_FAIL;
-	origin_of(&settings, origin, sizeof(origin));
+static int do_add(struct weft_cli *cli, struct dns_args *a, const weft_keypair_t *admin,
+		  const weft_record_t *settings)
+{
+	char origin[WEFT_DOMAIN_MAX + 16], err[400];
+	weft_record_t r, *recs = NULL;
+	size_t n = 0;
+	int ret = WEFT_CLI_FAIL;
+
+	origin_of(settings, origin, sizeof(origin));
 	memset(&r, 0, sizeof(r));
 	r.type = WEFT_REC_DNS;
 	if (weft_cli_dns_name(a->pos[0], origin, r.u.dns.name, err, sizeof(err))) {
 		weft_cli_fail(cli, "%s", err);
 		goto out;
 	}
-	if (held(cli, a->network, &recs, &n) < 0)
+	if (held(cli, a->adm.network, &recs, &n) < 0)
 		goto out;
-	r.u.dns.rtype = type;
-	r.u.dns.ttl = (uint32_t)ttl;
-	memcpy(r.u.dns.value, value, sizeof(value));
-	r.u.dns.version = next_version(cli, recs, n, r.u.dns.name, type);
-	if (sign_all(cli, &r, 1, &admin))
-		goto out;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, &r, 1);
-	if (ret == WEFT_CLI_OK && !cli->json && !a->out)
+	r.u.dns.rtype = a->type;
+	r.u.dns.ttl = (uint32_t)a->ttl_s;
+	memcpy(r.u.dns.value, a->value, sizeof(a->value));
+	r.u.dns.version = next_version(cli, recs, n, r.u.dns.name, a->type);
+	ret = weft_admin_emit(cli, &a->adm, admin, &r, 1, 1);
+	if (ret == WEFT_CLI_OK && !cli->json && !a->adm.out)
 		fprintf(cli->out, "%s.%s %s %s (ttl %us): signed and handed to the daemon\n", r.u.dns.name, origin,
-			type_name(type), r.u.dns.value, r.u.dns.ttl);
+			type_name(a->type), r.u.dns.value, r.u.dns.ttl);
 out:
-	weft_keys_wipe(&admin, sizeof(admin));
 	free(recs);
 	return ret;
 }
 
-static int do_rm(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct dns_args *a)
+/* rm: the words, before the key is read. */
+static int check_rm(struct weft_cli *cli, struct dns_args *a)
 {
-	char origin[WEFT_DOMAIN_MAX + 16], err[400], name[WEFT_DOMAIN_MAX + 1];
-	weft_record_t settings, *recs = NULL, out[NTYPES];
-	weft_keypair_t admin;
-	uint16_t only = 0;
-	size_t n = 0, k = 0, i;
-	bool online;
-	int got, ret = WEFT_CLI_FAIL;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
 
 	if (a->npos < 1)
 		return weft_cli_usage(cli, cmd, "missing NAME");
@@ -431,20 +433,29 @@ static int do_rm(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct dn
 		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->pos[2]);
 	if (a->ttl)
 		return weft_cli_usage(cli, cmd, "rm takes no --ttl");
-	if (!a->admin_key || !*a->admin_key)
+	if (!a->adm.admin_key || !*a->adm.admin_key)
 		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (a->npos == 2 && !(only = weft_cli_dns_type(a->pos[1])))
+	if (a->npos == 2 && !(a->only = weft_cli_dns_type(a->pos[1])))
 		return weft_cli_usage(cli, cmd, "unknown TYPE '%s': give A, AAAA, CNAME, TXT or SRV", a->pos[1]);
+	return 0;
+}
 
-	memset(&admin, 0, sizeof(admin));
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
-		return WEFT_CLI_FAIL;
-	origin_of(&settings, origin, sizeof(origin));
+static int do_rm(struct weft_cli *cli, struct dns_args *a, const weft_keypair_t *admin,
+		 const weft_record_t *settings)
+{
+	char origin[WEFT_DOMAIN_MAX + 16], err[400], name[WEFT_DOMAIN_MAX + 1];
+	weft_record_t *recs = NULL, out[NTYPES];
+	uint16_t only = a->only;
+	size_t n = 0, k = 0, i;
+	bool online;
+	int got, ret = WEFT_CLI_FAIL;
+
+	origin_of(settings, origin, sizeof(origin));
 	if (weft_cli_dns_name(a->pos[0], origin, name, err, sizeof(err))) {
 		weft_cli_fail(cli, "%s", err);
 		goto out;
 	}
-	got = held(cli, a->network, &recs, &n);
+	got = held(cli, a->adm.network, &recs, &n);
 	if (got < 0)
 		goto out;
 	online = got == 0;
@@ -457,7 +468,8 @@ static int do_rm(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct dn
 		if (only && t != only)
 			continue;
 		for (j = 0; j < n; j++)
-			have |= recs[j].u.dns.rtype == t && !recs[j].u.dns.deleted && !strcmp(recs[j].u.dns.name, name);
+			have |= recs[j].u.dns.rtype == t && !recs[j].u.dns.deleted &&
+				!strcmp(recs[j].u.dns.name, name);
 		/* Offline, what is held is unknown: a tombstone for each type
 		 * (or the one given) deletes whatever is there. */
 		if (online && !have)
@@ -471,19 +483,16 @@ static int do_rm(struct weft_cli *cli, const struct weft_cli_cmd *cmd, struct dn
 	}
 	if (!k) {
 		weft_cli_fail(cli, "no entry %s.%s%s%s in %s ('weft dns %s list' shows them)", name, origin,
-			      only ? " of type " : "", only ? type_name(only) : "", a->network, a->network);
+			      only ? " of type " : "", only ? type_name(only) : "", a->adm.network, a->adm.network);
 		goto out;
 	}
 	if (!online && !cli->json)
 		fprintf(cli->err, "weft: note: the daemon cannot be reached: deleting %s of every type%s\n", name,
 			only ? " given" : "");
-	if (sign_all(cli, out, k, &admin))
-		goto out;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, out, k);
-	if (ret == WEFT_CLI_OK && !cli->json && !a->out)
+	ret = weft_admin_emit(cli, &a->adm, admin, out, k, k);
+	if (ret == WEFT_CLI_OK && !cli->json && !a->adm.out)
 		fprintf(cli->out, "%s.%s: %zu entr%s deleted\n", name, origin, k, k == 1 ? "y" : "ies");
 out:
-	weft_keys_wipe(&admin, sizeof(admin));
 	free(recs);
 	return ret;
 }
@@ -510,54 +519,52 @@ static const struct weft_cli_cmd dns_commands[] = {
 	{ 0 },
 };
 
-static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
+static int check(struct weft_cli *cli, void *args)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "ttl", required_argument, NULL, OPT_TTL },
-		{ 0 },
-	};
+	struct dns_args *a = args;
 	const struct weft_cli_cmd *sub;
-	struct dns_args a = { 0 };
-	const char *action;
-	bool done;
-	int c, ret, i;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_OUT: a.out = optarg; break;
-		case OPT_TTL: a.ttl = optarg; break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	if (argc - optind < 2)
-		return weft_cli_usage(cli, cmd, argc - optind == 0 ? "missing NETWORK" : "missing list, add or rm");
-	a.network = argv[optind];
-	action = argv[optind + 1];
+	if (a->adm.nwords < 1)
+		return weft_cli_usage(cli, a->adm.cmd, "missing list, add or rm");
 	for (sub = dns_commands; sub->name; sub++)
-		if (!strcmp(sub->name, action))
+		if (!strcmp(sub->name, a->adm.words[0]))
 			break;
 	if (!sub->name)
-		return weft_cli_usage(cli, cmd, "unknown action '%s' (list, add or rm)", action);
-	if (argc - optind - 2 > MAX_ARGS)
+		return weft_cli_usage(cli, a->adm.cmd, "unknown action '%s' (list, add or rm)", a->adm.words[0]);
+	a->adm.cmd = sub;
+	if (a->adm.nwords - 1 > MAX_ARGS)
 		return weft_cli_usage(cli, sub, "too many arguments");
-	for (i = optind + 2; i < argc; i++)
-		a.pos[a.npos++] = argv[i];
-	if (a.out && !*a.out)
-		return weft_cli_usage(cli, sub, "--out needs a file name");
-	if (weft_cli_parse_name(cli, "network name", a.network))
-		return WEFT_CLI_FAIL;
-	if (!strcmp(action, "list"))
-		return do_list(cli, sub, &a);
-	if (!strcmp(action, "add"))
-		return do_add(cli, sub, &a);
-	return do_rm(cli, sub, &a);
+	a->pos = a->adm.words + 1;
+	a->npos = a->adm.nwords - 1;
+	a->action = sub;
+	if (!strcmp(sub->name, "list")) {
+		a->adm.keyless = true;
+		return 0;
+	}
+	return !strcmp(sub->name, "add") ? check_add(cli, a) : check_rm(cli, a);
+}
+
+static int dns_run(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
+{
+	struct dns_args *a = args;
+
+	if (!admin)
+		return do_list(cli, a->action, a);
+	if (!strcmp(a->action->name, "add"))
+		return do_add(cli, a, admin, settings);
+	return do_rm(cli, a, admin, settings);
+}
+
+static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
+{
+	static const struct weft_admin_opt opts[] = {
+		WEFT_ADMIN_STR("ttl", struct dns_args, ttl),
+		WEFT_ADMIN_END,
+	};
+	static const struct weft_admin_spec spec = { .opts = opts, .check = check, .body = dns_run };
+	struct dns_args a = { 0 };
+
+	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 }
 
 const struct weft_cli_cmd weft_cli_cmd_dns = {
@@ -565,7 +572,8 @@ const struct weft_cli_cmd weft_cli_cmd_dns = {
 	.path = "dns",
 	.fn = run,
 	.summary = "the network's custom DNS entries: list, add, rm",
-	.usage = "dns NETWORK list | add NAME TYPE VALUE | rm NAME [TYPE]  [--admin-key FILE] [--ttl S] [--out FILE]",
+	.usage =
+		"dns NETWORK list | add NAME TYPE VALUE | rm NAME [TYPE]  [--admin-key FILE] [--ttl S] [--out FILE]",
 	.help = "Every member answers for the network's zone (NAME.internal by default, or the\n"
 		"network's --domain): each member's name, and these entries.\n"
 		"\n"

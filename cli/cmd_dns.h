@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "record.h"
+#include "core/record.h"
 
 #define WEFT_CLI_DNS_TTL_DEFAULT 300
 

@@ -14,45 +14,37 @@
 #include <qrencode.h>
 #include <sodium.h>
 
-#include "alloc.h"
-#include "cli.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "store.h"
-
-enum {
-	OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN,
-	OPT_VIA,
-	OPT_OUT,
-	OPT_DNS,
-	OPT_ADDRESS,
-	OPT_ENDPOINT,
-	OPT_GATEWAY_KEY,
-	OPT_QR,
-	OPT_KEEPALIVE,
-};
+#include "core/alloc.h"
+#include "cli/adminrun.h"
+#include "cli/cli.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/store.h"
 
 #define CONFIG_MAX 1024
 #define DEFAULT_KEEPALIVE 25
 
 struct ext_args {
-	const char *network, *action, *name;
-	const char *admin_key, *via, *out, *endpoint, *gateway_key, *keepalive;
+	struct weft_admin_args adm;
+	const char *action, *name;
+	const char *via, *endpoint, *gateway_key, *keepalive;
 	const char *address[2];
 	unsigned naddress;
 	bool dns, qr;
+	uint64_t keepalive_s; /* --keepalive, parsed */
+	weft_wgkey_t gw_pub;  /* --gateway-key, parsed */
 };
 
 /* What add learns about the network from the daemon (when it answers). */
 struct ext_world {
 	bool online;
-	weft_ip_t *taken;            /* members' and live clients' addresses */
+	weft_ip_t *taken; /* members' and live clients' addresses */
 	size_t ntaken;
-	weft_record_t *clients;      /* EXT_CLIENT records held */
+	weft_record_t *clients; /* EXT_CLIENT records held */
 	size_t nclients;
-	weft_record_t *states;       /* NODE_STATE records held */
+	weft_record_t *states; /* NODE_STATE records held */
 	size_t nstates;
-	weft_ip_t gw4;               /* the gateway's overlay address (for DNS) */
+	weft_ip_t gw4; /* the gateway's overlay address (for DNS) */
 };
 
 static void world_free(struct ext_world *w)
@@ -135,7 +127,8 @@ static int fetch_members(struct weft_cli *cli, const char *network, const weft_p
 
 		row = json_object_array_get_idx(r.result, i);
 		for (k = 0; k < 2; k++) {
-			if (!json_object_object_get_ex(row, keys[k], &v) || !json_object_is_type(v, json_type_string) ||
+			if (!json_object_object_get_ex(row, keys[k], &v) ||
+			    !json_object_is_type(v, json_type_string) ||
 			    weft_ip_parse(&ip, json_object_get_string(v)) != 0)
 				continue;
 			if (take(w, &ip)) {
@@ -206,8 +199,10 @@ static int given_address(struct weft_cli *cli, const char *s, const struct weft_
 	if ((ip.family == 4 ? e->address4 : e->address6).family)
 		return weft_cli_fail(cli, "--address is given twice for IPv%u", ip.family);
 	if (is_taken(w, &ip))
-		return weft_cli_fail(cli, "--address %s is a member's or another external client's; pick another, "
-				     "or leave --address out and weft picks a free one", s);
+		return weft_cli_fail(cli,
+				     "--address %s is a member's or another external client's; pick another, "
+				     "or leave --address out and weft picks a free one",
+				     s);
 	if (ip.family == 4)
 		e->address4 = ip;
 	else
@@ -250,20 +245,24 @@ static int pick_endpoint(struct weft_cli *cli, const struct ext_args *a, const w
 	memset(ep, 0, sizeof(*ep));
 	if (a->endpoint) {
 		if (weft_endpoint_parse(ep, a->endpoint) != 0 || !ep->port)
-			return weft_cli_fail(cli, "bad --endpoint '%s': give the gateway's public address and WireGuard "
-					     "port, e.g. 203.0.113.5:51820 or [2001:db8::5]:51820", a->endpoint);
+			return weft_cli_fail(cli,
+					     "bad --endpoint '%s': give the gateway's public address and WireGuard "
+					     "port, e.g. 203.0.113.5:51820 or [2001:db8::5]:51820",
+					     a->endpoint);
 		return 0;
 	}
 	if (!st || !st->u.node_state.nendpoints)
 		return weft_cli_fail(cli, "the gateway announces no endpoint; give --endpoint HOST:PORT (its public "
-				     "address and WireGuard port)");
+					  "address and WireGuard port)");
 	s = &st->u.node_state;
 	for (i = s->nendpoints; i-- > 0;) {
 		const uint8_t *b = s->endpoints[i].ip.b;
-		bool private4 = s->endpoints[i].ip.family == 4 &&
-				(b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
-				 (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] == 127 || (b[0] == 169 && b[1] == 254));
-		bool private6 = s->endpoints[i].ip.family == 6 && ((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80));
+		bool private4 =
+			s->endpoints[i].ip.family == 4 &&
+			(b[0] == 10 || (b[0] == 172 && (b[1] & 0xf0) == 16) || (b[0] == 192 && b[1] == 168) ||
+			 (b[0] == 100 && (b[1] & 0xc0) == 64) || b[0] == 127 || (b[0] == 169 && b[1] == 254));
+		bool private6 = s->endpoints[i].ip.family == 6 &&
+				((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80));
 
 		if (!private4 && !private6)
 			best = i;
@@ -284,12 +283,12 @@ static int config_text(char *out, size_t cap, const struct weft_rec_network *net
 	size_t len = 0;
 	int n;
 
-#define EMIT(...)                                                          \
-	do {                                                               \
-		n = snprintf(out + len, cap - len, __VA_ARGS__);           \
-		if (n < 0 || (size_t)n >= cap - len)                       \
-			goto full;                                         \
-		len += (size_t)n;                                          \
+#define EMIT(...)                                                \
+	do {                                                     \
+		n = snprintf(out + len, cap - len, __VA_ARGS__); \
+		if (n < 0 || (size_t)n >= cap - len)             \
+			goto full;                               \
+		len += (size_t)n;                                \
 	} while (0)
 
 	weft_key_to_base64(k, priv->b);
@@ -297,14 +296,16 @@ static int config_text(char *out, size_t cap, const struct weft_rec_network *net
 	     network, via, k);
 	EMIT("Address = %s%s%s%s%s\n", e->address4.family ? weft_ip_format(&e->address4, a4, sizeof(a4)) : "",
 	     e->address4.family ? "/32" : "", e->address4.family && e->address6.family ? ", " : "",
-	     e->address6.family ? weft_ip_format(&e->address6, a6, sizeof(a6)) : "", e->address6.family ? "/128" : "");
+	     e->address6.family ? weft_ip_format(&e->address6, a6, sizeof(a6)) : "",
+	     e->address6.family ? "/128" : "");
 	if (dns && dns->family)
 		EMIT("DNS = %s, %s%s\n", weft_ip_format(dns, d, sizeof(d)), net->domain[0] ? net->domain : network,
 		     net->domain[0] ? "" : ".internal");
 	weft_key_to_base64(k, gw_pub->b);
 	EMIT("\n[Peer]\nPublicKey = %s\nEndpoint = %s\nAllowedIPs = %s%s%s\n", k,
 	     weft_endpoint_format(ep, eps, sizeof(eps)), weft_cidr_format(&net->cidr4, c4, sizeof(c4)),
-	     net->cidr6.ip.family ? ", " : "", net->cidr6.ip.family ? weft_cidr_format(&net->cidr6, c6, sizeof(c6)) : "");
+	     net->cidr6.ip.family ? ", " : "",
+	     net->cidr6.ip.family ? weft_cidr_format(&net->cidr6, c6, sizeof(c6)) : "");
 	if (keepalive)
 		EMIT("PersistentKeepalive = %u\n", keepalive);
 	sodium_memzero(k, sizeof(k));
@@ -331,7 +332,7 @@ static int print_qr(struct weft_cli *cli, const char *text)
 		return weft_cli_fail(cli, "cannot make the QR code (%s); the configuration above is complete",
 				     strerror(errno));
 	size = qr->width;
-#define LIGHT(X, Y) ((X) < 0 || (Y) < 0 || (X) >= size || (Y) >= size || !(qr->data[(Y) * size + (X)] & 1))
+#define LIGHT(X, Y) ((X) < 0 || (Y) < 0 || (X) >= size || (Y) >= size || !(qr->data[(Y)*size + (X)] & 1))
 	for (y = -quiet; y < size + quiet; y += 2) {
 		for (x = -quiet; x < size + quiet; x++)
 			fputs(glyph[(LIGHT(x, y) ? 1 : 0) | (y + 1 >= size + quiet || LIGHT(x, y + 1) ? 2 : 0)],
@@ -373,7 +374,9 @@ static void json_put_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static int emit(struct weft_cli *cli, const char *network, const char *out_path, const weft_record_t *r)
+/* The client's config goes to standard output: what handing the record on
+ * says goes to standard error. */
+static int emit(struct weft_cli *cli, const struct ext_args *a, const weft_keypair_t *admin, weft_record_t *r)
 {
 	FILE *o = cli->out;
 	bool json = cli->json;
@@ -381,51 +384,44 @@ static int emit(struct weft_cli *cli, const char *network, const char *out_path,
 
 	cli->out = cli->err;
 	cli->json = false;
-	ret = weft_cli_admin_emit(cli, network, out_path, r, 1);
+	ret = weft_admin_emit(cli, &a->adm, admin, r, 0, 1);
 	cli->out = o;
 	cli->json = json;
 	return ret;
 }
 
-static int add(struct weft_cli *cli, const struct ext_args *a)
+static int add(struct weft_cli *cli, const struct ext_args *a, const weft_keypair_t *admin,
+	       const weft_record_t *settings)
 {
 	char conf[CONFIG_MAX], via[WEFT_NAME_MAX + 24], f[WEFT_FPR_LEN + 1], hex[65], key[WEFT_WGKEY_B64_LEN + 1];
-	weft_record_t settings, r;
-	weft_keypair_t admin;
+	weft_record_t r;
 	weft_wgpair_t wgp;
-	weft_wgkey_t gw_pub;
+	weft_wgkey_t gw_pub = a->gw_pub;
 	weft_endpoint_t ep;
 	struct ext_world w = { 0 };
 	struct weft_rec_ext_client *e = &r.u.ext_client;
-	const struct weft_rec_network *net = &settings.u.network;
+	const struct weft_rec_network *net = &settings->u.network;
 	const weft_record_t *held, *st = NULL;
-	uint64_t keepalive = DEFAULT_KEEPALIVE;
+	uint64_t keepalive = a->keepalive_s;
 	unsigned i;
 	int ret = WEFT_CLI_FAIL, err;
 
-	memset(&admin, 0, sizeof(admin));
 	memset(&wgp, 0, sizeof(wgp));
 	memset(&r, 0, sizeof(r));
-	memset(&gw_pub, 0, sizeof(gw_pub));
 	memset(conf, 0, sizeof(conf));
-	if (a->keepalive && weft_cli_parse_uint(cli, "--keepalive", a->keepalive, 0, 65535, &keepalive))
-		return WEFT_CLI_FAIL;
-	if (a->gateway_key && weft_key_from_base64(gw_pub.b, a->gateway_key) != 0)
-		return weft_cli_fail(cli, "bad --gateway-key '%s': give the gateway's WireGuard public key as "
-				     "'wg show' prints it (44 base64 characters)", a->gateway_key);
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
-		return WEFT_CLI_FAIL;
 	r.type = WEFT_REC_EXT_CLIENT;
 	snprintf(e->name, sizeof(e->name), "%s", a->name);
-	if (weft_cli_admin_node(cli, a->network, a->via, &e->gateway))
+	if (weft_cli_admin_node(cli, a->adm.network, a->via, &e->gateway))
 		goto out;
-	if (learn(cli, a->network, &e->gateway, &w))
+	if (learn(cli, a->adm.network, &e->gateway, &w))
 		goto out;
 
 	held = client_named(&w, a->name);
 	if (held && !held->u.ext_client.deleted) {
-		weft_cli_fail(cli, "%s already has an external client '%s'; remove it first ('weft ext-client %s rm "
-			      "%s') or choose another name", a->network, a->name, a->network, a->name);
+		weft_cli_fail(cli,
+			      "%s already has an external client '%s'; remove it first ('weft ext-client %s rm "
+			      "%s') or choose another name",
+			      a->adm.network, a->name, a->adm.network, a->name);
 		goto out;
 	}
 	e->version = weft_hlc_next(held ? held->u.ext_client.version : 0, cli->now_ms);
@@ -436,14 +432,18 @@ static int add(struct weft_cli *cli, const struct ext_args *a)
 		st = state_of(&w, &e->gateway);
 		if (!st && !a->gateway_key) {
 			weft_fingerprint(f, &e->gateway);
-			weft_cli_fail(cli, "node %s (%.8s) has announced no state yet (is it a member that is up?); "
-				      "'weft peers %s' lists the members", a->via, f, a->network);
+			weft_cli_fail(cli,
+				      "node %s (%.8s) has announced no state yet (is it a member that is up?); "
+				      "'weft peers %s' lists the members",
+				      a->via, f, a->adm.network);
 			goto out;
 		}
 	} else if (!a->gateway_key || !a->endpoint || !a->naddress || a->dns) {
-		weft_cli_fail(cli, "cannot reach the local daemon to learn about node %s; offline, give "
+		weft_cli_fail(cli,
+			      "cannot reach the local daemon to learn about node %s; offline, give "
 			      "--address IP, --gateway-key KEY and --endpoint HOST:PORT (and no --dns), or run "
-			      "this on a member", a->via);
+			      "this on a member",
+			      a->via);
 		goto out;
 	}
 	if (!a->gateway_key)
@@ -467,7 +467,7 @@ static int add(struct weft_cli *cli, const struct ext_args *a)
 
 	weft_wgpair_generate(&wgp);
 	e->wg_pub = wgp.pub;
-	err = weft_record_sign(&r, &admin);
+	err = weft_record_sign(&r, admin);
 	if (err) {
 		weft_cli_fail(cli, "cannot sign the external client record: %s", weft_strerror(err));
 		goto out;
@@ -477,14 +477,14 @@ static int add(struct weft_cli *cli, const struct ext_args *a)
 		weft_fingerprint(f, &e->gateway);
 		snprintf(via, sizeof(via), "%s (%.8s)", st->u.node_state.name, f);
 	}
-	if (config_text(conf, sizeof(conf), net, a->network, e, &wgp.priv, &gw_pub, &ep, a->dns ? &w.gw4 : NULL,
+	if (config_text(conf, sizeof(conf), net, a->adm.network, e, &wgp.priv, &gw_pub, &ep, a->dns ? &w.gw4 : NULL,
 			(unsigned)keepalive, via)) {
 		weft_cli_fail(cli, "the configuration does not fit in %d bytes", CONFIG_MAX);
 		goto out;
 	}
 	/* The network first: a configuration for a client nobody admits
 	 * would only mislead. */
-	ret = emit(cli, a->network, a->out, &r);
+	ret = emit(cli, a, admin, &r);
 	if (ret != WEFT_CLI_OK)
 		goto out;
 	if (cli->json) {
@@ -518,34 +518,30 @@ static int add(struct weft_cli *cli, const struct ext_args *a)
 	}
 out:
 	world_free(&w);
-	weft_keys_wipe(&admin, sizeof(admin));
 	weft_keys_wipe(&wgp, sizeof(wgp));
 	sodium_memzero(conf, sizeof(conf));
 	return ret;
 }
 
-static int rm(struct weft_cli *cli, const struct ext_args *a)
+static int rm(struct weft_cli *cli, const struct ext_args *a, const weft_keypair_t *admin)
 {
-	weft_record_t settings, r;
-	weft_keypair_t admin;
+	weft_record_t r;
 	struct ext_world w;
 	const weft_record_t *held;
 	int ret = WEFT_CLI_FAIL, err;
 
 	memset(&r, 0, sizeof(r));
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
-		return WEFT_CLI_FAIL;
-	if (learn(cli, a->network, NULL, &w))
+	if (learn(cli, a->adm.network, NULL, &w))
 		goto out;
 	held = client_named(&w, a->name);
 	if (w.online && (!held || held->u.ext_client.deleted)) {
-		weft_cli_fail(cli, "%s has no external client '%s' ('weft ext-client %s list' shows them)", a->network,
-			      a->name, a->network);
+		weft_cli_fail(cli, "%s has no external client '%s' ('weft ext-client %s list' shows them)",
+			      a->adm.network, a->name, a->adm.network);
 		goto out;
 	}
-	if (!w.online && !a->out) {
+	if (!w.online && !a->adm.out) {
 		weft_cli_fail(cli, "cannot reach the local daemon; sign offline with --out FILE and run "
-			      "'weft push FILE' on any member");
+				   "'weft push FILE' on any member");
 		goto out;
 	}
 	/* A tombstone that outranks every version of the client. */
@@ -557,17 +553,16 @@ static int rm(struct weft_cli *cli, const struct ext_args *a)
 	r.u.ext_client.deleted = true;
 	memset(&r.u.ext_client.address4, 0, sizeof(r.u.ext_client.address4));
 	memset(&r.u.ext_client.address6, 0, sizeof(r.u.ext_client.address6));
-	err = weft_record_sign(&r, &admin);
+	err = weft_record_sign(&r, admin);
 	if (err) {
 		weft_cli_fail(cli, "cannot sign the tombstone: %s", weft_strerror(err));
 		goto out;
 	}
-	ret = weft_cli_admin_emit(cli, a->network, a->out, &r, 1);
-	if (ret == WEFT_CLI_OK && !a->out && !cli->json)
-		fprintf(cli->out, "removed external client '%s' from %s\n", a->name, a->network);
+	ret = weft_admin_emit(cli, &a->adm, admin, &r, 0, 1);
+	if (ret == WEFT_CLI_OK && !a->adm.out && !cli->json)
+		fprintf(cli->out, "removed external client '%s' from %s\n", a->name, a->adm.network);
 out:
 	world_free(&w);
-	weft_keys_wipe(&admin, sizeof(admin));
 	return ret;
 }
 
@@ -585,7 +580,7 @@ static int list(struct weft_cli *cli, const struct ext_args *a)
 	size_t i, shown = 0;
 	int ret;
 
-	ret = learn(cli, a->network, NULL, &w);
+	ret = learn(cli, a->adm.network, NULL, &w);
 	if (ret || !w.online) {
 		if (!ret)
 			weft_cli_fail(cli, "cannot reach the local daemon (is it running? 'systemctl start weft')");
@@ -612,8 +607,8 @@ static int list(struct weft_cli *cli, const struct ext_args *a)
 		weft_ip_format(&e->address6, a6, sizeof(a6));
 		weft_key_to_base64(key, e->wg_pub.b);
 		if (!cli->json) {
-			fprintf(cli->out, "%-20s %-16s %-24s %-20s %s\n", e->name, a4[0] ? a4 : "-", a6[0] ? a6 : "-", gw,
-				key);
+			fprintf(cli->out, "%-20s %-16s %-24s %-20s %s\n", e->name, a4[0] ? a4 : "-",
+				a6[0] ? a6 : "-", gw, key);
 			continue;
 		}
 		o = json_object_new_object();
@@ -633,88 +628,92 @@ static int list(struct weft_cli *cli, const struct ext_args *a)
 		json_object_put(arr);
 	} else if (!shown) {
 		fprintf(cli->out, "(no external clients; 'weft ext-client %s add NAME --via NODE' makes one)\n",
-			a->network);
+			a->adm.network);
 	}
 	world_free(&w);
 	return ret;
 }
 
+static int check(struct weft_cli *cli, void *args)
+{
+	struct ext_args *a = args;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
+	bool is_add, is_rm;
+	int npos = a->adm.nwords;
+
+	if (npos < 1)
+		return weft_cli_usage(cli, cmd, "missing the action: add, rm or list");
+	a->action = a->adm.words[0];
+	is_add = !strcmp(a->action, "add");
+	is_rm = !strcmp(a->action, "rm");
+	if (!is_add && !is_rm && strcmp(a->action, "list"))
+		return weft_cli_usage(cli, cmd, "unknown action '%s' (add, rm or list)", a->action);
+	if ((is_add || is_rm) && npos < 2)
+		return weft_cli_usage(cli, cmd, "missing the client's NAME");
+	if (npos > ((is_add || is_rm) ? 2 : 1))
+		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[(is_add || is_rm) ? 2 : 1]);
+	a->name = is_add || is_rm ? a->adm.words[1] : NULL;
+	if (!is_add && (a->via || a->dns || a->naddress || a->endpoint || a->gateway_key || a->qr || a->keepalive))
+		return weft_cli_usage(cli, cmd,
+				      "--via, --dns, --address, --endpoint, --gateway-key, --qr and "
+				      "--keepalive are for 'add'");
+	if (!is_add && !is_rm && (a->adm.admin_key || a->adm.out))
+		return weft_cli_usage(cli, cmd, "'list' takes no --admin-key or --out");
+	if ((is_add || is_rm) && (!a->adm.admin_key || !*a->adm.admin_key))
+		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
+	if (is_add && (!a->via || !*a->via))
+		return weft_cli_usage(cli, cmd, "missing --via NODE (the member the client connects through)");
+	a->adm.keyless = !is_add && !is_rm;
+	return 0;
+}
+
+static int prepare(struct weft_cli *cli, void *args)
+{
+	struct ext_args *a = args;
+
+	if (a->name && weft_cli_parse_name(cli, "client name", a->name))
+		return WEFT_CLI_FAIL;
+	a->keepalive_s = DEFAULT_KEEPALIVE;
+	if (a->keepalive && weft_cli_parse_uint(cli, "--keepalive", a->keepalive, 0, 65535, &a->keepalive_s))
+		return WEFT_CLI_FAIL;
+	if (a->gateway_key && weft_key_from_base64(a->gw_pub.b, a->gateway_key) != 0)
+		return weft_cli_fail(cli,
+				     "bad --gateway-key '%s': give the gateway's WireGuard public key as "
+				     "'wg show' prints it (44 base64 characters)",
+				     a->gateway_key);
+	return 0;
+}
+
+static int ext_run(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
+{
+	struct ext_args *a = args;
+
+	if (!admin)
+		return list(cli, a);
+	if (!strcmp(a->action, "add"))
+		return add(cli, a, admin, settings);
+	return rm(cli, a, admin);
+}
+
 static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "via", required_argument, NULL, OPT_VIA },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "dns", no_argument, NULL, OPT_DNS },
-		{ "address", required_argument, NULL, OPT_ADDRESS },
-		{ "endpoint", required_argument, NULL, OPT_ENDPOINT },
-		{ "gateway-key", required_argument, NULL, OPT_GATEWAY_KEY },
-		{ "qr", no_argument, NULL, OPT_QR },
-		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-		{ 0 },
+	static const struct weft_admin_opt opts[] = {
+		WEFT_ADMIN_STR("via", struct ext_args, via),
+		WEFT_ADMIN_FLAG("dns", struct ext_args, dns),
+		WEFT_ADMIN_LIST("address", struct ext_args, address, naddress,
+				"--address at most twice (one IPv4, one IPv6)"),
+		WEFT_ADMIN_STR("endpoint", struct ext_args, endpoint),
+		WEFT_ADMIN_STR("gateway-key", struct ext_args, gateway_key),
+		WEFT_ADMIN_FLAG("qr", struct ext_args, qr),
+		WEFT_ADMIN_STR("keepalive", struct ext_args, keepalive),
+		WEFT_ADMIN_END,
+	};
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .check = check, .prepare = prepare, .body = ext_run
 	};
 	struct ext_args a = { 0 };
-	bool done, is_add, is_rm;
-	int c, ret, npos;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_VIA: a.via = optarg; break;
-		case OPT_OUT: a.out = optarg; break;
-		case OPT_DNS: a.dns = true; break;
-		case OPT_ENDPOINT: a.endpoint = optarg; break;
-		case OPT_GATEWAY_KEY: a.gateway_key = optarg; break;
-		case OPT_QR: a.qr = true; break;
-		case OPT_KEEPALIVE: a.keepalive = optarg; break;
-		case OPT_ADDRESS:
-			if (a.naddress == 2)
-				return weft_cli_usage(cli, cmd, "--address at most twice (one IPv4, one IPv6)");
-			a.address[a.naddress++] = optarg;
-			break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	npos = argc - optind;
-	if (npos < 1)
-		return weft_cli_usage(cli, cmd, "missing NETWORK");
-	if (npos < 2)
-		return weft_cli_usage(cli, cmd, "missing the action: add, rm or list");
-	a.network = argv[optind];
-	a.action = argv[optind + 1];
-	is_add = !strcmp(a.action, "add");
-	is_rm = !strcmp(a.action, "rm");
-	if (!is_add && !is_rm && strcmp(a.action, "list"))
-		return weft_cli_usage(cli, cmd, "unknown action '%s' (add, rm or list)", a.action);
-	if ((is_add || is_rm) && npos < 3)
-		return weft_cli_usage(cli, cmd, "missing the client's NAME");
-	if (npos > ((is_add || is_rm) ? 3 : 2))
-		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + ((is_add || is_rm) ? 3 : 2)]);
-	a.name = is_add || is_rm ? argv[optind + 2] : NULL;
-	if (!is_add && (a.via || a.dns || a.naddress || a.endpoint || a.gateway_key || a.qr || a.keepalive))
-		return weft_cli_usage(cli, cmd, "--via, --dns, --address, --endpoint, --gateway-key, --qr and "
-				      "--keepalive are for 'add'");
-	if (!is_add && !is_rm && (a.admin_key || a.out))
-		return weft_cli_usage(cli, cmd, "'list' takes no --admin-key or --out");
-	if ((is_add || is_rm) && (!a.admin_key || !*a.admin_key))
-		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (is_add && (!a.via || !*a.via))
-		return weft_cli_usage(cli, cmd, "missing --via NODE (the member the client connects through)");
-	if (a.out && !*a.out)
-		return weft_cli_usage(cli, cmd, "--out needs a file name");
-	if (weft_cli_parse_name(cli, "network name", a.network))
-		return WEFT_CLI_FAIL;
-	if (a.name && weft_cli_parse_name(cli, "client name", a.name))
-		return WEFT_CLI_FAIL;
-	if (is_add)
-		return add(cli, &a);
-	if (is_rm)
-		return rm(cli, &a);
-	return list(cli, &a);
+	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 }
 
 const struct weft_cli_cmd weft_cli_cmd_extclient = {

@@ -11,13 +11,13 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "ctl.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "persist.h"
-#include "store.h"
+#include "cli/adminops.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/persist.h"
+#include "core/store.h"
 
 enum {
 	OPT_CIDR = WEFT_OPT_FIRST_OWN,
@@ -61,7 +61,8 @@ static int ask_identity(struct weft_cli *cli, const struct init_args *a, weft_pk
 		      : -1;
 	weft_cli_reply_free(&r);
 	if (ret)
-		weft_cli_fail(cli, "the daemon's answer holds no node id (are weft and the daemon the same version?)");
+		weft_cli_fail(cli,
+			      "the daemon's answer holds no node id (are weft and the daemon the same version?)");
 	return ret;
 }
 
@@ -209,8 +210,9 @@ static int print_result(struct weft_cli *cli, const weft_record_t *r, const char
 		if (status) {
 			const char *a4 = status_str(status, "address"), *a6 = status_str(status, "address6");
 
-			fprintf(cli->out, "  this host    the first member: %s%s%s on %s\n", a4 ? a4 : "(no address)",
-				a6 ? ", " : "", a6 ? a6 : "", status_str(status, "interface"));
+			fprintf(cli->out, "  this host    the first member: %s%s%s on %s\n",
+				a4 ? a4 : "(no address)", a6 ? ", " : "", a6 ? a6 : "",
+				status_str(status, "interface"));
 			fprintf(cli->out, "\nnext: weft invite %s --admin-key %s\n", n->name, keyfile);
 		} else {
 			fprintf(cli->out, "\nnext: weft invite %s --admin-key %s --bootstrap HOST:PORT\n", n->name,
@@ -259,12 +261,14 @@ static int create(struct weft_cli *cli, const struct init_args *a)
 
 	/* Checked first for a clear message; O_EXCL below closes the race. */
 	if (lstat(a->admin_key, &st) == 0)
-		return weft_cli_fail(cli, "%s already exists; weft never overwrites an admin key: choose another "
-					  "--admin-key FILE, or remove the old one if its network is gone",
+		return weft_cli_fail(cli,
+				     "%s already exists; weft never overwrites an admin key: choose another "
+				     "--admin-key FILE, or remove the old one if its network is gone",
 				     a->admin_key);
 	if (lstat(netfile, &st) == 0)
-		return weft_cli_fail(cli, "%s already exists (settings of another network?); choose another "
-					  "--admin-key FILE or move it away",
+		return weft_cli_fail(cli,
+				     "%s already exists (settings of another network?); choose another "
+				     "--admin-key FILE or move it away",
 				     netfile);
 	/* The daemon is asked first, so that without one nothing is written. */
 	if (!a->no_node && ask_identity(cli, a, &node))
@@ -280,9 +284,10 @@ static int create(struct weft_cli *cli, const struct init_args *a)
 	}
 	err = weft_keyfile_write_ed25519(a->admin_key, &kp, 0);
 	if (err) {
-		ret = err == -EEXIST
-			      ? weft_cli_fail(cli, "%s already exists; weft never overwrites an admin key", a->admin_key)
-			      : weft_cli_fail(cli, "cannot write admin key %s: %s", a->admin_key, weft_strerror(err));
+		ret = err == -EEXIST ? weft_cli_fail(cli, "%s already exists; weft never overwrites an admin key",
+						     a->admin_key)
+				     : weft_cli_fail(cli, "cannot write admin key %s: %s", a->admin_key,
+						     weft_strerror(err));
 		goto out;
 	}
 	key_written = true;
@@ -333,16 +338,36 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_CIDR: a.cidr = optarg; break;
-		case OPT_CIDR6: a.cidr6 = optarg; break;
-		case OPT_DOMAIN: a.domain = optarg; break;
-		case OPT_PORT: a.port = optarg; break;
-		case OPT_GOSSIP_PORT: a.gossip_port = optarg; break;
-		case OPT_MTU: a.mtu = optarg; break;
-		case OPT_KEEPALIVE: a.keepalive = optarg; break;
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_NAME: a.name = optarg; break;
-		case OPT_NO_NODE: a.no_node = true; break;
+		case OPT_CIDR:
+			a.cidr = optarg;
+			break;
+		case OPT_CIDR6:
+			a.cidr6 = optarg;
+			break;
+		case OPT_DOMAIN:
+			a.domain = optarg;
+			break;
+		case OPT_PORT:
+			a.port = optarg;
+			break;
+		case OPT_GOSSIP_PORT:
+			a.gossip_port = optarg;
+			break;
+		case OPT_MTU:
+			a.mtu = optarg;
+			break;
+		case OPT_KEEPALIVE:
+			a.keepalive = optarg;
+			break;
+		case OPT_ADMIN_KEY:
+			a.admin_key = optarg;
+			break;
+		case OPT_NAME:
+			a.name = optarg;
+			break;
+		case OPT_NO_NODE:
+			a.no_node = true;
+			break;
 		default:
 			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
 			if (done)
@@ -355,7 +380,8 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 1]);
 	a.network = argv[optind];
 	if (!a.cidr)
-		return weft_cli_usage(cli, cmd, "missing --cidr (the network's IPv4 range, e.g. --cidr 10.42.0.0/16)");
+		return weft_cli_usage(cli, cmd,
+				      "missing --cidr (the network's IPv4 range, e.g. --cidr 10.42.0.0/16)");
 	if (a.name && a.no_node)
 		return weft_cli_usage(cli, cmd, "--name names this host's node, which --no-node does not create");
 	if (a.admin_key && !*a.admin_key)

@@ -6,31 +6,24 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "token.h"
-
-enum {
-	OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN,
-	OPT_USES,
-	OPT_EXPIRES,
-	OPT_NAME,
-	OPT_ADDRESS,
-	OPT_TAGS,
-	OPT_APPROVAL,
-	OPT_BOOTSTRAP,
-};
+#include "cli/adminrun.h"
+#include "cli/cli.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/token.h"
 
 #define MAX_ADDRESS_ARGS 2 /* one IPv4 and one IPv6 */
 
 struct invite_args {
-	const char *network, *admin_key, *uses, *expires, *name, *tags;
+	struct weft_admin_args adm;
+	const char *uses, *expires, *name, *tags;
 	const char *address[MAX_ADDRESS_ARGS];
 	unsigned naddress;
 	bool approval;
 	const char *bootstrap[WEFT_TOKEN_MAX_BOOTSTRAP + 1]; /* one more to notice too many */
 	unsigned nbootstrap_args;
+	weft_token_t t; /* being made: secrets once signed, wiped by make_invite */
+	uint64_t life;  /* --expires, parsed */
 };
 
 static int pin_address(struct weft_cli *cli, const char *s, const struct weft_rec_network *net,
@@ -49,8 +42,10 @@ static int pin_address(struct weft_cli *cli, const char *s, const struct weft_re
 	if (!weft_cidr_contains(range, &ip))
 		return weft_cli_fail(cli, "bad --address '%s': it is outside the network's range %s", s, cidr);
 	if (weft_cidr_reserved(range, &ip))
-		return weft_cli_fail(cli, "bad --address '%s': it is the network or broadcast address of %s; "
-					  "pick another address in it", s, cidr);
+		return weft_cli_fail(cli,
+				     "bad --address '%s': it is the network or broadcast address of %s; "
+				     "pick another address in it",
+				     s, cidr);
 	if ((ip.family == 4 ? inv->address4 : inv->address6).family)
 		return weft_cli_fail(cli, "--address is given twice for IPv%u", ip.family);
 	if (ip.family == 4)
@@ -104,14 +99,16 @@ static int daemon_bootstrap(struct weft_cli *cli, const struct invite_args *a, c
 	int ret;
 
 	json_object_object_add(req, "cmd", json_object_new_string("bootstrap"));
-	json_object_object_add(req, "network", json_object_new_string(a->network));
+	json_object_object_add(req, "network", json_object_new_string(a->adm.network));
 	ret = weft_cli_ctl(cli, req, WEFT_CLI_CTL_TIMEOUT_MS, &r);
 	json_object_put(req);
 	if (ret) {
 		if (ret == 1 && !strcmp(r.code, "notfound"))
-			return weft_cli_fail(cli, "this host is not a member of %s, so it knows no bootstrap endpoint: "
-						  "give --bootstrap HOST:PORT, the public address and gossip port of a "
-						  "member (e.g. --bootstrap 203.0.113.5:51821)", a->network);
+			return weft_cli_fail(cli,
+					     "this host is not a member of %s, so it knows no bootstrap endpoint: "
+					     "give --bootstrap HOST:PORT, the public address and gossip port of a "
+					     "member (e.g. --bootstrap 203.0.113.5:51821)",
+					     a->adm.network);
 		return weft_cli_ctl_fail(cli, ret, &r,
 					 "; or give --bootstrap HOST:PORT, the public address and gossip port of a "
 					 "member (e.g. --bootstrap 203.0.113.5:51821)");
@@ -119,8 +116,10 @@ static int daemon_bootstrap(struct weft_cli *cli, const struct invite_args *a, c
 	weft_pk_to_hex(hex, network_id);
 	if (!json_object_object_get_ex(r.result, "network_id", &v) || strcmp(json_object_get_string(v), hex)) {
 		weft_cli_reply_free(&r);
-		return weft_cli_fail(cli, "this host's network %s is not the one of this admin key; give --bootstrap "
-					  "HOST:PORT", a->network);
+		return weft_cli_fail(cli,
+				     "this host's network %s is not the one of this admin key; give --bootstrap "
+				     "HOST:PORT",
+				     a->adm.network);
 	}
 	n = json_object_object_get_ex(r.result, "bootstrap", &v) ? json_object_array_length(v) : 0;
 	for (i = 0; i < n && t->nbootstrap < WEFT_TOKEN_MAX_BOOTSTRAP; i++) {
@@ -130,72 +129,78 @@ static int daemon_bootstrap(struct weft_cli *cli, const struct invite_args *a, c
 	}
 	weft_cli_reply_free(&r);
 	if (!t->nbootstrap)
-		return weft_cli_fail(cli, "this host knows no address of %s's members yet: give --bootstrap HOST:PORT",
-				     a->network);
+		return weft_cli_fail(cli,
+				     "this host knows no address of %s's members yet: give --bootstrap HOST:PORT",
+				     a->adm.network);
 	return 0;
 }
 
-static int make_invite(struct weft_cli *cli, const struct invite_args *a)
+/* Everything that needs no key first, so a typo costs no key read. */
+static int prepare(struct weft_cli *cli, void *args)
 {
-	weft_keypair_t admin;
-	weft_token_t t, check;
+	struct invite_args *a = args;
+	struct weft_rec_invite *inv = &a->t.invite.u.invite;
+	uint64_t v;
+	unsigned i;
+
+	a->t.invite.type = WEFT_REC_INVITE;
+	a->life = 7 * 86400;
+	inv->max_uses = 1;
+	if (a->uses) {
+		if (weft_cli_parse_uint(cli, "--uses", a->uses, 1, UINT32_MAX, &v))
+			return WEFT_CLI_FAIL;
+		inv->max_uses = (uint32_t)v;
+	}
+	if (a->expires && weft_cli_parse_duration(cli, "--expires", a->expires, &a->life))
+		return WEFT_CLI_FAIL;
+	if (a->name) {
+		if (weft_cli_parse_name(cli, "--name", a->name))
+			return WEFT_CLI_FAIL;
+		snprintf(inv->name, sizeof(inv->name), "%s", a->name);
+	}
+	if (a->tags && weft_cli_parse_tags(cli, a->tags, inv->tags, &inv->ntags))
+		return WEFT_CLI_FAIL;
+	inv->approval = a->approval;
+	for (i = 0; i < a->nbootstrap_args; i++)
+		if (add_bootstrap(cli, a->bootstrap[i], &a->t))
+			return WEFT_CLI_FAIL;
+	return 0;
+}
+
+static int make_invite(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
+{
+	struct invite_args *a = args;
+	weft_token_t *t = &a->t, check;
 	char text[WEFT_TOKEN_MAX];
-	struct weft_rec_invite *inv;
-	uint64_t v, life = 7 * 86400, now_s = cli->now_ms / 1000;
+	struct weft_rec_invite *inv = &t->invite.u.invite;
+	uint64_t now_s = cli->now_ms / 1000;
 	const char *why = NULL;
 	unsigned i;
 	int ret = WEFT_CLI_FAIL, err;
 
-	memset(&t, 0, sizeof(t));
 	memset(&check, 0, sizeof(check));
 	memset(text, 0, sizeof(text));
-	memset(&admin, 0, sizeof(admin));
-	t.invite.type = WEFT_REC_INVITE;
-	inv = &t.invite.u.invite;
-
-	/* Everything that needs no key first, so a typo costs no key read. */
-	inv->max_uses = 1;
-	if (a->uses) {
-		if (weft_cli_parse_uint(cli, "--uses", a->uses, 1, UINT32_MAX, &v))
-			goto out;
-		inv->max_uses = (uint32_t)v;
-	}
-	if (a->expires && weft_cli_parse_duration(cli, "--expires", a->expires, &life))
-		goto out;
-	if (a->name) {
-		if (weft_cli_parse_name(cli, "--name", a->name))
-			goto out;
-		snprintf(inv->name, sizeof(inv->name), "%s", a->name);
-	}
-	if (a->tags && weft_cli_parse_tags(cli, a->tags, inv->tags, &inv->ntags))
-		goto out;
-	inv->approval = a->approval;
-	for (i = 0; i < a->nbootstrap_args; i++)
-		if (add_bootstrap(cli, a->bootstrap[i], &t))
-			goto out;
-
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &t.settings))
-		goto out;
+	t->settings = *settings;
 	/* After a roll-over the network id is the first admin key, and the
 	 * token carries the chain that leads from it to this one. */
-	if (weft_cli_admin_chain(cli, a->admin_key, &admin, &t.network_id, t.rolls, &t.nrolls))
+	if (weft_cli_admin_chain(cli, a->adm.admin_key, admin, &t->network_id, t->rolls, &t->nrolls))
 		goto out;
-	if (t.nbootstrap == 0 && daemon_bootstrap(cli, a, &t.network_id, &t))
+	if (t->nbootstrap == 0 && daemon_bootstrap(cli, a, &t->network_id, t))
 		goto out;
 	for (i = 0; i < a->naddress; i++)
-		if (pin_address(cli, a->address[i], &t.settings.u.network, inv))
+		if (pin_address(cli, a->address[i], &t->settings.u.network, inv))
 			goto out;
 
-	weft_keypair_generate(&t.invite_kp);
-	inv->invite_pk = t.invite_kp.pk;
+	weft_keypair_generate(&t->invite_kp);
+	inv->invite_pk = t->invite_kp.pk;
 	inv->created = now_s;
-	inv->expires = life ? now_s + life : 0;
-	err = weft_record_sign(&t.invite, &admin);
+	inv->expires = a->life ? now_s + a->life : 0;
+	err = weft_record_sign(&t->invite, admin);
 	if (err) {
 		weft_cli_fail(cli, "cannot sign the invite: %s", weft_strerror(err));
 		goto out;
 	}
-	err = weft_token_encode(&t, text, sizeof(text));
+	err = weft_token_encode(t, text, sizeof(text));
 	if (err) {
 		weft_cli_fail(cli, "cannot encode the token: %s", weft_strerror(err));
 		goto out;
@@ -208,66 +213,45 @@ static int make_invite(struct weft_cli *cli, const struct invite_args *a)
 	fprintf(cli->out, "%s\n", text);
 	ret = WEFT_CLI_OK;
 out:
-	weft_keys_wipe(&admin, sizeof(admin));
-	weft_token_wipe(&t);
 	weft_token_wipe(&check);
 	weft_keys_wipe(text, sizeof(text));
 	return ret;
 }
 
+static int check(struct weft_cli *cli, void *args)
+{
+	struct invite_args *a = args;
+
+	if (a->adm.nwords > 0)
+		return weft_cli_usage(cli, a->adm.cmd, "unexpected argument '%s'", a->adm.words[0]);
+	if (a->nbootstrap_args > WEFT_TOKEN_MAX_BOOTSTRAP)
+		return weft_cli_fail(cli, "too many --bootstrap endpoints: a token holds at most %d",
+				     WEFT_TOKEN_MAX_BOOTSTRAP);
+	return 0;
+}
+
 static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "uses", required_argument, NULL, OPT_USES },
-		{ "expires", required_argument, NULL, OPT_EXPIRES },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "address", required_argument, NULL, OPT_ADDRESS },
-		{ "tags", required_argument, NULL, OPT_TAGS },
-		{ "approval", no_argument, NULL, OPT_APPROVAL },
-		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
-		{ 0 },
+	static const struct weft_admin_opt opts[] = {
+		WEFT_ADMIN_STR("uses", struct invite_args, uses),
+		WEFT_ADMIN_STR("expires", struct invite_args, expires),
+		WEFT_ADMIN_STR("name", struct invite_args, name),
+		WEFT_ADMIN_LIST("address", struct invite_args, address, naddress,
+				"--address at most twice (one IPv4, one IPv6)"),
+		WEFT_ADMIN_STR("tags", struct invite_args, tags),
+		WEFT_ADMIN_FLAG("approval", struct invite_args, approval),
+		WEFT_ADMIN_LIST("bootstrap", struct invite_args, bootstrap, nbootstrap_args,
+				"too many --bootstrap endpoints"),
+		WEFT_ADMIN_END,
+	};
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .no_out = true, .check = check, .prepare = prepare, .body = make_invite
 	};
 	struct invite_args a = { 0 };
-	bool done;
-	int c, ret;
+	int ret = weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_USES: a.uses = optarg; break;
-		case OPT_EXPIRES: a.expires = optarg; break;
-		case OPT_NAME: a.name = optarg; break;
-		case OPT_TAGS: a.tags = optarg; break;
-		case OPT_APPROVAL: a.approval = true; break;
-		case OPT_ADDRESS:
-			if (a.naddress == MAX_ADDRESS_ARGS)
-				return weft_cli_usage(cli, cmd, "--address at most twice (one IPv4, one IPv6)");
-			a.address[a.naddress++] = optarg;
-			break;
-		case OPT_BOOTSTRAP:
-			if (a.nbootstrap_args == WEFT_TOKEN_MAX_BOOTSTRAP)
-				return weft_cli_fail(cli, "too many --bootstrap endpoints: a token holds at most %d",
-						     WEFT_TOKEN_MAX_BOOTSTRAP);
-			a.bootstrap[a.nbootstrap_args++] = optarg;
-			break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	if (optind >= argc)
-		return weft_cli_usage(cli, cmd, "missing NETWORK");
-	if (optind + 1 < argc)
-		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 1]);
-	a.network = argv[optind];
-	if (!a.admin_key || !*a.admin_key)
-		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (weft_cli_parse_name(cli, "network name", a.network))
-		return WEFT_CLI_FAIL;
-	return make_invite(cli, &a);
+	weft_token_wipe(&a.t); /* the invite's secret key, once made */
+	return ret;
 }
 
 const struct weft_cli_cmd weft_cli_cmd_invite = {

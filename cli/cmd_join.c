@@ -9,10 +9,10 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "cli.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/token.h"
 
 enum {
 	OPT_NAME = WEFT_OPT_FIRST_OWN,
@@ -33,18 +33,24 @@ static int check_token(struct weft_cli *cli, const char *text)
 	memset(&t, 0, sizeof(t));
 	ret = weft_token_decode(&t, text, &why);
 	if (ret) {
-		weft_cli_fail(cli, "this token is damaged or incomplete (%s): copy it again in full, or ask the admin "
-				   "for a new one", why);
+		weft_cli_fail(cli,
+			      "this token is damaged or incomplete (%s): copy it again in full, or ask the admin "
+			      "for a new one",
+			      why);
 		goto out;
 	}
 	ret = weft_token_verify(&t, cli->now_ms / 1000, &why);
 	if (ret == WEFT_EEXPIRED) {
-		weft_cli_fail(cli, "this invite to %s expired on %s; ask the network's admin for a new one (weft "
-				   "invite)", t.settings.u.network.name,
+		weft_cli_fail(cli,
+			      "this invite to %s expired on %s; ask the network's admin for a new one (weft "
+			      "invite)",
+			      t.settings.u.network.name,
 			      weft_cli_fmt_time(when, sizeof(when), t.invite.u.invite.expires));
 	} else if (ret) {
-		weft_cli_fail(cli, "this token does not check out: %s (was it altered, or not made by the "
-				   "network's admin?)", why);
+		weft_cli_fail(cli,
+			      "this token does not check out: %s (was it altered, or not made by the "
+			      "network's admin?)",
+			      why);
 	}
 out:
 	weft_token_wipe(&t);
@@ -66,7 +72,8 @@ static int endpoint_arg(struct weft_cli *cli, const char *s, struct json_object 
 		return 0;
 	}
 	if (!colon || colon == s || (hl = (size_t)(colon - s)) >= sizeof(host) || strlen(s) >= WEFT_HOSTPORT_MAX)
-		return weft_cli_fail(cli, "bad --endpoint '%s': give HOST:PORT or an address, e.g. 203.0.113.5:51820", s);
+		return weft_cli_fail(cli,
+				     "bad --endpoint '%s': give HOST:PORT or an address, e.g. 203.0.113.5:51820", s);
 	memcpy(host, s, hl);
 	host[hl] = '\0';
 	if (getaddrinfo(host, NULL, &hints, &res) != 0)
@@ -104,8 +111,9 @@ static int print_joined(struct weft_cli *cli, struct json_object *st)
 	if (json_object_object_get_ex(st, "node_id", &v))
 		node = json_object_get_string(v);
 	if (!strcmp(state, "pending"))
-		fprintf(cli->out, "admitted to %s as node %.16s; waiting for the admin's approval (weft status %s)\n",
-			net, node, net);
+		fprintf(cli->out,
+			"admitted to %s as node %.16s; waiting for the admin's approval (weft status %s)\n", net,
+			node, net);
 	else
 		fprintf(cli->out, "joined %s as node %.16s: address %s on %s ('weft peers %s' shows the others)\n",
 			net, node, addr ? addr : "(none yet)", ifn, net);
@@ -134,10 +142,18 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_NAME: name = optarg; break;
-		case OPT_INTERFACE: ifname = optarg; break;
-		case OPT_LISTEN_PORT: lport = optarg; break;
-		case OPT_GOSSIP_PORT: gport = optarg; break;
+		case OPT_NAME:
+			name = optarg;
+			break;
+		case OPT_INTERFACE:
+			ifname = optarg;
+			break;
+		case OPT_LISTEN_PORT:
+			lport = optarg;
+			break;
+		case OPT_GOSSIP_PORT:
+			gport = optarg;
+			break;
 		case OPT_ENDPOINT:
 			if (neps == WEFT_MAX_ENDPOINTS)
 				return weft_cli_usage(cli, cmd, "--endpoint at most %d times", WEFT_MAX_ENDPOINTS);

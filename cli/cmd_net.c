@@ -3,11 +3,12 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "ctlclient.h"
+#include "cli/cli.h"
+#include "cli/ctlclient.h"
 
 static const char *field(struct json_object *o, const char *key, const char *dflt)
 {
@@ -86,7 +87,8 @@ static int leave(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc,
 	if (cli->json)
 		ret = weft_cli_print_json(cli, r.result);
 	else
-		fprintf(cli->out, "left %s: the other members were told, and its interface and state are gone\n", net);
+		fprintf(cli->out, "left %s: the other members were told, and its interface and state are gone\n",
+			net);
 	weft_cli_reply_free(&r);
 	return ret;
 }
@@ -116,7 +118,8 @@ static int list(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, 
 	if (!n)
 		fprintf(cli->out, "this host is in no network yet ('weft join TOKEN' or 'weft init NETWORK')\n");
 	else
-		fprintf(cli->out, "%-20s %-16s %-16s %-8s %s\n", "NETWORK", "INTERFACE", "ADDRESS", "STATE", "MEMBERS");
+		fprintf(cli->out, "%-20s %-16s %-16s %-8s %s\n", "NETWORK", "INTERFACE", "ADDRESS", "STATE",
+			"MEMBERS");
 	for (i = 0; i < n; i++) {
 		o = json_object_array_get_idx(r.result, i);
 		fprintf(cli->out, "%-20s %-16s %-16s %-8s %" PRId64 "\n", field(o, "network", "?"),
@@ -129,22 +132,52 @@ static int list(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, 
 
 /* ---- status ---- */
 
+/* The health section: "ok", or one line per problem with its code, its
+ * message (which says what to do) and since when. */
+static void status_health(struct weft_cli *cli, struct json_object *o)
+{
+	struct json_object *h, *it;
+	size_t i, n;
+	char when[32];
+	time_t t;
+	struct tm tm;
+
+	if (!json_object_object_get_ex(o, "health", &h) || !json_object_is_type(h, json_type_array))
+		return;
+	n = json_object_array_length(h);
+	if (!n) {
+		fprintf(cli->out, "health       ok\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		it = json_object_array_get_idx(h, i);
+		t = (time_t)ifield(it, "since");
+		if (!gmtime_r(&t, &tm) || !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm))
+			snprintf(when, sizeof(when), "?");
+		fprintf(cli->out, "%-12s %s: %s (since %s)\n", i ? "" : "health", field(it, "code", "?"),
+			field(it, "message", ""), when);
+	}
+}
+
 static void status_text(struct weft_cli *cli, struct json_object *o)
 {
 	const char *a6 = field(o, "address6", NULL);
 	struct json_object *nc;
 
-	fprintf(cli->out, "network      %s (fingerprint %s)\n", field(o, "network", "?"), field(o, "fingerprint", "?"));
+	fprintf(cli->out, "network      %s (fingerprint %s)\n", field(o, "network", "?"),
+		field(o, "fingerprint", "?"));
 	fprintf(cli->out, "state        %s\n", field(o, "state", "?"));
 	fprintf(cli->out, "node         %s%s%s%s\n", field(o, "node_id", "?"), field(o, "name", NULL) ? " (" : "",
 		field(o, "name", ""), field(o, "name", NULL) ? ")" : "");
 	fprintf(cli->out, "address      %s%s%s\n", field(o, "address", "(none yet)"), a6 ? ", " : "", a6 ? a6 : "");
 	fprintf(cli->out, "interface    %s (%s), WireGuard port %" PRId64 ", gossip port %" PRId64 "\n",
-		field(o, "interface", "?"), field(o, "backend", "?"), ifield(o, "listen_port"), ifield(o, "gossip_port"));
-	fprintf(cli->out, "members      %" PRId64 " (%" PRId64 " alive, %" PRId64 " tunnels up)\n", ifield(o, "members"),
-		ifield(o, "alive"), ifield(o, "tunnels_up"));
+		field(o, "interface", "?"), field(o, "backend", "?"), ifield(o, "listen_port"),
+		ifield(o, "gossip_port"));
+	fprintf(cli->out, "members      %" PRId64 " (%" PRId64 " alive, %" PRId64 " tunnels up)\n",
+		ifield(o, "members"), ifield(o, "alive"), ifield(o, "tunnels_up"));
 	if (json_object_object_get_ex(o, "name_conflict", &nc) && json_object_is_type(nc, json_type_object))
 		fprintf(cli->out, "dns          %s\n", field(nc, "message", "no DNS name (a name conflict)"));
+	status_health(cli, o);
 }
 
 static int status(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
@@ -167,7 +200,8 @@ static int status(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc
 	} else {
 		n = json_object_array_length(r.result);
 		if (!n)
-			fprintf(cli->out, "this host is in no network yet ('weft join TOKEN' or 'weft init NETWORK')\n");
+			fprintf(cli->out,
+				"this host is in no network yet ('weft join TOKEN' or 'weft init NETWORK')\n");
 		for (i = 0; i < n; i++) {
 			if (i)
 				fputc('\n', cli->out);
@@ -230,15 +264,18 @@ static int peers(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc,
 		o = json_object_array_get_idx(r.result, i);
 		snprintf(name, sizeof(name), "%s%s", field(o, "name", "-"),
 			 json_object_object_get_ex(o, "self", &v) && json_object_get_boolean(v) ? " (this)" : "");
-		if (json_object_object_get_ex(o, "latest_handshake", &v) && !json_object_is_type(v, json_type_null)) {
+		if (json_object_object_get_ex(o, "latest_handshake", &v) &&
+		    !json_object_is_type(v, json_type_null)) {
 			t = (uint64_t)json_object_get_int64(v);
-			snprintf(hs, sizeof(hs), "%s ago", weft_cli_fmt_span(span, sizeof(span), now_s > t ? now_s - t : 0));
+			snprintf(hs, sizeof(hs), "%s ago",
+				 weft_cli_fmt_span(span, sizeof(span), now_s > t ? now_s - t : 0));
 		} else {
 			snprintf(hs, sizeof(hs), "-");
 		}
 		fprintf(cli->out, "%-20s %-15s %-8s %-22s %-11s %-12s %.16s\n", name, field(o, "address", "-"),
 			field(o, "state", "?"), field(o, "endpoint", "-"), hs,
-			relay_label(r.result, field(o, "relay", NULL), relay, sizeof(relay)), field(o, "node_id", "?"));
+			relay_label(r.result, field(o, "relay", NULL), relay, sizeof(relay)),
+			field(o, "node_id", "?"));
 	}
 	weft_cli_reply_free(&r);
 	return WEFT_CLI_OK;

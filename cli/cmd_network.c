@@ -11,27 +11,16 @@
 
 #include <json-c/json.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "error.h"
-#include "persist.h"
-#include "store.h"
-
-enum {
-	OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN,
-	OPT_OUT,
-	OPT_CIDR,
-	OPT_CIDR6,
-	OPT_MTU,
-	OPT_KEEPALIVE,
-	OPT_LOCAL_ONLY,
-	OPT_WG_KEY_LIFETIME,
-	OPT_MEMBERS,
-	OPT_DROP_PINS,
-};
+#include "cli/adminops.h"
+#include "cli/adminrun.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/persist.h"
+#include "core/store.h"
 
 struct network_args {
-	const char *network, *admin_key, *out, *cidr, *cidr6, *mtu, *keepalive, *local_only, *lifetime, *members;
+	struct weft_admin_args adm;
+	const char *cidr, *cidr6, *mtu, *keepalive, *local_only, *lifetime, *members;
 	bool drop_pins;
 };
 
@@ -75,8 +64,10 @@ static int parse_changes(struct weft_cli *cli, const struct network_args *a, str
 			return -1;
 		n->mtu = (uint16_t)v;
 	} else if (n->cidr6.ip.family && n->mtu < 1280) {
-		return weft_cli_fail(cli, "the MTU is %u, below the 1280 IPv6 needs: give --mtu 1280 or more with "
-					  "--cidr6", n->mtu);
+		return weft_cli_fail(cli,
+				     "the MTU is %u, below the 1280 IPv6 needs: give --mtu 1280 or more with "
+				     "--cidr6",
+				     n->mtu);
 	}
 	return 0;
 }
@@ -108,9 +99,10 @@ static int check_size(struct weft_cli *cli, const weft_cidr_t *range, const char
 	if (weft_cidr_usable(range) >= need)
 		return 0;
 	weft_cidr_format(range, c, sizeof(c));
-	return weft_cli_fail(cli, "%s %s is too small: it has %llu usable addresses and the network has %llu "
-				  "members (revoked and departed ones keep theirs); use /%u or a shorter prefix. "
-				  "Nothing was changed",
+	return weft_cli_fail(cli,
+			     "%s %s is too small: it has %llu usable addresses and the network has %llu "
+			     "members (revoked and departed ones keep theirs); use /%u or a shorter prefix. "
+			     "Nothing was changed",
 			     opt, c, (unsigned long long)weft_cidr_usable(range), (unsigned long long)need,
 			     prefix_for(range, need));
 }
@@ -141,35 +133,34 @@ static int check_pins(struct weft_cli *cli, const struct weft_rec_network *n, co
 	}
 	if (!bad)
 		return 0;
-	return weft_cli_fail(cli, "the new range would not hold %zu pinned address%s; nothing was changed. Give "
-				  "--drop-pins to let those nodes take addresses derived in the new range",
+	return weft_cli_fail(cli,
+			     "the new range would not hold %zu pinned address%s; nothing was changed. Give "
+			     "--drop-pins to let those nodes take addresses derived in the new range",
 			     bad, bad == 1 ? "" : "es");
 }
 
-static int set_network(struct weft_cli *cli, const struct network_args *a)
+static int set_network(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *held_file)
 {
+	const struct network_args *a = args;
+	weft_record_t settings = *held_file;
 	char netfile[PATH_MAX + 8], c4[WEFT_CIDRSTRLEN], c6[WEFT_CIDRSTRLEN];
 	struct weft_admin_member *m = NULL;
 	struct weft_admin_pin *pins = NULL;
 	size_t nm = 0, npins = 0;
-	weft_record_t settings, held, r;
-	weft_keypair_t admin;
+	weft_record_t held, r;
 	bool found = false, range_change;
 	int ret = WEFT_CLI_FAIL, got, err;
 
-	memset(&admin, 0, sizeof(admin));
 	memset(&r, 0, sizeof(r));
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
-		goto out;
-	if (weft_cli_settings_path(cli, a->admin_key, netfile, sizeof(netfile)))
+	if (weft_cli_settings_path(cli, a->adm.admin_key, netfile, sizeof(netfile)))
 		goto out;
 	/* The daemon may hold newer settings by this key (signed elsewhere
 	 * with a copy of it): start from those. */
-	got = weft_adminops_held(cli, a->network, WEFT_REC_NETWORK, NULL, &held, &found);
+	got = weft_adminops_held(cli, a->adm.network, WEFT_REC_NETWORK, NULL, &held, &found);
 	if (got < 0)
 		goto out;
 	if (found && held.u.network.version > settings.u.network.version &&
-	    !memcmp(held.signer.b, admin.pk.b, WEFT_PK_LEN))
+	    !memcmp(held.signer.b, admin->pk.b, WEFT_PK_LEN))
 		settings = held;
 	r.type = WEFT_REC_NETWORK;
 	r.u.network = settings.u.network;
@@ -179,38 +170,39 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 	range_change = memcmp(&r.u.network.cidr4, &settings.u.network.cidr4, sizeof(weft_cidr_t)) ||
 		       memcmp(&r.u.network.cidr6, &settings.u.network.cidr6, sizeof(weft_cidr_t));
 	if (range_change) {
-		got = weft_adminops_members(cli, a->network, a->members, &m, &nm);
+		got = weft_adminops_members(cli, a->adm.network, a->members, &m, &nm);
 		if (got < 0)
 			goto out;
 		if (got == 1 && !cli->json)
-			fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network): the "
-					  "check that the new range holds every member was skipped (give --members FILE "
-					  "to make it offline)\n");
-		if (got == 0 && (check_size(cli, &r.u.network.cidr4, "--cidr", m, nm) ||
-				 (r.u.network.cidr6.ip.family && check_size(cli, &r.u.network.cidr6, "--cidr6", m, nm))))
+			fprintf(cli->err,
+				"weft: note: the daemon cannot be reached (or is not in this network): the "
+				"check that the new range holds every member was skipped (give --members FILE "
+				"to make it offline)\n");
+		if (got == 0 &&
+		    (check_size(cli, &r.u.network.cidr4, "--cidr", m, nm) ||
+		     (r.u.network.cidr6.ip.family && check_size(cli, &r.u.network.cidr6, "--cidr6", m, nm))))
 			goto out;
-		got = weft_adminops_pins(cli, a->network, &pins, &npins);
+		got = weft_adminops_pins(cli, a->adm.network, &pins, &npins);
 		if (got < 0)
 			goto out;
 		if (got == 1 && !cli->json)
-			fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network): the "
-					  "check of pinned addresses was skipped\n");
+			fprintf(cli->err,
+				"weft: note: the daemon cannot be reached (or is not in this network): the "
+				"check of pinned addresses was skipped\n");
 		if (got == 0 && !a->drop_pins && check_pins(cli, &r.u.network, &settings.u.network, pins, npins))
 			goto out;
 	}
 	r.u.network.version = weft_hlc_next(settings.u.network.version, cli->now_ms);
 	if (found && held.u.network.version >= r.u.network.version)
 		r.u.network.version = held.u.network.version + 1;
-	if (weft_adminops_sign(cli, &r, &admin))
-		goto out;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, &r, 1);
+	ret = weft_admin_emit(cli, &a->adm, admin, &r, 1, 1);
 	if (ret != WEFT_CLI_OK)
 		goto out;
 	/* With --out nobody has accepted the settings yet, and a member may
 	 * still refuse them (a range too small for members this host cannot
 	 * see). FILE.net moves on, so the next offline command builds on
 	 * them, but the old settings stay in FILE.net.prev to go back to. */
-	if (a->out) {
+	if (a->adm.out) {
 		char prev[PATH_MAX + 16];
 
 		snprintf(prev, sizeof(prev), "%s.prev", netfile);
@@ -218,17 +210,20 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 		if (err) {
 			ret = weft_cli_fail(cli, "cannot keep the old settings in %s (%s); nothing was changed",
 					    prev, weft_strerror(err));
-			unlink(a->out);
+			unlink(a->adm.out);
 			goto out;
 		}
 		if (!cli->json)
-			fprintf(cli->out, "the previous settings are kept in %s: if 'weft push' refuses the new ones, "
-					  "move it back over %s\n", prev, netfile);
+			fprintf(cli->out,
+				"the previous settings are kept in %s: if 'weft push' refuses the new ones, "
+				"move it back over %s\n",
+				prev, netfile);
 	}
 	err = weft_persist_write(netfile, WEFT_PERSIST_NETWORK, r.raw, r.raw_len, 0644);
 	if (err) {
-		ret = weft_cli_fail(cli, "the new settings were handed on, but %s could not be rewritten (%s): the "
-					 "next admin command would start from the old ones; fix it and run this again",
+		ret = weft_cli_fail(cli,
+				    "the new settings were handed on, but %s could not be rewritten (%s): the "
+				    "next admin command would start from the old ones; fix it and run this again",
 				    netfile, weft_strerror(err));
 		goto out;
 	}
@@ -250,8 +245,9 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 		ret = weft_cli_print_json(cli, o);
 		json_object_put(o);
 	} else {
-		fprintf(cli->out, "settings of %s (version %llu): cidr %s%s%s, mtu %u, keepalive %u, local-only %s, "
-				  "wg-key-lifetime %llus; %s rewritten%s\n",
+		fprintf(cli->out,
+			"settings of %s (version %llu): cidr %s%s%s, mtu %u, keepalive %u, local-only %s, "
+			"wg-key-lifetime %llus; %s rewritten%s\n",
 			r.u.network.name, (unsigned long long)r.u.network.version, c4,
 			r.u.network.cidr6.ip.family ? ", cidr6 " : "", c6, r.u.network.mtu, r.u.network.keepalive,
 			(r.u.network.options & WEFT_NETOPT_LOCAL_ONLY) ? "on" : "off",
@@ -259,67 +255,46 @@ static int set_network(struct weft_cli *cli, const struct network_args *a)
 			range_change ? "; every node renumbers itself" : "");
 	}
 out:
-	weft_keys_wipe(&admin, sizeof(admin));
 	free(m);
 	free(pins);
 	return ret;
 }
 
+static int check(struct weft_cli *cli, void *args)
+{
+	struct network_args *a = args;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
+
+	if (a->adm.nwords < 1)
+		return weft_cli_usage(cli, cmd, "missing what to do: set");
+	if (a->adm.nwords > 1)
+		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[1]);
+	if (strcmp(a->adm.words[0], "set") != 0)
+		return weft_cli_usage(cli, cmd, "unknown action '%s' (only 'set')", a->adm.words[0]);
+	if (!a->cidr && !a->cidr6 && !a->mtu && !a->keepalive && !a->local_only && !a->lifetime)
+		return weft_cli_usage(cli, cmd,
+				      "nothing to set; give at least one of --cidr, --cidr6, --mtu, "
+				      "--keepalive, --local-only, --wg-key-lifetime");
+	return 0;
+}
+
 static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "cidr", required_argument, NULL, OPT_CIDR },
-		{ "cidr6", required_argument, NULL, OPT_CIDR6 },
-		{ "mtu", required_argument, NULL, OPT_MTU },
-		{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
-		{ "local-only", required_argument, NULL, OPT_LOCAL_ONLY },
-		{ "wg-key-lifetime", required_argument, NULL, OPT_WG_KEY_LIFETIME },
-		{ "members", required_argument, NULL, OPT_MEMBERS },
-		{ "drop-pins", no_argument, NULL, OPT_DROP_PINS },
-		{ 0 },
+	static const struct weft_admin_opt opts[] = {
+		WEFT_ADMIN_STR("cidr", struct network_args, cidr),
+		WEFT_ADMIN_STR("cidr6", struct network_args, cidr6),
+		WEFT_ADMIN_STR("mtu", struct network_args, mtu),
+		WEFT_ADMIN_STR("keepalive", struct network_args, keepalive),
+		WEFT_ADMIN_STR("local-only", struct network_args, local_only),
+		WEFT_ADMIN_STR("wg-key-lifetime", struct network_args, lifetime),
+		WEFT_ADMIN_STR("members", struct network_args, members),
+		WEFT_ADMIN_FLAG("drop-pins", struct network_args, drop_pins),
+		WEFT_ADMIN_END,
 	};
+	static const struct weft_admin_spec spec = { .opts = opts, .check = check, .body = set_network };
 	struct network_args a = { 0 };
-	bool done;
-	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_OUT: a.out = optarg; break;
-		case OPT_CIDR: a.cidr = optarg; break;
-		case OPT_CIDR6: a.cidr6 = optarg; break;
-		case OPT_MTU: a.mtu = optarg; break;
-		case OPT_KEEPALIVE: a.keepalive = optarg; break;
-		case OPT_LOCAL_ONLY: a.local_only = optarg; break;
-		case OPT_WG_KEY_LIFETIME: a.lifetime = optarg; break;
-		case OPT_MEMBERS: a.members = optarg; break;
-		case OPT_DROP_PINS: a.drop_pins = true; break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	if (argc - optind < 2)
-		return weft_cli_usage(cli, cmd, argc == optind ? "missing NETWORK" : "missing what to do: set");
-	if (argc - optind > 2)
-		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 2]);
-	a.network = argv[optind];
-	if (strcmp(argv[optind + 1], "set") != 0)
-		return weft_cli_usage(cli, cmd, "unknown action '%s' (only 'set')", argv[optind + 1]);
-	if (!a.admin_key || !*a.admin_key)
-		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (a.out && !*a.out)
-		return weft_cli_usage(cli, cmd, "--out needs a file name");
-	if (!a.cidr && !a.cidr6 && !a.mtu && !a.keepalive && !a.local_only && !a.lifetime)
-		return weft_cli_usage(cli, cmd, "nothing to set; give at least one of --cidr, --cidr6, --mtu, "
-						"--keepalive, --local-only, --wg-key-lifetime");
-	if (weft_cli_parse_name(cli, "network name", a.network))
-		return WEFT_CLI_FAIL;
-	return set_network(cli, &a);
+	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 }
 
 const struct weft_cli_cmd weft_cli_cmd_network = {

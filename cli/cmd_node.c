@@ -9,30 +9,23 @@
 
 #include <json-c/json.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "error.h"
-#include "routecheck.h"
-#include "store.h"
-
-enum {
-	OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN,
-	OPT_OUT,
-	OPT_ADDRESS,
-	OPT_EXPIRES,
-	OPT_NAME,
-	OPT_TAGS,
-	OPT_APPROVE,
-	OPT_ROUTES,
-};
+#include "cli/adminops.h"
+#include "cli/adminrun.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "mesh/routecheck.h"
+#include "core/store.h"
 
 #define MAX_ADDRESS_ARGS 2
 
 struct node_args {
-	const char *network, *node, *admin_key, *out, *expires, *name, *tags, *routes;
+	struct weft_admin_args adm;
+	const char *node, *expires, *name, *tags, *routes;
 	const char *address[MAX_ADDRESS_ARGS];
 	unsigned naddress;
 	bool approve;
+	struct weft_rec_override want; /* what the options say, parsed */
+	uint32_t change;
 };
 
 /* --routes "" clears the approved routes; otherwise a comma list. */
@@ -57,8 +50,10 @@ static int parse_routes(struct weft_cli *cli, const char *s, struct weft_rec_ove
 		memcpy(one, p, n);
 		one[n] = '\0';
 		if (weft_cidr_parse(&c, one) != 0) {
-			weft_cli_fail(cli, "bad --routes: '%s' is not a network in CIDR form (host bits clear), "
-					   "e.g. --routes 192.168.1.0/24,fd00:1::/64", one);
+			weft_cli_fail(cli,
+				      "bad --routes: '%s' is not a network in CIDR form (host bits clear), "
+				      "e.g. --routes 192.168.1.0/24,fd00:1::/64",
+				      one);
 			return -1;
 		}
 		for (i = 0; i < o->nroutes; i++)
@@ -93,8 +88,9 @@ static int check_routes(struct weft_cli *cli, const struct weft_rec_override *o,
 		weft_cidr_format(&net->cidr4, r4, sizeof(r4));
 		if (net->cidr6.ip.family)
 			weft_cidr_format(&net->cidr6, r6, sizeof(r6));
-		weft_cli_fail(cli, "bad --routes: %s: %s (%s%s%s); an egress route must lie outside the "
-				   "network's addresses, and 0.0.0.0/0 or ::/0 is not supported",
+		weft_cli_fail(cli,
+			      "bad --routes: %s: %s (%s%s%s); an egress route must lie outside the "
+			      "network's addresses, and 0.0.0.0/0 or ::/0 is not supported",
 			      weft_cidr_format(&o->routes[i], c, sizeof(c)), why, r4,
 			      net->cidr6.ip.family ? ", " : "", net->cidr6.ip.family ? r6 : "");
 		return -1;
@@ -157,8 +153,10 @@ static int parse_address(struct weft_cli *cli, const char *s, const struct weft_
 	if (!weft_cidr_contains(range, &ip))
 		return weft_cli_fail(cli, "bad --address '%s': it is outside the network's range %s", s, cidr);
 	if (weft_cidr_reserved(range, &ip))
-		return weft_cli_fail(cli, "bad --address '%s': it is the network or broadcast address of %s; "
-					  "pick another address in it", s, cidr);
+		return weft_cli_fail(cli,
+				     "bad --address '%s': it is the network or broadcast address of %s; "
+				     "pick another address in it",
+				     s, cidr);
 	if (*change & (ip.family == 4 ? WEFT_OVR_ADDRESS4 : WEFT_OVR_ADDRESS6))
 		return weft_cli_fail(cli, "--address is given twice for IPv%u", ip.family);
 	for (i = 0; i < npins; i++) {
@@ -167,17 +165,20 @@ static int parse_address(struct weft_cli *cli, const char *s, const struct weft_
 		if (!memcmp(pins[i].id.b, self->b, WEFT_PK_LEN) || !weft_ip_equal(p, &ip))
 			continue;
 		weft_pk_to_hex(hex, &pins[i].id);
-		return weft_cli_fail(cli, "bad --address '%s': node %.16s has it pinned; pin another address, or "
-					  "move that node first", s, hex);
+		return weft_cli_fail(cli,
+				     "bad --address '%s': node %.16s has it pinned; pin another address, or "
+				     "move that node first",
+				     s, hex);
 	}
 	for (i = 0; i < nclients; i++) {
 		const struct weft_rec_ext_client *e = &clients[i].u.ext_client;
 
 		if (e->deleted || !weft_ip_equal(ip.family == 4 ? &e->address4 : &e->address6, &ip))
 			continue;
-		return weft_cli_fail(cli, "bad --address '%s': external client '%s' has it; pin another address, "
-					  "or remove the client first (weft ext-client %s rm %s)", s, e->name,
-				     net->name, e->name);
+		return weft_cli_fail(cli,
+				     "bad --address '%s': external client '%s' has it; pin another address, "
+				     "or remove the client first (weft ext-client %s rm %s)",
+				     s, e->name, net->name, e->name);
 	}
 	if (ip.family == 4)
 		o->address4 = ip;
@@ -199,7 +200,8 @@ static int check_node(struct weft_cli *cli, const struct node_args *a, const wef
 		if (!memcmp(m[i].id.b, id->b, WEFT_PK_LEN)) {
 			found = true;
 			if (!strcmp(m[i].state, "revoked"))
-				return weft_cli_fail(cli, "node %s was revoked; a revoked node cannot be changed", a->node);
+				return weft_cli_fail(cli, "node %s was revoked; a revoked node cannot be changed",
+						     a->node);
 			continue;
 		}
 		if ((change & WEFT_OVR_NAME) && !strcmp(m[i].name, a->name) && strcmp(m[i].state, "revoked")) {
@@ -209,8 +211,8 @@ static int check_node(struct weft_cli *cli, const struct node_args *a, const wef
 	}
 	if (!found) {
 		weft_pk_to_hex(hex, id);
-		return weft_cli_fail(cli, "no node %s in %s; 'weft peers %s' lists the members", hex, a->network,
-				     a->network);
+		return weft_cli_fail(cli, "no node %s in %s; 'weft peers %s' lists the members", hex, a->adm.network,
+				     a->adm.network);
 	}
 	return 0;
 }
@@ -222,9 +224,9 @@ static void describe(const struct weft_rec_override *o, uint32_t change, char *b
 	size_t off = 0;
 	unsigned i;
 
-#define ADD(...)                                                                  \
-	do {                                                                      \
-		if (off < len)                                                    \
+#define ADD(...)                                                                    \
+	do {                                                                        \
+		if (off < len)                                                      \
 			off += (size_t)snprintf(buf + off, len - off, __VA_ARGS__); \
 	} while (0)
 	buf[0] = '\0';
@@ -251,47 +253,42 @@ static void describe(const struct weft_rec_override *o, uint32_t change, char *b
 #undef ADD
 }
 
-static int set_node(struct weft_cli *cli, const struct node_args *a)
+static int set_node(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
 {
+	const struct node_args *a = args;
+	struct weft_rec_override want = a->want;
+	uint32_t change = a->change;
 	struct weft_admin_member *members = NULL;
 	struct weft_admin_pin *pins = NULL;
 	weft_record_t *clients = NULL;
 	size_t nmembers = 0, npins = 0, nclients = 0;
-	weft_record_t settings, held, r;
-	struct weft_rec_override want;
-	weft_keypair_t admin;
-	uint32_t change;
+	weft_record_t held, r;
 	char desc[1024], label[96], hex[65];
 	bool found = false, online;
 	unsigned i;
 	int ret = WEFT_CLI_FAIL, got;
 
-	memset(&admin, 0, sizeof(admin));
-	memset(&want, 0, sizeof(want));
 	memset(&r, 0, sizeof(r));
-	if (parse_changes(cli, a, &want, &change))
-		goto out;
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
-		goto out;
-	if ((change & WEFT_OVR_ROUTES) && check_routes(cli, &want, &settings.u.network))
+	if ((change & WEFT_OVR_ROUTES) && check_routes(cli, &want, &settings->u.network))
 		goto out;
 	r.type = WEFT_REC_OVERRIDE;
-	if (weft_cli_admin_node(cli, a->network, a->node, &r.u.override.node_id))
+	if (weft_cli_admin_node(cli, a->adm.network, a->node, &r.u.override.node_id))
 		goto out;
 
 	/* The held override is where this one starts; without the daemon
 	 * (a full id given offline) only what is given here is set. */
-	got = weft_adminops_held(cli, a->network, WEFT_REC_OVERRIDE, &r.u.override.node_id, &held, &found);
+	got = weft_adminops_held(cli, a->adm.network, WEFT_REC_OVERRIDE, &r.u.override.node_id, &held, &found);
 	if (got < 0)
 		goto out;
 	online = got == 0;
 	if (online) {
-		got = weft_adminops_members(cli, a->network, NULL, &members, &nmembers);
+		got = weft_adminops_members(cli, a->adm.network, NULL, &members, &nmembers);
 		if (got < 0 || (got == 0 && check_node(cli, a, &r.u.override.node_id, members, nmembers, change)))
 			goto out;
-		if (weft_adminops_pins(cli, a->network, &pins, &npins) < 0)
+		if (weft_adminops_pins(cli, a->adm.network, &pins, &npins) < 0)
 			goto out;
-		if (a->naddress && weft_cli_admin_fetch(cli, a->network, WEFT_REC_EXT_CLIENT, &clients, &nclients) < 0)
+		if (a->naddress &&
+		    weft_cli_admin_fetch(cli, a->adm.network, WEFT_REC_EXT_CLIENT, &clients, &nclients) < 0)
 			goto out;
 	} else if (!cli->json) {
 		fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network): the "
@@ -301,7 +298,7 @@ static int set_node(struct weft_cli *cli, const struct node_args *a)
 	if (found)
 		r.u.override = held.u.override;
 	for (i = 0; i < a->naddress; i++)
-		if (parse_address(cli, a->address[i], &settings.u.network, pins, npins, clients, nclients,
+		if (parse_address(cli, a->address[i], &settings->u.network, pins, npins, clients, nclients,
 				  &r.u.override.node_id, &want, &change))
 			goto out;
 	/* An address another member holds without a pin is no conflict (a pin
@@ -316,8 +313,9 @@ static int set_node(struct weft_cli *cli, const struct node_args *a)
 				weft_adminops_node_label(label, sizeof(label), &o->id, o->name));
 	}
 	if (!change) {
-		ret = weft_cli_fail(cli, "nothing to set; give at least one of --address, --expires, --name, --tags, "
-					 "--approve, --routes");
+		ret = weft_cli_fail(cli,
+				    "nothing to set; give at least one of --address, --expires, --name, --tags, "
+				    "--approve, --routes");
 		goto out;
 	}
 
@@ -342,9 +340,7 @@ static int set_node(struct weft_cli *cli, const struct node_args *a)
 		r.u.override.approved = want.approved;
 	r.u.override.set |= change;
 	r.u.override.version = weft_hlc_next(found ? held.u.override.version : 0, cli->now_ms);
-	if (weft_adminops_sign(cli, &r, &admin))
-		goto out;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, &r, 1);
+	ret = weft_admin_emit(cli, &a->adm, admin, &r, 1, 1);
 	if (ret != WEFT_CLI_OK)
 		goto out;
 	describe(&r.u.override, change, desc, sizeof(desc));
@@ -357,78 +353,65 @@ static int set_node(struct weft_cli *cli, const struct node_args *a)
 		json_object_object_add(o, "node_id", json_object_new_string(hex));
 		json_object_object_add(o, "version", json_object_new_uint64(r.u.override.version));
 		json_object_object_add(o, "changed", json_object_new_string(desc[0] ? desc + 1 : ""));
-		json_object_object_add(o, "out", a->out ? json_object_new_string(a->out) : NULL);
+		json_object_object_add(o, "out", a->adm.out ? json_object_new_string(a->adm.out) : NULL);
 		ret = weft_cli_print_json(cli, o);
 		json_object_put(o);
 	} else {
-		fprintf(cli->out, "node %s:%s%s\n", label, desc, a->out ? " (in the file)" : "");
+		fprintf(cli->out, "node %s:%s%s\n", label, desc, a->adm.out ? " (in the file)" : "");
 	}
 out:
-	weft_keys_wipe(&admin, sizeof(admin));
 	free(members);
 	free(pins);
 	free(clients);
 	return ret;
 }
 
+static int check(struct weft_cli *cli, void *args)
+{
+	struct node_args *a = args;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
+
+	if (a->adm.nwords < 2)
+		return weft_cli_usage(cli, cmd,
+				      a->adm.nwords == 0 ? "missing NODE (a name, an id prefix or a full id)"
+							 : "missing what to do with the node: set");
+	if (a->adm.nwords > 2)
+		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[2]);
+	a->node = a->adm.words[0];
+	if (strcmp(a->adm.words[1], "set") != 0)
+		return weft_cli_usage(cli, cmd, "unknown action '%s' (only 'set')", a->adm.words[1]);
+	if (!a->naddress && !a->expires && !a->name && !a->tags && !a->routes && !a->approve)
+		return weft_cli_usage(cli, cmd,
+				      "nothing to set; give at least one of --address, --expires, --name, "
+				      "--tags, --approve, --routes");
+	return 0;
+}
+
+static int prepare(struct weft_cli *cli, void *args)
+{
+	struct node_args *a = args;
+
+	return parse_changes(cli, a, &a->want, &a->change) ? WEFT_CLI_FAIL : 0;
+}
+
 static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "address", required_argument, NULL, OPT_ADDRESS },
-		{ "expires", required_argument, NULL, OPT_EXPIRES },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "tags", required_argument, NULL, OPT_TAGS },
-		{ "approve", no_argument, NULL, OPT_APPROVE },
-		{ "routes", required_argument, NULL, OPT_ROUTES },
-		{ 0 },
+	static const struct weft_admin_opt opts[] = {
+		WEFT_ADMIN_LIST("address", struct node_args, address, naddress,
+				"--address at most twice (one IPv4, one IPv6)"),
+		WEFT_ADMIN_STR("expires", struct node_args, expires),
+		WEFT_ADMIN_STR("name", struct node_args, name),
+		WEFT_ADMIN_STR("tags", struct node_args, tags),
+		WEFT_ADMIN_FLAG("approve", struct node_args, approve),
+		WEFT_ADMIN_STR("routes", struct node_args, routes),
+		WEFT_ADMIN_END,
+	};
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .check = check, .prepare = prepare, .body = set_node
 	};
 	struct node_args a = { 0 };
-	bool done;
-	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_OUT: a.out = optarg; break;
-		case OPT_EXPIRES: a.expires = optarg; break;
-		case OPT_NAME: a.name = optarg; break;
-		case OPT_TAGS: a.tags = optarg; break;
-		case OPT_APPROVE: a.approve = true; break;
-		case OPT_ROUTES: a.routes = optarg; break;
-		case OPT_ADDRESS:
-			if (a.naddress == MAX_ADDRESS_ARGS)
-				return weft_cli_usage(cli, cmd, "--address at most twice (one IPv4, one IPv6)");
-			a.address[a.naddress++] = optarg;
-			break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	if (argc - optind < 3)
-		return weft_cli_usage(cli, cmd, argc - optind == 0   ? "missing NETWORK"
-						: argc - optind == 1 ? "missing NODE (a name, an id prefix or a full id)"
-								     : "missing what to do with the node: set");
-	if (argc - optind > 3)
-		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 3]);
-	a.network = argv[optind];
-	a.node = argv[optind + 1];
-	if (strcmp(argv[optind + 2], "set") != 0)
-		return weft_cli_usage(cli, cmd, "unknown action '%s' (only 'set')", argv[optind + 2]);
-	if (!a.admin_key || !*a.admin_key)
-		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (a.out && !*a.out)
-		return weft_cli_usage(cli, cmd, "--out needs a file name");
-	if (!a.naddress && !a.expires && !a.name && !a.tags && !a.routes && !a.approve)
-		return weft_cli_usage(cli, cmd, "nothing to set; give at least one of --address, --expires, --name, "
-						"--tags, --approve, --routes");
-	if (weft_cli_parse_name(cli, "network name", a.network))
-		return WEFT_CLI_FAIL;
-	return set_node(cli, &a);
+	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 }
 
 const struct weft_cli_cmd weft_cli_cmd_node = {

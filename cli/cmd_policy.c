@@ -9,13 +9,18 @@
 
 #include <json-c/json.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "error.h"
-#include "policy.h"
-#include "store.h"
+#include "cli/adminops.h"
+#include "cli/adminrun.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/policy.h"
+#include "core/store.h"
 
-enum { OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN, OPT_OUT };
+struct policy_args {
+	struct weft_admin_args adm;
+	const char *file;
+	weft_record_t r; /* the policy read from file, not yet signed */
+};
 
 static const char *action_name(uint8_t a)
 {
@@ -61,47 +66,50 @@ bad:
 	return -1;
 }
 
-static int policy_set(struct weft_cli *cli, const char *network, const char *file, const char *keyfile,
-		      const char *out)
+/* The file, read and parsed before the key is: 0, or the exit code. */
+static int policy_read(struct weft_cli *cli, void *args)
 {
+	struct policy_args *a = args;
 	char err[WEFT_POLICY_ERR_MAX], *text = NULL;
-	weft_record_t settings, held, r;
-	weft_keypair_t admin;
-	bool found = false;
 	size_t len = 0;
-	int ret = WEFT_CLI_FAIL, got, e;
+	int ret = 0;
 
-	memset(&admin, 0, sizeof(admin));
-	memset(&r, 0, sizeof(r));
-	r.type = WEFT_REC_POLICY;
-	if (read_text(cli, file, &text, &len))
-		goto out;
-	if (weft_policy_parse(text, len, &r.u.policy, err, sizeof(err))) {
-		weft_cli_fail(cli, "%s: %s; nothing was changed (docs/POLICY.md describes the file)", file, err);
-		goto out;
-	}
-	if (weft_cli_admin_load(cli, keyfile, network, &admin, &settings))
-		goto out;
+	memset(&a->r, 0, sizeof(a->r));
+	a->r.type = WEFT_REC_POLICY;
+	if (read_text(cli, a->file, &text, &len))
+		return WEFT_CLI_FAIL;
+	if (weft_policy_parse(text, len, &a->r.u.policy, err, sizeof(err)))
+		ret = weft_cli_fail(cli, "%s: %s; nothing was changed (docs/POLICY.md describes the file)", a->file,
+				    err);
+	free(text);
+	return ret;
+}
+
+static int policy_set(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
+{
+	struct policy_args *a = args;
+	const char *network = a->adm.network;
+	weft_record_t held, r = a->r;
+	bool found = false;
+	int ret, got, e;
+
 	got = weft_adminops_held(cli, network, WEFT_REC_POLICY, NULL, &held, &found);
 	if (got < 0)
-		goto out;
+		return WEFT_CLI_FAIL;
 	r.u.policy.version = weft_hlc_next(found ? held.u.policy.version : 0, cli->now_ms);
-	e = weft_record_sign(&r, &admin);
-	if (e == WEFT_EOVERSIZE) {
-		weft_cli_fail(cli, "%s: the policy does not fit in one record (%d bytes at most): use fewer rules or "
-				   "shorter tags", file, WEFT_RECORD_MAX);
-		goto out;
-	}
-	if (e && weft_adminops_sign(cli, &r, &admin))
-		goto out;
-	ret = weft_cli_admin_emit(cli, network, out, &r, 1);
+	e = weft_record_sign(&r, admin);
+	if (e == WEFT_EOVERSIZE)
+		return weft_cli_fail(cli,
+				     "%s: the policy does not fit in one record (%d bytes at most): use fewer rules "
+				     "or shorter tags",
+				     a->file, WEFT_RECORD_MAX);
+	if (e && weft_adminops_sign(cli, &r, admin))
+		return WEFT_CLI_FAIL;
+	ret = weft_admin_emit(cli, &a->adm, admin, &r, 0, 1);
 	if (ret == WEFT_CLI_OK && !cli->json)
 		fprintf(cli->out, "policy of %s: default %s, %u rule%s%s\n", network,
 			action_name(r.u.policy.default_action), r.u.policy.nrules, r.u.policy.nrules == 1 ? "" : "s",
-			out ? " (in the file)" : "");
-out:
-	weft_keys_wipe(&admin, sizeof(admin));
-	free(text);
+			a->adm.out ? " (in the file)" : "");
 	return ret;
 }
 
@@ -116,8 +124,10 @@ static int policy_show(struct weft_cli *cli, const char *network)
 
 	got = weft_adminops_held(cli, network, WEFT_REC_POLICY, NULL, &held, &found);
 	if (got == 1)
-		return weft_cli_fail(cli, "cannot ask the daemon for %s's policy: it is not running ('systemctl "
-					  "start weft') or this host is not in %s", network, network);
+		return weft_cli_fail(cli,
+				     "cannot ask the daemon for %s's policy: it is not running ('systemctl "
+				     "start weft') or this host is not in %s",
+				     network, network);
 	if (got)
 		return WEFT_CLI_FAIL;
 	if (!found)
@@ -131,7 +141,8 @@ static int policy_show(struct weft_cli *cli, const char *network)
 		json_object_object_add(o, "rules", a);
 		for (i = 0; i < p->nrules; i++) {
 			rule = json_object_new_object();
-			json_object_object_add(rule, "action", json_object_new_string(action_name(p->rules[i].action)));
+			json_object_object_add(rule, "action",
+					       json_object_new_string(action_name(p->rules[i].action)));
 			json_object_object_add(rule, "from", json_object_new_string(p->rules[i].from));
 			json_object_object_add(rule, "to", json_object_new_string(p->rules[i].to));
 			json_object_array_add(a, rule);
@@ -148,62 +159,57 @@ static int policy_show(struct weft_cli *cli, const char *network)
 	for (i = 0; i < p->nrules; i++)
 		fprintf(cli->out, "%-4u %-6s %-32s %s\n", i + 1, action_name(p->rules[i].action), p->rules[i].from,
 			p->rules[i].to);
-	fprintf(cli->out, "%-4s %-6s %-32s %s\n", "-", action_name(p->default_action), "(default: any pair", "no "
+	fprintf(cli->out, "%-4s %-6s %-32s %s\n", "-", action_name(p->default_action), "(default: any pair",
+		"no "
 		"rule matches)");
 	return WEFT_CLI_OK;
 }
 
+static int policy_run(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
+{
+	struct policy_args *a = args;
+
+	return admin ? policy_set(cli, args, admin, settings) : policy_show(cli, a->adm.network);
+}
+
+static int check(struct weft_cli *cli, void *args)
+{
+	struct policy_args *a = args;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
+
+	if (a->adm.nwords < 1)
+		return weft_cli_usage(cli, cmd, "missing what to do: set FILE, or show");
+	if (!strcmp(a->adm.words[0], "show")) {
+		if (a->adm.nwords > 1)
+			return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[1]);
+		if (a->adm.admin_key || a->adm.out)
+			return weft_cli_usage(cli, cmd, "'policy show' takes no --admin-key or --out");
+		a->adm.keyless = true;
+		return 0;
+	}
+	if (strcmp(a->adm.words[0], "set") != 0)
+		return weft_cli_usage(cli, cmd, "unknown action '%s' (set FILE, or show)", a->adm.words[0]);
+	if (a->adm.nwords < 2)
+		return weft_cli_usage(cli, cmd, "missing FILE (the policy; docs/POLICY.md; - reads standard input)");
+	if (a->adm.nwords > 2)
+		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[2]);
+	a->file = a->adm.words[1];
+	return 0;
+}
+
+static int prepare(struct weft_cli *cli, void *args)
+{
+	struct policy_args *a = args;
+
+	return a->adm.keyless ? 0 : policy_read(cli, args);
+}
+
 static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ 0 },
-	};
-	const char *keyfile = NULL, *out = NULL, *network, *action;
-	bool done;
-	int c, ret, nargs;
+	static const struct weft_admin_spec spec = { .check = check, .prepare = prepare, .body = policy_run };
+	struct policy_args a = { 0 };
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: keyfile = optarg; break;
-		case OPT_OUT: out = optarg; break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	nargs = argc - optind;
-	if (nargs < 1)
-		return weft_cli_usage(cli, cmd, "missing NETWORK");
-	if (nargs < 2)
-		return weft_cli_usage(cli, cmd, "missing what to do: set FILE, or show");
-	network = argv[optind];
-	action = argv[optind + 1];
-	if (!strcmp(action, "show")) {
-		if (nargs > 2)
-			return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 2]);
-		if (keyfile || out)
-			return weft_cli_usage(cli, cmd, "'policy show' takes no --admin-key or --out");
-		if (weft_cli_parse_name(cli, "network name", network))
-			return WEFT_CLI_FAIL;
-		return policy_show(cli, network);
-	}
-	if (strcmp(action, "set") != 0)
-		return weft_cli_usage(cli, cmd, "unknown action '%s' (set FILE, or show)", action);
-	if (nargs < 3)
-		return weft_cli_usage(cli, cmd, "missing FILE (the policy; docs/POLICY.md; - reads standard input)");
-	if (nargs > 3)
-		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 3]);
-	if (!keyfile || !*keyfile)
-		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (out && !*out)
-		return weft_cli_usage(cli, cmd, "--out needs a file name");
-	if (weft_cli_parse_name(cli, "network name", network))
-		return WEFT_CLI_FAIL;
-	return policy_set(cli, network, argv[optind + 2], keyfile, out);
+	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 }
 
 const struct weft_cli_cmd weft_cli_cmd_policy = {

@@ -8,11 +8,11 @@
 #include <json-c/json.h>
 #include <msgpack.h>
 
-#include "cli.h"
-#include "ctl.h"
-#include "ctlclient.h"
-#include "error.h"
-#include "persist.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "cli/ctlclient.h"
+#include "core/error.h"
+#include "core/persist.h"
 
 enum { OPT_NETWORK = WEFT_OPT_FIRST_OWN };
 
@@ -79,7 +79,9 @@ static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, c
 
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_NETWORK: network = optarg; break;
+		case OPT_NETWORK:
+			network = optarg;
+			break;
 		default:
 			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
 			if (done)

@@ -3,56 +3,50 @@
  * remaining member, which locks the revoked node out of the underlay
  * gossip as well (DESIGN §2). */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "ctl.h"
-#include "error.h"
-
-enum { OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN, OPT_OUT, OPT_REASON, OPT_ROTATE, OPT_MEMBERS, OPT_GRACE };
+#include "cli/adminops.h"
+#include "cli/adminrun.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
 
 struct revoke_args {
-	const char *network, *node, *admin_key, *out, *reason, *members, *grace;
+	struct weft_admin_args adm;
+	const char *node, *reason, *members, *grace;
 	bool rotate;
+	uint64_t grace_s; /* --grace, parsed */
 };
 
-static int revoke(struct weft_cli *cli, const struct revoke_args *a)
+static int revoke(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
 {
+	const struct revoke_args *a = args;
 	struct weft_admin_member *m = NULL;
 	const struct weft_admin_member *target;
-	weft_record_t settings, *recs = NULL;
+	weft_record_t *recs = NULL;
 	weft_pk_t id, *to = NULL;
-	weft_keypair_t admin;
 	size_t nm = 0, nto = 0, nrecs = 1, i;
-	uint64_t epoch = 0, grace = WEFT_ADMINOPS_GRACE_S;
+	uint64_t epoch = 0, grace = a->grace_s;
 	char label[96], hex[65];
 	bool have_list, asked = false;
 	int ret = WEFT_CLI_FAIL, got;
 
-	memset(&admin, 0, sizeof(admin));
-	if (a->grace && weft_cli_parse_duration(cli, "--grace", a->grace, &grace))
-		return WEFT_CLI_FAIL;
-	if (a->grace && (grace == 0 || grace > UINT32_MAX))
-		return weft_cli_fail(cli, "bad --grace '%s': give a duration like 10m or 1h", a->grace);
-	if (weft_cli_admin_load(cli, a->admin_key, a->network, &admin, &settings))
-		return WEFT_CLI_FAIL;
-
 	/* The member list: from --members, else the daemon's (if it runs). */
-	got = weft_adminops_members(cli, a->network, a->members, &m, &nm);
+	got = weft_adminops_members(cli, a->adm.network, a->members, &m, &nm);
 	if (got < 0)
 		goto out;
 	have_list = got == 0;
-	if (weft_adminops_node(cli, a->network, a->node, m, nm, have_list, &id))
+	if (weft_adminops_node(cli, a->adm.network, a->node, m, nm, have_list, &id))
 		goto out;
 	target = weft_adminops_member_find(m, nm, &id);
 	weft_adminops_node_label(label, sizeof(label), &id, target ? target->name : NULL);
 	if (have_list && !target) {
 		weft_pk_to_hex(hex, &id);
-		ret = weft_cli_fail(cli, "no node %s in %s%s%s; nothing was revoked", hex, a->network,
+		ret = weft_cli_fail(cli, "no node %s in %s%s%s; nothing was revoked", hex, a->adm.network,
 				    a->members ? "'s member list " : "", a->members ? a->members : "");
 		goto out;
 	}
@@ -67,12 +61,16 @@ static int revoke(struct weft_cli *cli, const struct revoke_args *a)
 		goto out;
 	}
 	if (!have_list && !cli->json)
-		fprintf(cli->err, "weft: note: the daemon cannot be reached (or is not in this network) and no "
-				  "--members was given: weft cannot check that %s is a member\n", label);
+		fprintf(cli->err,
+			"weft: note: the daemon cannot be reached (or is not in this network) and no "
+			"--members was given: weft cannot check that %s is a member\n",
+			label);
 	if (a->rotate && !have_list) {
-		ret = weft_cli_fail(cli, "a new network key is sealed to each remaining member, so weft needs the "
-					 "member list: run this where the daemon runs, or give --members FILE (the "
-					 "output of 'weft peers %s --json' on any member)", a->network);
+		ret = weft_cli_fail(cli,
+				    "a new network key is sealed to each remaining member, so weft needs the "
+				    "member list: run this where the daemon runs, or give --members FILE (the "
+				    "output of 'weft peers %s --json' on any member)",
+				    a->adm.network);
 		goto out;
 	}
 	if (a->rotate) {
@@ -84,12 +82,14 @@ static int revoke(struct weft_cli *cli, const struct revoke_args *a)
 		for (i = 0; i < nm; i++)
 			if (weft_adminops_member_active(&m[i]) && memcmp(m[i].id.b, id.b, WEFT_PK_LEN))
 				to[nto++] = m[i].id;
-		if (weft_adminops_next_epoch(cli, a->network, &epoch, &asked))
+		if (weft_adminops_next_epoch(cli, a->adm.network, &epoch, &asked))
 			goto out;
 		nrecs += 1 + nto;
 		if (nrecs > WEFT_CTL_MAX_RECORDS) {
-			ret = weft_cli_fail(cli, "%zu members need a share of the new key; weft hands on at most %d "
-						 "records at a time", nto, WEFT_CTL_MAX_RECORDS - 2);
+			ret = weft_cli_fail(cli,
+					    "%zu members need a share of the new key; weft hands on at most %d "
+					    "records at a time",
+					    nto, WEFT_CTL_MAX_RECORDS - 2);
 			goto out;
 		}
 	}
@@ -103,11 +103,9 @@ static int revoke(struct weft_cli *cli, const struct revoke_args *a)
 	recs[0].u.revocation.time = cli->now_ms / 1000;
 	if (a->reason)
 		snprintf(recs[0].u.revocation.reason, sizeof(recs[0].u.revocation.reason), "%s", a->reason);
-	if (weft_adminops_sign(cli, &recs[0], &admin))
+	if (a->rotate && weft_adminops_netkey(cli, admin, epoch, (uint32_t)grace, to, nto, recs + 1))
 		goto out;
-	if (a->rotate && weft_adminops_netkey(cli, &admin, epoch, (uint32_t)grace, to, nto, recs + 1))
-		goto out;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, recs, nrecs);
+	ret = weft_admin_emit(cli, &a->adm, admin, recs, 1, nrecs);
 	if (ret != WEFT_CLI_OK)
 		goto out;
 	if (cli->json) {
@@ -118,72 +116,67 @@ static int revoke(struct weft_cli *cli, const struct revoke_args *a)
 		json_object_object_add(o, "revoked", json_object_new_boolean(1));
 		json_object_object_add(o, "epoch", a->rotate ? json_object_new_uint64(epoch) : NULL);
 		json_object_object_add(o, "shares", json_object_new_uint64(nto));
-		json_object_object_add(o, "out", a->out ? json_object_new_string(a->out) : NULL);
+		json_object_object_add(o, "out", a->adm.out ? json_object_new_string(a->adm.out) : NULL);
 		ret = weft_cli_print_json(cli, o);
 		json_object_put(o);
 	} else {
-		fprintf(cli->out, "revoked node %s%s\n", label, a->out ? " (in the file)" : "");
+		fprintf(cli->out, "revoked node %s%s\n", label, a->adm.out ? " (in the file)" : "");
 		if (a->rotate)
-			fprintf(cli->out, "new network key: epoch %llu, sealed to %zu remaining member%s; the old key "
-					  "is accepted for %llus\n", (unsigned long long)epoch, nto, nto == 1 ? "" : "s",
-				(unsigned long long)grace);
+			fprintf(cli->out,
+				"new network key: epoch %llu, sealed to %zu remaining member%s; the old key "
+				"is accepted for %llus\n",
+				(unsigned long long)epoch, nto, nto == 1 ? "" : "s", (unsigned long long)grace);
 	}
 out:
-	weft_keys_wipe(&admin, sizeof(admin));
 	free(recs);
 	free(to);
 	free(m);
 	return ret;
 }
 
+static int check(struct weft_cli *cli, void *args)
+{
+	struct revoke_args *a = args;
+
+	if (a->adm.nwords < 1)
+		return weft_cli_usage(cli, a->adm.cmd, "missing NODE (a name, an id prefix or a full id)");
+	if (a->adm.nwords > 1)
+		return weft_cli_usage(cli, a->adm.cmd, "unexpected argument '%s'", a->adm.words[1]);
+	a->node = a->adm.words[0];
+	if (a->grace && !a->rotate)
+		return weft_cli_usage(cli, a->adm.cmd, "--grace goes with --rotate-network-key");
+	if (a->reason && strlen(a->reason) > WEFT_NAME_MAX)
+		return weft_cli_fail(cli, "bad --reason: at most %d characters", WEFT_NAME_MAX);
+	return 0;
+}
+
+static int prepare(struct weft_cli *cli, void *args)
+{
+	struct revoke_args *a = args;
+
+	a->grace_s = WEFT_ADMINOPS_GRACE_S;
+	if (a->grace && weft_cli_parse_duration(cli, "--grace", a->grace, &a->grace_s))
+		return WEFT_CLI_FAIL;
+	if (a->grace && (a->grace_s == 0 || a->grace_s > UINT32_MAX))
+		return weft_cli_fail(cli, "bad --grace '%s': give a duration like 10m or 1h", a->grace);
+	return 0;
+}
+
 static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "reason", required_argument, NULL, OPT_REASON },
-		{ "rotate-network-key", no_argument, NULL, OPT_ROTATE },
-		{ "members", required_argument, NULL, OPT_MEMBERS },
-		{ "grace", required_argument, NULL, OPT_GRACE },
-		{ 0 },
+	static const struct weft_admin_opt opts[] = {
+		WEFT_ADMIN_STR("reason", struct revoke_args, reason),
+		WEFT_ADMIN_FLAG("rotate-network-key", struct revoke_args, rotate),
+		WEFT_ADMIN_STR("members", struct revoke_args, members),
+		WEFT_ADMIN_STR("grace", struct revoke_args, grace),
+		WEFT_ADMIN_END,
+	};
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .check = check, .prepare = prepare, .body = revoke
 	};
 	struct revoke_args a = { 0 };
-	bool done;
-	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_OUT: a.out = optarg; break;
-		case OPT_REASON: a.reason = optarg; break;
-		case OPT_ROTATE: a.rotate = true; break;
-		case OPT_MEMBERS: a.members = optarg; break;
-		case OPT_GRACE: a.grace = optarg; break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	if (argc - optind < 2)
-		return weft_cli_usage(cli, cmd, argc == optind ? "missing NETWORK"
-							       : "missing NODE (a name, an id prefix or a full id)");
-	if (argc - optind > 2)
-		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 2]);
-	a.network = argv[optind];
-	a.node = argv[optind + 1];
-	if (!a.admin_key || !*a.admin_key)
-		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (a.out && !*a.out)
-		return weft_cli_usage(cli, cmd, "--out needs a file name");
-	if (a.grace && !a.rotate)
-		return weft_cli_usage(cli, cmd, "--grace goes with --rotate-network-key");
-	if (a.reason && strlen(a.reason) > WEFT_NAME_MAX)
-		return weft_cli_fail(cli, "bad --reason: at most %d characters", WEFT_NAME_MAX);
-	if (weft_cli_parse_name(cli, "network name", a.network))
-		return WEFT_CLI_FAIL;
-	return revoke(cli, &a);
+	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 }
 
 const struct weft_cli_cmd weft_cli_cmd_revoke = {

@@ -12,18 +12,17 @@
 
 #include <json-c/json.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "ctl.h"
-#include "error.h"
-#include "persist.h"
-#include "store.h"
-
-enum { OPT_ADMIN_KEY = WEFT_OPT_FIRST_OWN, OPT_OUT, OPT_WG_KEYS, OPT_NETWORK_KEY, OPT_ADMIN_KEY_TO, OPT_MEMBERS,
-       OPT_GRACE };
+#include "cli/adminops.h"
+#include "cli/adminrun.h"
+#include "cli/cli.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
+#include "core/persist.h"
+#include "core/store.h"
 
 struct rotate_args {
-	const char *network, *admin_key, *out, *admin_key_to, *members, *grace;
+	struct weft_admin_args adm;
+	const char *admin_key_to, *members, *grace;
 	bool wg_keys, network_key;
 };
 
@@ -51,21 +50,19 @@ static int rotate_wg(struct weft_cli *cli, const struct rotate_args *a, const we
 	int ret;
 
 	memset(&r, 0, sizeof(r));
-	if (weft_adminops_held(cli, a->network, WEFT_REC_ROTATE, NULL, &held, &found) < 0)
+	if (weft_adminops_held(cli, a->adm.network, WEFT_REC_ROTATE, NULL, &held, &found) < 0)
 		return WEFT_CLI_FAIL;
 	r.type = WEFT_REC_ROTATE;
 	r.u.rotate.version = weft_hlc_next(found ? held.u.rotate.version : 0, cli->now_ms);
 	r.u.rotate.older_than = cli->now_ms / 1000;
-	if (weft_adminops_sign(cli, &r, admin))
-		return WEFT_CLI_FAIL;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, &r, 1);
+	ret = weft_admin_emit(cli, &a->adm, admin, &r, 1, 1);
 	if (ret != WEFT_CLI_OK)
 		return ret;
 	o = json_object_new_object();
 	json_object_object_add(o, "version", json_object_new_uint64(r.u.rotate.version));
 	json_object_object_add(o, "older_than", json_object_new_uint64(r.u.rotate.older_than));
 	snprintf(text, sizeof(text), "every node whose WireGuard key was made before %s makes a new one%s",
-		 weft_cli_fmt_time(when, sizeof(when), r.u.rotate.older_than), a->out ? " (once pushed)" : "");
+		 weft_cli_fmt_time(when, sizeof(when), r.u.rotate.older_than), a->adm.out ? " (once pushed)" : "");
 	return print_done(cli, "wg-keys", o, text);
 }
 
@@ -85,11 +82,13 @@ static int rotate_network_key(struct weft_cli *cli, const struct rotate_args *a,
 		return WEFT_CLI_FAIL;
 	if (a->grace && (grace == 0 || grace > UINT32_MAX))
 		return weft_cli_fail(cli, "bad --grace '%s': give a duration like 10m or 1h", a->grace);
-	got = weft_adminops_members(cli, a->network, a->members, &m, &nm);
+	got = weft_adminops_members(cli, a->adm.network, a->members, &m, &nm);
 	if (got == 1)
-		return weft_cli_fail(cli, "a new network key is sealed to each member, so weft needs the member list: "
-					  "run this where the daemon runs, or give --members FILE (the output of 'weft "
-					  "peers %s --json' on any member)", a->network);
+		return weft_cli_fail(cli,
+				     "a new network key is sealed to each member, so weft needs the member list: "
+				     "run this where the daemon runs, or give --members FILE (the output of 'weft "
+				     "peers %s --json' on any member)",
+				     a->adm.network);
 	if (got)
 		return WEFT_CLI_FAIL;
 	to = calloc(nm ? nm : 1, sizeof(*to));
@@ -105,11 +104,13 @@ static int rotate_network_key(struct weft_cli *cli, const struct rotate_args *a,
 		goto out;
 	}
 	if (nto + 1 > WEFT_CTL_MAX_RECORDS) {
-		ret = weft_cli_fail(cli, "%zu members need a share of the new key; weft hands on at most %d records "
-					 "at a time", nto, WEFT_CTL_MAX_RECORDS - 1);
+		ret = weft_cli_fail(cli,
+				    "%zu members need a share of the new key; weft hands on at most %d records "
+				    "at a time",
+				    nto, WEFT_CTL_MAX_RECORDS - 1);
 		goto out;
 	}
-	if (weft_adminops_next_epoch(cli, a->network, &epoch, &asked))
+	if (weft_adminops_next_epoch(cli, a->adm.network, &epoch, &asked))
 		goto out;
 	recs = calloc(nto + 1, sizeof(*recs));
 	if (!recs) {
@@ -118,16 +119,17 @@ static int rotate_network_key(struct weft_cli *cli, const struct rotate_args *a,
 	}
 	if (weft_adminops_netkey(cli, admin, epoch, (uint32_t)grace, to, nto, recs))
 		goto out;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, recs, nto + 1);
+	ret = weft_admin_emit(cli, &a->adm, admin, recs, 0, nto + 1);
 	if (ret != WEFT_CLI_OK)
 		goto out;
 	o = json_object_new_object();
 	json_object_object_add(o, "epoch", json_object_new_uint64(epoch));
 	json_object_object_add(o, "shares", json_object_new_uint64(nto));
 	json_object_object_add(o, "grace_s", json_object_new_uint64(grace));
-	snprintf(text, sizeof(text), "new network key: epoch %llu, sealed to %zu member%s; the old key is accepted "
-				     "for %llus", (unsigned long long)epoch, nto, nto == 1 ? "" : "s",
-		 (unsigned long long)grace);
+	snprintf(text, sizeof(text),
+		 "new network key: epoch %llu, sealed to %zu member%s; the old key is accepted "
+		 "for %llus",
+		 (unsigned long long)epoch, nto, nto == 1 ? "" : "s", (unsigned long long)grace);
 	ret = print_done(cli, "network-key", o, text);
 out:
 	free(recs);
@@ -159,7 +161,8 @@ static int rotate_admin(struct weft_cli *cli, const struct rotate_args *a, const
 	if (weft_cli_settings_path(cli, a->admin_key_to, netfile, sizeof(netfile)))
 		return WEFT_CLI_FAIL;
 	if (lstat(a->admin_key_to, &st) == 0)
-		return weft_cli_fail(cli, "%s already exists; weft never overwrites an admin key: choose another file",
+		return weft_cli_fail(cli,
+				     "%s already exists; weft never overwrites an admin key: choose another file",
 				     a->admin_key_to);
 	if (lstat(netfile, &st) == 0)
 		return weft_cli_fail(cli, "%s already exists; choose another file for the new admin key", netfile);
@@ -184,7 +187,8 @@ static int rotate_admin(struct weft_cli *cli, const struct rotate_args *a, const
 
 	err = weft_keyfile_write_ed25519(a->admin_key_to, &next, 0);
 	if (err) {
-		ret = weft_cli_fail(cli, "cannot write the new admin key %s: %s", a->admin_key_to, weft_strerror(err));
+		ret = weft_cli_fail(cli, "cannot write the new admin key %s: %s", a->admin_key_to,
+				    weft_strerror(err));
 		goto out;
 	}
 	written = true;
@@ -195,17 +199,18 @@ static int rotate_admin(struct weft_cli *cli, const struct rotate_args *a, const
 	}
 	/* NEWFILE.roll: the chain from the network id to the new key, which
 	 * every invite the new key signs carries (core/token.h). */
-	if (weft_cli_admin_chain(cli, a->admin_key, admin, &netid, chain, &nchain))
+	if (weft_cli_admin_chain(cli, a->adm.admin_key, admin, &netid, chain, &nchain))
 		goto out_net;
 	if (nchain >= WEFT_TOKEN_MAX_ROLLS) {
-		weft_cli_fail(cli, "the admin key was already rolled over %u times; weft keeps a chain of at most %d",
+		weft_cli_fail(cli,
+			      "the admin key was already rolled over %u times; weft keeps a chain of at most %d",
 			      nchain, WEFT_TOKEN_MAX_ROLLS);
 		goto out_net;
 	}
 	chain[nchain++] = recs[0];
 	if (weft_cli_admin_write_chain(cli, a->admin_key_to, chain, nchain))
 		goto out_net;
-	ret = weft_cli_admin_emit(cli, a->network, a->out, recs, 2);
+	ret = weft_admin_emit(cli, &a->adm, admin, recs, 0, 2);
 	if (ret != WEFT_CLI_OK) {
 		unlink(rollfile);
 out_net:
@@ -224,7 +229,7 @@ out_net:
 		 "once the roll-over has spread, the old key %s signs nothing new: keep the new one safe and "
 		 "retire the old one. If the old key may have leaked, follow with 'weft rotate %s --admin-key %s "
 		 "--network-key' so that what it could still sign at the roll-over's second loses to the new key",
-		 a->admin_key_to, fpr, netfile, rollfile, a->admin_key, a->network, a->admin_key_to);
+		 a->admin_key_to, fpr, netfile, rollfile, a->adm.admin_key, a->adm.network, a->admin_key_to);
 	ret = print_done(cli, "admin-key", o, text);
 out:
 	if (written)
@@ -233,67 +238,58 @@ out:
 	return ret;
 }
 
+static int check(struct weft_cli *cli, void *args)
+{
+	struct rotate_args *a = args;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
+
+	if (a->adm.nwords > 0)
+		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", a->adm.words[0]);
+	if ((int)a->wg_keys + (int)a->network_key + (a->admin_key_to != NULL) != 1)
+		return weft_cli_usage(cli, cmd,
+				      "give exactly one of --wg-keys, --network-key, --admin-key-to NEWFILE");
+	return 0;
+}
+
+static int prepare(struct weft_cli *cli, void *args)
+{
+	struct rotate_args *a = args;
+	const struct weft_cli_cmd *cmd = a->adm.cmd;
+
+	if (a->admin_key_to && !*a->admin_key_to)
+		return weft_cli_usage(cli, cmd, "--admin-key-to needs a file name");
+	if ((a->members || a->grace) && !a->network_key)
+		return weft_cli_usage(cli, cmd, "--members and --grace go with --network-key");
+	return 0;
+}
+
+static int rotate(struct weft_cli *cli, void *args, const weft_keypair_t *admin, const weft_record_t *settings)
+{
+	const struct rotate_args *a = args;
+
+	if (a->wg_keys)
+		return rotate_wg(cli, a, admin);
+	if (a->network_key)
+		return rotate_network_key(cli, a, admin);
+	return rotate_admin(cli, a, admin, settings);
+}
+
 static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		WEFT_CLI_COMMON_OPTIONS,
-		{ "admin-key", required_argument, NULL, OPT_ADMIN_KEY },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "wg-keys", no_argument, NULL, OPT_WG_KEYS },
-		{ "network-key", no_argument, NULL, OPT_NETWORK_KEY },
-		{ "admin-key-to", required_argument, NULL, OPT_ADMIN_KEY_TO },
-		{ "members", required_argument, NULL, OPT_MEMBERS },
-		{ "grace", required_argument, NULL, OPT_GRACE },
-		{ 0 },
+	static const struct weft_admin_opt opts[] = {
+		WEFT_ADMIN_FLAG("wg-keys", struct rotate_args, wg_keys),
+		WEFT_ADMIN_FLAG("network-key", struct rotate_args, network_key),
+		WEFT_ADMIN_STR("admin-key-to", struct rotate_args, admin_key_to),
+		WEFT_ADMIN_STR("members", struct rotate_args, members),
+		WEFT_ADMIN_STR("grace", struct rotate_args, grace),
+		WEFT_ADMIN_END,
+	};
+	static const struct weft_admin_spec spec = {
+		.opts = opts, .check = check, .prepare = prepare, .body = rotate
 	};
 	struct rotate_args a = { 0 };
-	weft_keypair_t admin;
-	weft_record_t settings;
-	bool done;
-	int c, ret;
 
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ADMIN_KEY: a.admin_key = optarg; break;
-		case OPT_OUT: a.out = optarg; break;
-		case OPT_WG_KEYS: a.wg_keys = true; break;
-		case OPT_NETWORK_KEY: a.network_key = true; break;
-		case OPT_ADMIN_KEY_TO: a.admin_key_to = optarg; break;
-		case OPT_MEMBERS: a.members = optarg; break;
-		case OPT_GRACE: a.grace = optarg; break;
-		default:
-			ret = weft_cli_common_option(cli, cmd, c, argc, argv, &done);
-			if (done)
-				return ret;
-		}
-	}
-	if (optind >= argc)
-		return weft_cli_usage(cli, cmd, "missing NETWORK");
-	if (optind + 1 < argc)
-		return weft_cli_usage(cli, cmd, "unexpected argument '%s'", argv[optind + 1]);
-	a.network = argv[optind];
-	if ((int)a.wg_keys + (int)a.network_key + (a.admin_key_to != NULL) != 1)
-		return weft_cli_usage(cli, cmd, "give exactly one of --wg-keys, --network-key, --admin-key-to NEWFILE");
-	if (!a.admin_key || !*a.admin_key)
-		return weft_cli_usage(cli, cmd, "missing --admin-key FILE (the key 'weft init' wrote)");
-	if (a.out && !*a.out)
-		return weft_cli_usage(cli, cmd, "--out needs a file name");
-	if (a.admin_key_to && !*a.admin_key_to)
-		return weft_cli_usage(cli, cmd, "--admin-key-to needs a file name");
-	if ((a.members || a.grace) && !a.network_key)
-		return weft_cli_usage(cli, cmd, "--members and --grace go with --network-key");
-	if (weft_cli_parse_name(cli, "network name", a.network))
-		return WEFT_CLI_FAIL;
-	if (weft_cli_admin_load(cli, a.admin_key, a.network, &admin, &settings))
-		return WEFT_CLI_FAIL;
-	if (a.wg_keys)
-		ret = rotate_wg(cli, &a, &admin);
-	else if (a.network_key)
-		ret = rotate_network_key(cli, &a, &admin);
-	else
-		ret = rotate_admin(cli, &a, &admin, &settings);
-	weft_keys_wipe(&admin, sizeof(admin));
-	return ret;
+	return weft_admin_run(cli, cmd, &spec, &a, argc, argv);
 }
 
 const struct weft_cli_cmd weft_cli_cmd_rotate = {

@@ -7,9 +7,9 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "error.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/token.h"
 
 static struct json_object *str_or_null(const char *s)
 {
@@ -33,9 +33,10 @@ static struct json_object *grant_json(const weft_token_t *t, uint64_t now_s, int
 	json_object_object_add(o, "network_id", json_object_new_string(hex));
 	json_object_object_add(o, "fingerprint", json_object_new_string(fpr));
 	json_object_object_add(o, "cidr", json_object_new_string(weft_cidr_format(&n->cidr4, buf, sizeof(buf))));
-	json_object_object_add(o, "cidr6", n->cidr6.ip.family
-						   ? json_object_new_string(weft_cidr_format(&n->cidr6, buf, sizeof(buf)))
-						   : NULL);
+	json_object_object_add(o, "cidr6",
+			       n->cidr6.ip.family
+				       ? json_object_new_string(weft_cidr_format(&n->cidr6, buf, sizeof(buf)))
+				       : NULL);
 	json_object_object_add(o, "domain", str_or_null(n->domain));
 	json_object_object_add(o, "wg_port", json_object_new_int(n->wg_port));
 	json_object_object_add(o, "gossip_port", json_object_new_int(n->gossip_port));
@@ -53,12 +54,14 @@ static struct json_object *grant_json(const weft_token_t *t, uint64_t now_s, int
 					    : NULL);
 	json_object_object_add(o, "uses", json_object_new_uint64(inv->max_uses));
 	json_object_object_add(o, "name", str_or_null(inv->name));
-	json_object_object_add(o, "address", inv->address4.family
-						     ? json_object_new_string(weft_ip_format(&inv->address4, buf, sizeof(buf)))
-						     : NULL);
-	json_object_object_add(o, "address6", inv->address6.family
-						      ? json_object_new_string(weft_ip_format(&inv->address6, buf, sizeof(buf)))
-						      : NULL);
+	json_object_object_add(o, "address",
+			       inv->address4.family
+				       ? json_object_new_string(weft_ip_format(&inv->address4, buf, sizeof(buf)))
+				       : NULL);
+	json_object_object_add(o, "address6",
+			       inv->address6.family
+				       ? json_object_new_string(weft_ip_format(&inv->address6, buf, sizeof(buf)))
+				       : NULL);
 	a = json_object_new_array();
 	for (i = 0; i < inv->ntags; i++)
 		json_object_array_add(a, json_object_new_string(inv->tags[i]));
@@ -115,11 +118,13 @@ static void grant_text(struct weft_cli *cli, const weft_token_t *t, uint64_t now
 	if (!inv->expires)
 		row(cli, "expires", "never");
 	else if (inv->expires > now_s) {
-		snprintf(line, sizeof(line), "%s (expires in %s)", weft_cli_fmt_time(when, sizeof(when), inv->expires),
+		snprintf(line, sizeof(line), "%s (expires in %s)",
+			 weft_cli_fmt_time(when, sizeof(when), inv->expires),
 			 weft_cli_fmt_span(span, sizeof(span), inv->expires - now_s));
 		row(cli, "expires", line);
 	} else {
-		snprintf(line, sizeof(line), "%s (expired %s ago)", weft_cli_fmt_time(when, sizeof(when), inv->expires),
+		snprintf(line, sizeof(line), "%s (expired %s ago)",
+			 weft_cli_fmt_time(when, sizeof(when), inv->expires),
 			 weft_cli_fmt_span(span, sizeof(span), now_s - inv->expires));
 		row(cli, "expires", line);
 	}

@@ -3,7 +3,7 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "weft_config.h"
 
 static int run(struct weft_cli *cli, const struct weft_cli_cmd *cmd, int argc, char **argv)

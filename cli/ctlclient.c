@@ -12,16 +12,14 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "ctlclient.h"
+#include "cli/ctlclient.h"
+#include "core/clock.h"
 
 #define REPLY_MAX (4u << 20)
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return weft_clock_mono_ns() / 1000000u;
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -167,13 +165,14 @@ int weft_cli_ctl_fail(struct weft_cli *cli, int ret, const struct weft_cli_reply
 	switch (ret) {
 	case -ENOENT:
 	case -ECONNREFUSED:
-		return weft_cli_fail(cli, "the weft daemon is not running (nothing answers at %s): start it with "
-					  "'systemctl start weft' or 'weft daemon'%s",
+		return weft_cli_fail(cli,
+				     "the weft daemon is not running (nothing answers at %s): start it with "
+				     "'systemctl start weft' or 'weft daemon'%s",
 				     cli->socket, h);
 	case -EACCES:
 	case -EPERM:
-		return weft_cli_fail(cli, "permission denied on the daemon's socket %s: run weft as root%s", cli->socket,
-				     h);
+		return weft_cli_fail(cli, "permission denied on the daemon's socket %s: run weft as root%s",
+				     cli->socket, h);
 	case -ETIMEDOUT:
 		return weft_cli_fail(cli, "the daemon did not answer in time (see its log: journalctl -u weft)");
 	case -EPROTO:

@@ -4,7 +4,7 @@
 #ifndef WEFT_CTLCLIENT_H
 #define WEFT_CTLCLIENT_H
 
-#include "cli.h"
+#include "cli/cli.h"
 
 struct json_object;
 

@@ -1,6 +1,7 @@
-/* weft: the command line. Everything lives in libweft_cli (STYLE item 12),
- * so tests run the same code; this file only hands over argv. */
-#include "cli.h"
+/* weft: the command line. Everything lives in libweft_cli (docs/STYLE.md,
+ * "Libraries and a thin main"), so tests run the same code; this file only
+ * hands over argv. */
+#include "cli/cli.h"
 
 int main(int argc, char **argv)
 {

@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 char *weft_cli_fmt_time(char *out, size_t len, uint64_t s)
 {

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
-#include "error.h"
+#include "core/addr.h"
+#include "core/error.h"
 
 static unsigned ip_len(unsigned family)
 {
@@ -299,7 +299,7 @@ bool weft_endpoint_equal(const weft_endpoint_t *a, const weft_endpoint_t *b)
 
 bool weft_ip_site_local(const weft_ip_t *ip)
 {
-	static const uint8_t zero[16], lo6[16] = {[15] = 1};
+	static const uint8_t zero[16], lo6[16] = { [15] = 1 };
 	const uint8_t *b = ip->b;
 
 	if (ip->family == 4)

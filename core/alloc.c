@@ -7,8 +7,8 @@
 
 #include <sodium.h>
 
-#include "alloc.h"
-#include "error.h"
+#include "core/alloc.h"
+#include "core/error.h"
 
 #define ADDR_DOMAIN "weft-addr-v1"
 
@@ -157,8 +157,7 @@ int weft_alloc_assign_taken(const weft_cidr_t *cidr, struct weft_alloc_entry *e,
 		memset(&e[i].addr, 0, sizeof(e[i].addr));
 		e[i].attempt = 0;
 	}
-	if ((cidr->ip.family != 4 && cidr->ip.family != 6) ||
-	    cidr->prefix > (cidr->ip.family == 4 ? 32 : 128))
+	if ((cidr->ip.family != 4 && cidr->ip.family != 6) || cidr->prefix > (cidr->ip.family == 4 ? 32 : 128))
 		return WEFT_EBADCIDR;
 	if (n == 0)
 		return 0;

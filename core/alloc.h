@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/keys.h"
 
 /* Hash attempts per member before the linear scan (see alloc.c); an addr
  * found by the scan reports attempt == WEFT_ALLOC_MAX_ATTEMPTS. */

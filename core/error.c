@@ -1,7 +1,7 @@
 /* weft_strerror: one place that names every error code. */
 #include <string.h>
 
-#include "error.h"
+#include "core/error.h"
 
 const char *weft_strerror(int err)
 {

@@ -5,30 +5,30 @@
 #define WEFT_ERROR_H
 
 /* X(name, value, message). Values start well above any errno. */
-#define WEFT_ERRNO_MAP(X)                                                          \
-	X(MALFORMED, 1000, "malformed input")                                      \
-	X(VERSION, 1001, "unsupported format version")                             \
-	X(TRAILING, 1002, "trailing bytes after the encoded value")                \
-	X(OVERSIZE, 1003, "field or message too large")                            \
-	X(BADSIG, 1004, "signature does not verify")                               \
-	X(NORIGHT, 1005, "signer has no right to this record")                     \
-	X(STALE, 1006, "older than what is already held")                          \
-	X(REVOKED, 1007, "node is revoked")                                        \
-	X(EXPIRED, 1008, "expired")                                                \
-	X(USEDUP, 1009, "invite has no uses left")                                 \
-	X(CHECKSUM, 1010, "checksum mismatch (corrupt or truncated)")              \
-	X(WRONGNET, 1011, "belongs to another network")                            \
-	X(KEYPERM, 1012, "key file is readable by group or others")                \
-	X(EXISTS, 1013, "already exists")                                          \
-	X(FULL, 1014, "no room left")                                              \
-	X(BADCIDR, 1015, "invalid CIDR")                                           \
-	X(BADADDR, 1016, "invalid address")                                        \
-	X(NOTFOUND, 1017, "not found")                                             \
-	X(DUPLICATE, 1018, "already held")                                         \
-	X(PENDING, 1019, "waiting for a record it depends on")                     \
-	X(BADTOKEN, 1020, "invalid invite token")                                  \
-	X(UNSUPPORTED, 1021, "not supported here")                                 \
-	X(TIMEOUT, 1022, "timed out")                                              \
+#define WEFT_ERRNO_MAP(X)                                             \
+	X(MALFORMED, 1000, "malformed input")                         \
+	X(VERSION, 1001, "unsupported format version")                \
+	X(TRAILING, 1002, "trailing bytes after the encoded value")   \
+	X(OVERSIZE, 1003, "field or message too large")               \
+	X(BADSIG, 1004, "signature does not verify")                  \
+	X(NORIGHT, 1005, "signer has no right to this record")        \
+	X(STALE, 1006, "older than what is already held")             \
+	X(REVOKED, 1007, "node is revoked")                           \
+	X(EXPIRED, 1008, "expired")                                   \
+	X(USEDUP, 1009, "invite has no uses left")                    \
+	X(CHECKSUM, 1010, "checksum mismatch (corrupt or truncated)") \
+	X(WRONGNET, 1011, "belongs to another network")               \
+	X(KEYPERM, 1012, "key file is readable by group or others")   \
+	X(EXISTS, 1013, "already exists")                             \
+	X(FULL, 1014, "no room left")                                 \
+	X(BADCIDR, 1015, "invalid CIDR")                              \
+	X(BADADDR, 1016, "invalid address")                           \
+	X(NOTFOUND, 1017, "not found")                                \
+	X(DUPLICATE, 1018, "already held")                            \
+	X(PENDING, 1019, "waiting for a record it depends on")        \
+	X(BADTOKEN, 1020, "invalid invite token")                     \
+	X(UNSUPPORTED, 1021, "not supported here")                    \
+	X(TIMEOUT, 1022, "timed out")                                 \
 	X(PROTO, 1023, "protocol error")
 
 enum {

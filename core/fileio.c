@@ -1,14 +1,18 @@
-/* core/fileio.c: the shared steps of an atomic, durable file replacement
+/* core/fileio.c: an atomic, durable file replacement and its steps
  * (fileio.h): where the temp file goes, writing it whole, syncing it and
- * then its directory; and reading a file whole. Each caller keeps its own
- * temp names, install step and errors. */
+ * then its directory; and reading a file whole. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileio.h"
+#include "core/fileio.h"
 
 int weft_fileio_split(const char *path, char *dir, size_t cap, const char **base)
 {
@@ -93,4 +97,53 @@ int weft_fileio_sync_close(int *fd)
 int weft_fileio_sync_dir(int dfd)
 {
 	return fsync(dfd) != 0 ? -errno : 0;
+}
+
+int weft_fileio_replace(const char *path, const char *tag, const struct iovec *parts, size_t nparts, unsigned mode)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int fd = -1, dfd = -1, ret;
+	bool created = false;
+	size_t i;
+
+	ret = weft_fileio_split(path, dir, sizeof(dir), NULL);
+	if (ret)
+		return ret;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%s-XXXXXX", path, tag) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* mkostemp creates the temp name with O_EXCL and mode 0600, so the data
+	 * is never readable by others before fchmod sets the requested mode. */
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	created = true;
+	if (fchmod(fd, (mode_t)mode) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < nparts && !ret; i++)
+		ret = weft_fileio_write_all(fd, parts[i].iov_base, parts[i].iov_len);
+	if (!ret)
+		ret = weft_fileio_sync_close(&fd);
+	if (ret)
+		goto out;
+	if (rename(tmp, path) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	created = false;
+	dfd = weft_fileio_open_dir(dir);
+	if (dfd < 0) {
+		ret = dfd;
+		goto out;
+	}
+	ret = weft_fileio_sync_dir(dfd);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (created)
+		unlink(tmp);
+	return ret;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recpool.h"
+#include "core/recpool.h"
 
 /* Levels 0..12 consume the 64 key bits (the last level only 4); two
  * different subjects with the same 64-bit key meet in a collision node. */

@@ -12,9 +12,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "fileio.h"
-#include "keys.h"
+#include "core/error.h"
+#include "core/fileio.h"
+#include "core/keys.h"
 
 #define SECRET_FILE_MAX (64 * 1024)
 #define ED25519_TAG "weft-ed25519 "
@@ -107,8 +107,8 @@ int weft_key_from_base64(uint8_t key[32], const char *in)
 		high |= (uint8_t)in[i];
 	if (high & 0x80)
 		return WEFT_EMALFORMED;
-	if (sodium_base642bin(key, 32, in, WEFT_WGKEY_B64_LEN, NULL, &n, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	if (sodium_base642bin(key, 32, in, WEFT_WGKEY_B64_LEN, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) !=
+		    0 ||
 	    n != 32 || end != in + WEFT_WGKEY_B64_LEN) {
 		sodium_memzero(key, 32);
 		return WEFT_EMALFORMED;
@@ -156,8 +156,7 @@ int weft_pk_from_hex(weft_pk_t *pk, const char *hex)
 
 	if (!hex || strnlen(hex, 65) != 64)
 		return WEFT_EMALFORMED;
-	if (sodium_hex2bin(pk->b, sizeof(pk->b), hex, 64, NULL, &n, &end) != 0 || n != 32 ||
-	    end != hex + 64)
+	if (sodium_hex2bin(pk->b, sizeof(pk->b), hex, 64, NULL, &n, &end) != 0 || n != 32 || end != hex + 64)
 		return WEFT_EMALFORMED;
 	return 0;
 }
@@ -209,8 +208,8 @@ int weft_secret_file_write(const char *path, const void *data, size_t len, int o
 	if (dfd < 0)
 		return dfd;
 	randombytes_buf(rnd, sizeof(rnd));
-	ret = snprintf(tmp, sizeof(tmp), ".%.200s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", base, rnd[0],
-		       rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	ret = snprintf(tmp, sizeof(tmp), ".%.200s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", base, rnd[0], rnd[1],
+		       rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	if (ret < 0 || (size_t)ret >= sizeof(tmp)) {
 		ret = -ENAMETOOLONG;
 		goto out;

@@ -8,13 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WEFT_PK_LEN 32  /* Ed25519 public key = node id / network id */
+#define WEFT_PK_LEN 32   /* Ed25519 public key = node id / network id */
 #define WEFT_SEED_LEN 32 /* Ed25519 secret seed */
-#define WEFT_SK_LEN 64  /* libsodium's expanded Ed25519 secret key */
+#define WEFT_SK_LEN 64   /* libsodium's expanded Ed25519 secret key */
 #define WEFT_SIG_LEN 64
-#define WEFT_WGKEY_LEN 32 /* X25519 */
+#define WEFT_WGKEY_LEN 32     /* X25519 */
 #define WEFT_WGKEY_B64_LEN 44 /* without NUL, as `wg` prints */
-#define WEFT_FPR_LEN 16 /* chars of a short fingerprint, no NUL */
+#define WEFT_FPR_LEN 16       /* chars of a short fingerprint, no NUL */
 
 typedef struct {
 	uint8_t b[WEFT_PK_LEN];

@@ -3,8 +3,8 @@
  * accepts, so encodings are unique and round trips are byte-identical. */
 #include <string.h>
 
-#include "error.h"
-#include "mpack.h"
+#include "core/error.h"
+#include "core/mpack.h"
 
 /* ---- writer ---- */
 
@@ -208,7 +208,7 @@ int weft_mp_read_array_head(struct weft_rbuf *r, uint32_t *n)
 
 int weft_mp_read_uint(struct weft_rbuf *r, uint64_t *v)
 {
-	static const uint64_t min[4] = {0x80, 0x100, 0x10000, 0x100000000ull};
+	static const uint64_t min[4] = { 0x80, 0x100, 0x10000, 0x100000000ull };
 	uint8_t b;
 	unsigned k;
 
@@ -240,7 +240,7 @@ int weft_mp_read_u32(struct weft_rbuf *r, uint32_t *v)
 int weft_mp_read_bin(struct weft_rbuf *r, const uint8_t **p, size_t *n)
 {
 	/* bin 8 has no fixed form below it, so any length is minimal there. */
-	static const uint64_t min[3] = {0, 0x100, 0x10000};
+	static const uint64_t min[3] = { 0, 0x100, 0x10000 };
 	uint64_t v;
 	uint8_t b;
 
@@ -263,7 +263,7 @@ int weft_mp_read_binfix(struct weft_rbuf *r, const uint8_t **p, size_t n)
 
 int weft_mp_read_str(struct weft_rbuf *r, const uint8_t **p, size_t *n)
 {
-	static const uint64_t min[3] = {32, 0x100, 0x10000};
+	static const uint64_t min[3] = { 32, 0x100, 0x10000 };
 	uint64_t v;
 	uint8_t b;
 

@@ -13,9 +13,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "fileio.h"
-#include "persist.h"
+#include "core/error.h"
+#include "core/fileio.h"
+#include "core/persist.h"
 
 #define MAGIC "WEFT"
 #define FORMAT 1
@@ -89,65 +89,21 @@ int weft_persist_unframe(const uint8_t *buf, size_t len, uint8_t kind, const uin
 
 int weft_persist_write(const char *path, uint8_t kind, const uint8_t *data, size_t len, unsigned mode)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
 	uint8_t header[HEADER_LEN], sum[TRAILER_LEN];
 	crypto_generichash_state st;
-	int fd = -1, dfd = -1, ret;
-	bool created = false;
+	struct iovec parts[3];
 
 	if (len > WEFT_PERSIST_MAX)
 		return WEFT_EOVERSIZE;
-	ret = weft_fileio_split(path, dir, sizeof(dir), NULL);
-	if (ret)
-		return ret;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
 	put_header(header, kind, len);
 	crypto_generichash_init(&st, NULL, 0, sizeof(sum));
 	crypto_generichash_update(&st, header, sizeof(header));
 	crypto_generichash_update(&st, data, len);
 	crypto_generichash_final(&st, sum, sizeof(sum));
-
-	/* mkostemp creates the temp name with O_EXCL and mode 0600, so the data
-	 * is never readable by others before fchmod sets the requested mode. */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	created = true;
-	if (fchmod(fd, (mode_t)mode) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	ret = weft_fileio_write_all(fd, header, sizeof(header));
-	if (!ret)
-		ret = weft_fileio_write_all(fd, data, len);
-	if (!ret)
-		ret = weft_fileio_write_all(fd, sum, sizeof(sum));
-	if (!ret)
-		ret = weft_fileio_sync_close(&fd);
-	if (ret)
-		goto out;
-	if (rename(tmp, path) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	created = false;
-	dfd = weft_fileio_open_dir(dir);
-	if (dfd < 0) {
-		ret = dfd;
-		goto out;
-	}
-	ret = weft_fileio_sync_dir(dfd);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (created)
-		unlink(tmp);
-	return ret;
+	parts[0] = (struct iovec){ header, sizeof(header) };
+	parts[1] = (struct iovec){ (void *)data, len };
+	parts[2] = (struct iovec){ sum, sizeof(sum) };
+	return weft_fileio_replace(path, "tmp", parts, 3, mode);
 }
 
 int weft_persist_read(const char *path, uint8_t kind, uint8_t **data, size_t *len, const char **why)

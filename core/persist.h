@@ -16,10 +16,10 @@
 #define WEFT_PERSIST_MAX (64u << 20) /* 64 MiB: far above 10,000 members */
 
 enum {
-	WEFT_PERSIST_STORE = 1, /* weft_store_serialize() output */
-	WEFT_PERSIST_LOCAL = 2, /* node-local state (daemon-defined msgpack) */
+	WEFT_PERSIST_STORE = 1,   /* weft_store_serialize() output */
+	WEFT_PERSIST_LOCAL = 2,   /* node-local state (daemon-defined msgpack) */
 	WEFT_PERSIST_NETWORK = 3, /* one raw network settings record (ADMINKEY.net, cli/) */
-	WEFT_PERSIST_TOKEN = 4, /* an invite token's text, kept while a join waits for approval */
+	WEFT_PERSIST_TOKEN = 4,   /* an invite token's text, kept while a join waits for approval */
 };
 
 /* mode is the file mode (0600 for anything holding secrets). */
@@ -27,6 +27,7 @@ int weft_persist_write(const char *path, uint8_t kind, const uint8_t *data, size
 /* On success *data is malloc'd (free()) and *len its size. */
 int weft_persist_read(const char *path, uint8_t kind, uint8_t **data, size_t *len, const char **why);
 /* The same framing in memory (for tests and fuzzers). */
-int weft_persist_unframe(const uint8_t *buf, size_t len, uint8_t kind, const uint8_t **payload, size_t *plen, const char **why);
+int weft_persist_unframe(const uint8_t *buf, size_t len, uint8_t kind, const uint8_t **payload, size_t *plen,
+			 const char **why);
 
 #endif

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
-#include "policy.h"
+#include "core/error.h"
+#include "core/policy.h"
 
 #define MAX_WORDS 6 /* a rule has 4; the rest of a longer line is not kept */
 #define WORD_MAX 48 /* longer than any tag, so a long one is reported as too long */
@@ -16,8 +16,7 @@ struct words {
 	char w[MAX_WORDS][WORD_MAX + 1];
 };
 
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 	int off;
@@ -119,16 +118,19 @@ static int parse_line(const struct words *w, unsigned line, struct weft_rec_poli
 	}
 	act = action_of(w->w[0]);
 	if (!act)
-		return fail(err, errlen, line, "unknown action '%.*s': a line is 'default allow|deny' or "
-					       "'allow|deny FROM -> TO'", WEFT_TAG_MAX, w->w[0]);
+		return fail(err, errlen, line,
+			    "unknown action '%.*s': a line is 'default allow|deny' or "
+			    "'allow|deny FROM -> TO'",
+			    WEFT_TAG_MAX, w->w[0]);
 	if (w->n != 4 || strcmp(w->w[2], "->") != 0)
 		return fail(err, errlen, line, "expected '%s FROM -> TO', e.g. '%s web -> db' (* for any member)",
 			    w->w[0], w->w[0]);
 	for (i = 1; i < 4; i += 2) {
 		if (!tag_ok(w->w[i]))
-			return fail(err, errlen, line, "bad tag '%.*s': use 1-%d lower-case letters, digits, '-' or "
-						       "'_', or * for any member", WEFT_TAG_MAX + 1, w->w[i],
-				    WEFT_TAG_MAX);
+			return fail(err, errlen, line,
+				    "bad tag '%.*s': use 1-%d lower-case letters, digits, '-' or "
+				    "'_', or * for any member",
+				    WEFT_TAG_MAX + 1, w->w[i], WEFT_TAG_MAX);
 	}
 	if (p->nrules == WEFT_MAX_RULES)
 		return fail(err, errlen, line, "too many rules: a policy holds at most %d", WEFT_MAX_RULES);
@@ -168,7 +170,8 @@ int weft_policy_parse(const char *text, size_t len, struct weft_rec_policy *p, c
 			if (c == '\r' && i + 1 == end)
 				continue;
 			if ((c < 0x20 && c != '\t') || c >= 0x7f)
-				return fail(err, errlen, line, "unexpected byte 0x%02x (a policy is plain ASCII)", c);
+				return fail(err, errlen, line, "unexpected byte 0x%02x (a policy is plain ASCII)",
+					    c);
 		}
 		if (cut == end && cut > pos && text[cut - 1] == '\r')
 			cut--;
@@ -189,11 +192,11 @@ size_t weft_policy_format(const struct weft_rec_policy *p, char *out, size_t cap
 	unsigned i;
 	int n;
 
-#define ADD(...)                                                                \
-	do {                                                                    \
-		n = snprintf(out ? out + (off < cap ? off : cap) : NULL,        \
-			     off < cap ? cap - off : 0, __VA_ARGS__);           \
-		off += n > 0 ? (size_t)n : 0;                                   \
+#define ADD(...)                                                                                          \
+	do {                                                                                              \
+		n = out ? snprintf(out + (off < cap ? off : cap), off < cap ? cap - off : 0, __VA_ARGS__) \
+			: snprintf(NULL, 0, __VA_ARGS__);                                                 \
+		off += n > 0 ? (size_t)n : 0;                                                             \
 	} while (0)
 	if (out && cap)
 		out[0] = '\0';

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "record.h"
+#include "core/record.h"
 
 #define WEFT_POLICY_TEXT_MAX 65536 /* bytes of a policy file */
 #define WEFT_POLICY_ERR_MAX 160    /* room for a "line N: ..." message */

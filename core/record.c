@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "error.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/record.h"
 
 #define DOMAIN_SEP "weft-record-v1"
 #define DOMAIN_SEP_LEN (sizeof(DOMAIN_SEP) - 1)
@@ -32,7 +32,7 @@ enum kind {
 	K_U16,
 	K_U32,
 	K_U64,
-	K_PORT,  /* u16, 0 refused */
+	K_PORT, /* u16, 0 refused */
 	K_BOOL,
 	K_BIN,   /* bin of exactly len bytes: keys, hashes, sealed boxes */
 	K_STR,   /* str of class cls, at most len bytes */
@@ -57,12 +57,12 @@ enum why_slot { W_TYPE, W_SIZE, W_VALUE, W_FAMILY, W_STRAY, W_HOSTBITS, W_PORT, 
 
 struct field {
 	uint8_t kind;
-	uint8_t cls;  /* K_STR: enum str_class */
-	uint8_t fam;  /* K_IP, K_CIDR: 4 or 6 */
-	bool opt;     /* K_CIDR: nil (none) allowed */
-	uint16_t len; /* K_BIN bytes; K_STR max bytes; lists: max entries */
-	uint16_t off; /* of the value in the body struct */
-	uint16_t cnt; /* lists: of the uint8_t entry count */
+	uint8_t cls;     /* K_STR: enum str_class */
+	uint8_t fam;     /* K_IP, K_CIDR: 4 or 6 */
+	bool opt;        /* K_CIDR: nil (none) allowed */
+	uint16_t len;    /* K_BIN bytes; K_STR max bytes; lists: max entries */
+	uint16_t off;    /* of the value in the body struct */
+	uint16_t cnt;    /* lists: of the uint8_t entry count */
 	uint64_t lo, hi; /* integers: accepted range */
 	const char *const *why;
 };
@@ -70,27 +70,32 @@ struct field {
 /* Reasons are static strings built at compile time from the field's name,
  * so *why always says which field failed without any formatting. At file
  * scope these compound literals have static storage. */
-#define WHY_INT(n) ((const char *const[W_SLOTS]){ \
-	[W_TYPE] = n ": not an unsigned integer", [W_VALUE] = n ": out of range", \
-	[W_PORT] = n ": port 0" })
+#define WHY_INT(n)                     \
+	((const char *const[W_SLOTS]){ \
+		[W_TYPE] = n ": not an unsigned integer", [W_VALUE] = n ": out of range", [W_PORT] = n ": port 0" })
 #define WHY_BOOL(n) ((const char *const[W_SLOTS]){ [W_TYPE] = n ": not a boolean" })
-#define WHY_BIN(n) ((const char *const[W_SLOTS]){ \
-	[W_TYPE] = n ": not a bin", [W_VALUE] = n ": wrong length" })
-#define WHY_STR(n, what) ((const char *const[W_SLOTS]){ \
-	[W_TYPE] = n ": not a string", [W_SIZE] = n ": too long", [W_VALUE] = n ": " what })
-#define WHY_ADDR(n) ((const char *const[W_SLOTS]){ \
-	[W_TYPE] = n ": wrong msgpack type or shape", [W_SIZE] = n ": too many entries", \
-	[W_VALUE] = n ": prefix or port out of range", \
-	[W_FAMILY] = n ": wrong address family or length", \
-	[W_STRAY] = n ": bytes beyond the address are not zero", \
-	[W_HOSTBITS] = n ": host bits set", [W_PORT] = n ": port 0", \
-	[W_DUP] = n ": duplicate entry" })
-#define WHY_TAGS(n) ((const char *const[W_SLOTS]){ \
-	[W_TYPE] = n ": wrong msgpack type or shape", [W_SIZE] = n ": too many or too long", \
-	[W_VALUE] = n ": not a tag ([a-z0-9_-], 1-31)", [W_DUP] = n ": duplicate entry" })
-#define WHY_RULES(n) ((const char *const[W_SLOTS]){ \
-	[W_TYPE] = n ": wrong msgpack type or shape", [W_SIZE] = n ": too many or too long", \
-	[W_VALUE] = n ": action not allow/deny or end not a tag or \"*\"" })
+#define WHY_BIN(n) ((const char *const[W_SLOTS]){ [W_TYPE] = n ": not a bin", [W_VALUE] = n ": wrong length" })
+#define WHY_STR(n, what)               \
+	((const char *const[W_SLOTS]){ \
+		[W_TYPE] = n ": not a string", [W_SIZE] = n ": too long", [W_VALUE] = n ": " what })
+#define WHY_ADDR(n)                                                                             \
+	((const char *const[W_SLOTS]){ [W_TYPE] = n ": wrong msgpack type or shape",            \
+				       [W_SIZE] = n ": too many entries",                       \
+				       [W_VALUE] = n ": prefix or port out of range",           \
+				       [W_FAMILY] = n ": wrong address family or length",       \
+				       [W_STRAY] = n ": bytes beyond the address are not zero", \
+				       [W_HOSTBITS] = n ": host bits set",                      \
+				       [W_PORT] = n ": port 0",                                 \
+				       [W_DUP] = n ": duplicate entry" })
+#define WHY_TAGS(n)                                                                    \
+	((const char *const[W_SLOTS]){ [W_TYPE] = n ": wrong msgpack type or shape",   \
+				       [W_SIZE] = n ": too many or too long",          \
+				       [W_VALUE] = n ": not a tag ([a-z0-9_-], 1-31)", \
+				       [W_DUP] = n ": duplicate entry" })
+#define WHY_RULES(n)                                                                 \
+	((const char *const[W_SLOTS]){ [W_TYPE] = n ": wrong msgpack type or shape", \
+				       [W_SIZE] = n ": too many or too long",        \
+				       [W_VALUE] = n ": action not allow/deny or end not a tag or \"*\"" })
 
 #define WHYV_S_LABEL "not a name ([a-z0-9-], 1-63, no '-' at either end)"
 #define WHYV_S_LABEL_OPT WHYV_S_LABEL
@@ -101,22 +106,40 @@ struct field {
 /* The table macros expect S (the body struct) and T (the type's name as a
  * string) to be defined around each table. */
 #define FNAME(f) T "." #f
-#define F_INT(k, f, l, h) { .kind = k, .off = offsetof(S, f), .lo = l, .hi = h, .why = WHY_INT(FNAME(f)) }
+#define F_INT(k, f, l, h)                                                                    \
+	{                                                                                    \
+		.kind = k, .off = offsetof(S, f), .lo = l, .hi = h, .why = WHY_INT(FNAME(f)) \
+	}
 #define U8(f, l, h) F_INT(K_U8, f, l, h)
 #define U16(f, l, h) F_INT(K_U16, f, l, h)
 #define U32(f, l, h) F_INT(K_U32, f, l, h)
 #define U64(f) F_INT(K_U64, f, 0, UINT64_MAX)
 #define PORT(f) F_INT(K_PORT, f, 1, UINT16_MAX)
-#define BOOL(f) { .kind = K_BOOL, .off = offsetof(S, f), .why = WHY_BOOL(FNAME(f)) }
-#define BIN(f, n) { .kind = K_BIN, .off = offsetof(S, f), .len = n, .why = WHY_BIN(FNAME(f)) }
+#define BOOL(f)                                                                  \
+	{                                                                        \
+		.kind = K_BOOL, .off = offsetof(S, f), .why = WHY_BOOL(FNAME(f)) \
+	}
+#define BIN(f, n)                                                                        \
+	{                                                                                \
+		.kind = K_BIN, .off = offsetof(S, f), .len = n, .why = WHY_BIN(FNAME(f)) \
+	}
 #define KEY(f) BIN(f, 32)
-#define STR(f, c, n) { .kind = K_STR, .cls = c, .off = offsetof(S, f), .len = n, \
-	.why = WHY_STR(FNAME(f), WHYV_##c) }
-#define IP(f, family) { .kind = K_IP, .fam = family, .off = offsetof(S, f), .why = WHY_ADDR(FNAME(f)) }
-#define CIDR(f, family, optional) { .kind = K_CIDR, .fam = family, .opt = optional, \
-	.off = offsetof(S, f), .why = WHY_ADDR(FNAME(f)) }
-#define LIST(k, f, n, max, w) { .kind = k, .off = offsetof(S, f), .cnt = offsetof(S, n), .len = max, \
-	.why = w(FNAME(f)) }
+#define STR(f, c, n)                                                                                         \
+	{                                                                                                    \
+		.kind = K_STR, .cls = c, .off = offsetof(S, f), .len = n, .why = WHY_STR(FNAME(f), WHYV_##c) \
+	}
+#define IP(f, family)                                                                         \
+	{                                                                                     \
+		.kind = K_IP, .fam = family, .off = offsetof(S, f), .why = WHY_ADDR(FNAME(f)) \
+	}
+#define CIDR(f, family, optional)                                                                                \
+	{                                                                                                        \
+		.kind = K_CIDR, .fam = family, .opt = optional, .off = offsetof(S, f), .why = WHY_ADDR(FNAME(f)) \
+	}
+#define LIST(k, f, n, max, w)                                                                           \
+	{                                                                                               \
+		.kind = k, .off = offsetof(S, f), .cnt = offsetof(S, n), .len = max, .why = w(FNAME(f)) \
+	}
 #define CIDRS(f, n) LIST(K_CIDRS, f, n, WEFT_MAX_ROUTES, WHY_ADDR)
 #define EPS(f, n) LIST(K_EPS, f, n, WEFT_MAX_ENDPOINTS, WHY_ADDR)
 #define TAGS(f, n) LIST(K_TAGS, f, n, WEFT_MAX_TAGS, WHY_TAGS)
@@ -146,14 +169,10 @@ static const struct field network_fields[] = {
 #define S struct weft_rec_invite
 #define T "invite"
 static const struct field invite_fields[] = {
-	KEY(invite_pk),
-	U64(created),
-	U64(expires),
-	U32(max_uses, 1, UINT32_MAX),
-	BOOL(approval),
-	STR(name, S_LABEL_OPT, WEFT_NAME_MAX),
-	IP(address4, 4),
-	IP(address6, 6),
+	KEY(invite_pk),    U64(created),
+	U64(expires),      U32(max_uses, 1, UINT32_MAX),
+	BOOL(approval),    STR(name, S_LABEL_OPT, WEFT_NAME_MAX),
+	IP(address4, 4),   IP(address6, 6),
 	TAGS(tags, ntags),
 };
 #undef S
@@ -270,12 +289,9 @@ static const struct field policy_fields[] = {
 #define S struct weft_rec_ext_client
 #define T "ext_client"
 static const struct field ext_client_fields[] = {
-	U64(version),
-	STR(name, S_LABEL, WEFT_NAME_MAX),
-	BOOL(deleted),
-	KEY(wg_pub),
-	IP(address4, 4),
-	IP(address6, 6),
+	U64(version),    STR(name, S_LABEL, WEFT_NAME_MAX),
+	BOOL(deleted),   KEY(wg_pub),
+	IP(address4, 4), IP(address6, 6),
 	KEY(gateway),
 };
 #undef S
@@ -498,47 +514,45 @@ struct rec_type {
 	uint16_t version_off; /* of the uint64_t version or epoch */
 };
 
-#define TYPE(id, nm, ck, subj, soff, smax, ver, voff) [id] = { \
-	.name = #nm, .fields = nm##_fields, \
-	.nfields = sizeof(nm##_fields) / sizeof(nm##_fields[0]), \
-	.why_body = #nm ": body is not an array of its fields", .check = ck, \
-	.subject = subj, .subject_off = soff, .subject_max = smax, .versioned = ver, .version_off = voff }
+#define TYPE(id, nm, ck, subj, soff, smax, ver, voff)                     \
+	[id] = { .name = #nm,                                             \
+		 .fields = nm##_fields,                                   \
+		 .nfields = sizeof(nm##_fields) / sizeof(nm##_fields[0]), \
+		 .why_body = #nm ": body is not an array of its fields",  \
+		 .check = ck,                                             \
+		 .subject = subj,                                         \
+		 .subject_off = soff,                                     \
+		 .subject_max = smax,                                     \
+		 .versioned = ver,                                        \
+		 .version_off = voff }
 
 /* Types whose subject is the network itself get the all-zero subject: the
  * codec cannot know the genesis key, and a record signed after an admin
  * roll-over must replace the same subject. */
 static const struct rec_type types[WEFT_REC_TYPE_MAX + 1] = {
-	TYPE(WEFT_REC_NETWORK, network, check_network, SUBJ_NONE, 0, 0,
-	     true, offsetof(struct weft_rec_network, version)),
-	TYPE(WEFT_REC_INVITE, invite, check_invite,
-	     SUBJ_KEY, offsetof(struct weft_rec_invite, invite_pk), 32, false, 0),
-	TYPE(WEFT_REC_MEMBER, member, NULL,
-	     SUBJ_KEY, offsetof(struct weft_rec_member, node_id), 32, false, 0),
-	TYPE(WEFT_REC_NODE_STATE, node_state, check_node_state,
-	     SUBJ_KEY, offsetof(struct weft_rec_node_state, node_id), 32,
-	     true, offsetof(struct weft_rec_node_state, version)),
-	TYPE(WEFT_REC_OVERRIDE, override, check_override,
-	     SUBJ_KEY, offsetof(struct weft_rec_override, node_id), 32,
+	TYPE(WEFT_REC_NETWORK, network, check_network, SUBJ_NONE, 0, 0, true,
+	     offsetof(struct weft_rec_network, version)),
+	TYPE(WEFT_REC_INVITE, invite, check_invite, SUBJ_KEY, offsetof(struct weft_rec_invite, invite_pk), 32, false,
+	     0),
+	TYPE(WEFT_REC_MEMBER, member, NULL, SUBJ_KEY, offsetof(struct weft_rec_member, node_id), 32, false, 0),
+	TYPE(WEFT_REC_NODE_STATE, node_state, check_node_state, SUBJ_KEY,
+	     offsetof(struct weft_rec_node_state, node_id), 32, true, offsetof(struct weft_rec_node_state, version)),
+	TYPE(WEFT_REC_OVERRIDE, override, check_override, SUBJ_KEY, offsetof(struct weft_rec_override, node_id), 32,
 	     true, offsetof(struct weft_rec_override, version)),
-	TYPE(WEFT_REC_REVOCATION, revocation, NULL,
-	     SUBJ_KEY, offsetof(struct weft_rec_revocation, node_id), 32, false, 0),
-	TYPE(WEFT_REC_DNS, dns, check_dns,
-	     SUBJ_NAME, offsetof(struct weft_rec_dns, name), WEFT_DOMAIN_MAX,
-	     true, offsetof(struct weft_rec_dns, version)),
-	TYPE(WEFT_REC_KEYRING, keyring, NULL, SUBJ_NONE, 0, 0,
-	     true, offsetof(struct weft_rec_keyring, epoch)),
-	TYPE(WEFT_REC_KEYSHARE, keyshare, NULL,
-	     SUBJ_KEY, offsetof(struct weft_rec_keyshare, node_id), 32,
-	     true, offsetof(struct weft_rec_keyshare, epoch)),
-	TYPE(WEFT_REC_ROTATE, rotate, NULL, SUBJ_NONE, 0, 0,
-	     true, offsetof(struct weft_rec_rotate, version)),
-	TYPE(WEFT_REC_POLICY, policy, NULL, SUBJ_NONE, 0, 0,
-	     true, offsetof(struct weft_rec_policy, version)),
-	TYPE(WEFT_REC_EXT_CLIENT, ext_client, check_ext_client,
-	     SUBJ_NAME, offsetof(struct weft_rec_ext_client, name), WEFT_NAME_MAX,
-	     true, offsetof(struct weft_rec_ext_client, version)),
-	TYPE(WEFT_REC_ADMIN_ROLL, admin_roll, check_admin_roll,
-	     SUBJ_KEY, offsetof(struct weft_rec_admin_roll, old_pk), 32, false, 0),
+	TYPE(WEFT_REC_REVOCATION, revocation, NULL, SUBJ_KEY, offsetof(struct weft_rec_revocation, node_id), 32,
+	     false, 0),
+	TYPE(WEFT_REC_DNS, dns, check_dns, SUBJ_NAME, offsetof(struct weft_rec_dns, name), WEFT_DOMAIN_MAX, true,
+	     offsetof(struct weft_rec_dns, version)),
+	TYPE(WEFT_REC_KEYRING, keyring, NULL, SUBJ_NONE, 0, 0, true, offsetof(struct weft_rec_keyring, epoch)),
+	TYPE(WEFT_REC_KEYSHARE, keyshare, NULL, SUBJ_KEY, offsetof(struct weft_rec_keyshare, node_id), 32, true,
+	     offsetof(struct weft_rec_keyshare, epoch)),
+	TYPE(WEFT_REC_ROTATE, rotate, NULL, SUBJ_NONE, 0, 0, true, offsetof(struct weft_rec_rotate, version)),
+	TYPE(WEFT_REC_POLICY, policy, NULL, SUBJ_NONE, 0, 0, true, offsetof(struct weft_rec_policy, version)),
+	TYPE(WEFT_REC_EXT_CLIENT, ext_client, check_ext_client, SUBJ_NAME,
+	     offsetof(struct weft_rec_ext_client, name), WEFT_NAME_MAX, true,
+	     offsetof(struct weft_rec_ext_client, version)),
+	TYPE(WEFT_REC_ADMIN_ROLL, admin_roll, check_admin_roll, SUBJ_KEY,
+	     offsetof(struct weft_rec_admin_roll, old_pk), 32, false, 0),
 };
 
 static const struct rec_type *type_of(unsigned type)
@@ -728,8 +742,7 @@ static bool cidr_equal(const weft_cidr_t *a, const weft_cidr_t *b)
 
 static bool ep_equal(const weft_endpoint_t *a, const weft_endpoint_t *b)
 {
-	return a->port == b->port && a->ip.family == b->ip.family &&
-	       memcmp(a->ip.b, b->ip.b, sizeof(a->ip.b)) == 0;
+	return a->port == b->port && a->ip.family == b->ip.family && memcmp(a->ip.b, b->ip.b, sizeof(a->ip.b)) == 0;
 }
 
 static uint64_t get_uint(const struct field *f, const uint8_t *p)
@@ -854,7 +867,7 @@ static int check_field(const struct field *f, const uint8_t *body, const char **
 		return ret;
 	}
 	case K_TAGS: {
-		const char (*tags)[WEFT_TAG_MAX + 1] = (const char (*)[WEFT_TAG_MAX + 1])p;
+		const char(*tags)[WEFT_TAG_MAX + 1] = (const char(*)[WEFT_TAG_MAX + 1]) p;
 
 		for (i = 0; i < n; i++) {
 			len = field_strlen(tags[i], WEFT_TAG_MAX);
@@ -1007,7 +1020,7 @@ static void enc_field(msgpack_packer *pk, const struct field *f, const uint8_t *
 	case K_TAGS:
 		msgpack_pack_array(pk, n);
 		for (i = 0; i < n; i++)
-			enc_str(pk, ((const char (*)[WEFT_TAG_MAX + 1])p)[i]);
+			enc_str(pk, ((const char(*)[WEFT_TAG_MAX + 1]) p)[i]);
 		break;
 	case K_RULES:
 		msgpack_pack_array(pk, n);
@@ -1208,8 +1221,8 @@ static int dec_ip(const struct field *f, const msgpack_object *o, weft_ip_t *ip,
 }
 
 /* A [bin, uint] pair: a CIDR (prefix) or an endpoint (port). */
-static int dec_pair(const struct field *f, const msgpack_object *o, weft_ip_t *ip, uint64_t max,
-		    uint64_t *v, const char **why)
+static int dec_pair(const struct field *f, const msgpack_object *o, weft_ip_t *ip, uint64_t max, uint64_t *v,
+		    const char **why)
 {
 	const msgpack_object *e;
 	int ret;
@@ -1243,8 +1256,7 @@ static int dec_str(const struct field *f, const msgpack_object *o, char *out, si
 	return 0;
 }
 
-static int dec_rule(const struct field *f, const msgpack_object *o, struct weft_policy_rule *rule,
-		    const char **why)
+static int dec_rule(const struct field *f, const msgpack_object *o, struct weft_policy_rule *rule, const char **why)
 {
 	const msgpack_object *e;
 	int ret;
@@ -1264,8 +1276,7 @@ static int dec_rule(const struct field *f, const msgpack_object *o, struct weft_
 }
 
 static const uint64_t kind_max[] = {
-	[K_U8] = UINT8_MAX, [K_U16] = UINT16_MAX, [K_U32] = UINT32_MAX,
-	[K_U64] = UINT64_MAX, [K_PORT] = UINT16_MAX,
+	[K_U8] = UINT8_MAX, [K_U16] = UINT16_MAX, [K_U32] = UINT32_MAX, [K_U64] = UINT64_MAX, [K_PORT] = UINT16_MAX,
 };
 
 /* Reads one field's msgpack value into the body; value rules are left to
@@ -1340,7 +1351,7 @@ static int dec_field(const struct field *f, const msgpack_object *o, uint8_t *bo
 			break;
 		}
 		case K_TAGS:
-			ret = dec_str(f, &e[i], ((char (*)[WEFT_TAG_MAX + 1])p)[i], WEFT_TAG_MAX, why);
+			ret = dec_str(f, &e[i], ((char(*)[WEFT_TAG_MAX + 1]) p)[i], WEFT_TAG_MAX, why);
 			break;
 		case K_RULES:
 			ret = dec_rule(f, &e[i], &((struct weft_policy_rule *)p)[i], why);
@@ -1464,9 +1475,8 @@ bool weft_record_raw_matches(const weft_record_t *r)
 	if (r->raw_len < RAW_MIN || r->raw_len > WEFT_RECORD_MAX || !type_of(r->type))
 		return false;
 	tail = raw + r->raw_len - RAW_SIG_TRAILER;
-	return raw[0] == 0x95 && raw[1] == WEFT_RECORD_FORMAT && raw[2] == r->type &&
-	       raw[3] == 0xc4 && raw[4] == WEFT_PK_LEN &&
-	       memcmp(raw + RAW_SIGNER_OFF, r->signer.b, WEFT_PK_LEN) == 0 &&
+	return raw[0] == 0x95 && raw[1] == WEFT_RECORD_FORMAT && raw[2] == r->type && raw[3] == 0xc4 &&
+	       raw[4] == WEFT_PK_LEN && memcmp(raw + RAW_SIGNER_OFF, r->signer.b, WEFT_PK_LEN) == 0 &&
 	       tail[0] == 0xc4 && tail[1] == WEFT_SIG_LEN && memcmp(tail + 2, r->sig, WEFT_SIG_LEN) == 0;
 }
 

@@ -31,8 +31,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "addr.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/keys.h"
 
 #define WEFT_RECORD_FORMAT 1
 #define WEFT_RECORD_MAX 1024 /* bytes of one encoded record; fits a 1200 B packet */
@@ -74,25 +74,25 @@ typedef enum {
 struct weft_rec_network {
 	uint64_t version;
 	char name[WEFT_NAME_MAX + 1];
-	weft_cidr_t cidr4;  /* family 4 */
-	weft_cidr_t cidr6;  /* family 0 when the network has no IPv6 */
+	weft_cidr_t cidr4;                /* family 4 */
+	weft_cidr_t cidr6;                /* family 0 when the network has no IPv6 */
 	char domain[WEFT_DOMAIN_MAX + 1]; /* "" = default NAME.internal zone */
-	uint16_t wg_port;     /* default 51820 */
-	uint16_t gossip_port; /* default 51821 */
-	uint16_t mtu;         /* default 1420 */
-	uint16_t keepalive;   /* seconds; 0 = only where NAT is likely */
-	uint32_t options;     /* WEFT_NETOPT_* */
-	uint32_t wg_key_lifetime; /* seconds; 0 = no scheduled rotation */
+	uint16_t wg_port;                 /* default 51820 */
+	uint16_t gossip_port;             /* default 51821 */
+	uint16_t mtu;                     /* default 1420 */
+	uint16_t keepalive;               /* seconds; 0 = only where NAT is likely */
+	uint32_t options;                 /* WEFT_NETOPT_* */
+	uint32_t wg_key_lifetime;         /* seconds; 0 = no scheduled rotation */
 };
 
 struct weft_rec_invite {
 	weft_pk_t invite_pk;
-	uint64_t created;  /* unix seconds */
-	uint64_t expires;  /* unix seconds; 0 = never */
-	uint32_t max_uses; /* >= 1 */
-	bool approval;     /* members admitted by it are pending until approved */
+	uint64_t created;             /* unix seconds */
+	uint64_t expires;             /* unix seconds; 0 = never */
+	uint32_t max_uses;            /* >= 1 */
+	bool approval;                /* members admitted by it are pending until approved */
 	char name[WEFT_NAME_MAX + 1]; /* pinned name or "" */
-	weft_ip_t address4; /* pinned or family 0 */
+	weft_ip_t address4;           /* pinned or family 0 */
 	weft_ip_t address6;
 	uint8_t ntags;
 	char tags[WEFT_MAX_TAGS][WEFT_TAG_MAX + 1];
@@ -114,13 +114,13 @@ struct weft_rec_node_state {
 	char name[WEFT_NAME_MAX + 1];
 	uint8_t nendpoints; /* announced/local candidates */
 	weft_endpoint_t endpoints[WEFT_MAX_ENDPOINTS];
-	uint8_t nroutes;    /* advertised (egress) routes, need admin approval */
+	uint8_t nroutes; /* advertised (egress) routes, need admin approval */
 	weft_cidr_t routes[WEFT_MAX_ROUTES];
-	uint32_t flags;     /* WEFT_NODE_* */
+	uint32_t flags; /* WEFT_NODE_* */
 	char sw_version[WEFT_VERSION_STR_MAX + 1];
 };
-#define WEFT_NODE_RELAY 0x1u   /* willing to relay (public endpoint, forwarding on) */
-#define WEFT_NODE_LEFT 0x2u    /* left gracefully */
+#define WEFT_NODE_RELAY 0x1u /* willing to relay (public endpoint, forwarding on) */
+#define WEFT_NODE_LEFT 0x2u  /* left gracefully */
 
 /* Fields an override sets are marked in .set (WEFT_OVR_*); others are unset. */
 struct weft_rec_override {
@@ -133,7 +133,7 @@ struct weft_rec_override {
 	char name[WEFT_NAME_MAX + 1];
 	uint8_t ntags;
 	char tags[WEFT_MAX_TAGS][WEFT_TAG_MAX + 1];
-	uint8_t nroutes;  /* approved routes */
+	uint8_t nroutes; /* approved routes */
 	weft_cidr_t routes[WEFT_MAX_ROUTES];
 	bool approved;
 };
@@ -165,7 +165,7 @@ struct weft_rec_dns {
 	char name[WEFT_DOMAIN_MAX + 1]; /* lower case, relative to the zone; may start "*." */
 	uint16_t rtype;                 /* weft_dns_type_t */
 	uint32_t ttl;
-	bool deleted;                   /* tombstone */
+	bool deleted; /* tombstone */
 	/* A/AAAA: an address; CNAME: a name; TXT: the text; SRV:
 	 * "PRIORITY WEIGHT PORT TARGET". */
 	char value[WEFT_DNS_VALUE_MAX + 1];
@@ -177,7 +177,7 @@ struct weft_rec_dns {
  * one key-ring record holds every sealed copy). */
 struct weft_rec_keyring {
 	uint64_t epoch;
-	uint32_t grace_s;  /* the previous key is accepted this long */
+	uint32_t grace_s;     /* the previous key is accepted this long */
 	uint8_t key_hash[32]; /* BLAKE2b-256 of the new key, to check an unsealed copy */
 };
 
@@ -195,9 +195,9 @@ struct weft_rec_rotate {
 typedef enum { WEFT_POLICY_ALLOW = 1, WEFT_POLICY_DENY = 2 } weft_policy_action_t;
 
 struct weft_policy_rule {
-	uint8_t action;                /* weft_policy_action_t */
-	char from[WEFT_TAG_MAX + 1];   /* tag, or "*" */
-	char to[WEFT_TAG_MAX + 1];     /* tag, or "*" */
+	uint8_t action;              /* weft_policy_action_t */
+	char from[WEFT_TAG_MAX + 1]; /* tag, or "*" */
+	char to[WEFT_TAG_MAX + 1];   /* tag, or "*" */
 };
 
 struct weft_rec_policy {

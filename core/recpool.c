@@ -8,11 +8,11 @@
 
 #include <sodium.h>
 
-#include "recpool.h"
+#include "core/recpool.h"
 
 struct weft_recpool {
 	struct weft_recent **tab;
-	size_t mask;  /* table size - 1 (a power of two) */
+	size_t mask; /* table size - 1 (a power of two) */
 	size_t count;
 	/* Private pools only: stores sharing it; the last one frees it. */
 	bool private_pool;

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "record.h"
-#include "store.h"
+#include "core/record.h"
+#include "core/store.h"
 
 /* What names a record in a store: the slot it occupies and its content. */
 struct weft_recid {

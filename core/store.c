@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "recpool.h"
-#include "store.h"
+#include "core/error.h"
+#include "core/recpool.h"
+#include "core/store.h"
 
 /* Keys an admin chain may hold; a longer chain is treated as broken. */
 #define CHAIN_MAX 64
@@ -48,9 +48,9 @@ struct weft_store {
 	weft_pk_t network_id;
 	weft_recpool_t *pool;
 	weft_vcache_t *cache;
-	void *root;            /* hamt.c map; NULL = empty */
-	struct digests *dig;   /* NULL = all zero */
-	struct pending *pend;  /* NULL = empty */
+	void *root;           /* hamt.c map; NULL = empty */
+	struct digests *dig;  /* NULL = all zero */
+	struct pending *pend; /* NULL = empty */
 	size_t count;
 	weft_store_cb cb;
 	void *cb_ctx;
@@ -563,8 +563,8 @@ static int drop_beaten_pending(weft_store_t *s, const struct weft_recent *e)
 	for (i = 0; i < s->pend->n; i++) {
 		const struct weft_recent *x = s->pend->item[i].e;
 
-		if (x->id.k == e->id.k && x->rec.type == e->rec.type &&
-		    !memcmp(x->id.subject, e->id.subject, 32) && beats(&e->rec, e->id.hash, &x->rec, x->id.hash))
+		if (x->id.k == e->id.k && x->rec.type == e->rec.type && !memcmp(x->id.subject, e->id.subject, 32) &&
+		    beats(&e->rec, e->id.hash, &x->rec, x->id.hash))
 			break;
 	}
 	if (i == s->pend->n)
@@ -575,8 +575,8 @@ static int drop_beaten_pending(weft_store_t *s, const struct weft_recent *e)
 	for (i = j = 0; i < pd->n; i++) {
 		struct weft_recent *x = pd->item[i].e;
 
-		if (x->id.k == e->id.k && x->rec.type == e->rec.type &&
-		    !memcmp(x->id.subject, e->id.subject, 32) && beats(&e->rec, e->id.hash, &x->rec, x->id.hash))
+		if (x->id.k == e->id.k && x->rec.type == e->rec.type && !memcmp(x->id.subject, e->id.subject, 32) &&
+		    beats(&e->rec, e->id.hash, &x->rec, x->id.hash))
 			weft_recpool_unref(s->pool, x);
 		else
 			pd->item[j++] = pd->item[i];

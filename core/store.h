@@ -69,8 +69,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "record.h"
-#include "vcache.h"
+#include "core/record.h"
+#include "core/vcache.h"
 
 #define WEFT_STORE_PENDING_MAX 1024
 #define WEFT_DIGEST_BUCKETS 64
@@ -151,12 +151,13 @@ void weft_store_bucket_digests(const weft_store_t *s, uint8_t out[WEFT_DIGEST_BU
 unsigned weft_store_bucket_of(const weft_record_t *r);
 /* (subject-key hash, record hash) of each held record in a bucket. */
 struct weft_store_entry_id {
-	uint8_t key[8];   /* weft_store_key(type, subject): names the slot */
-	uint8_t hash[8];  /* first 8 bytes of the record hash: names the content */
+	uint8_t key[8];  /* weft_store_key(type, subject): names the slot */
+	uint8_t hash[8]; /* first 8 bytes of the record hash: names the content */
 };
 /* Writes at most cap entries, in key order, and returns how many it wrote;
  * weft_store_bucket_size() says how many the bucket holds. */
-size_t weft_store_bucket_entries(const weft_store_t *s, unsigned bucket, struct weft_store_entry_id *out, size_t cap);
+size_t weft_store_bucket_entries(const weft_store_t *s, unsigned bucket, struct weft_store_entry_id *out,
+				 size_t cap);
 size_t weft_store_bucket_size(const weft_store_t *s, unsigned bucket);
 const weft_record_t *weft_store_get_by_key(const weft_store_t *s, const uint8_t key[8]);
 /* The slot key of (type, subject): the first 8 bytes of BLAKE2b-128 of
@@ -179,8 +180,8 @@ int weft_store_load(weft_store_t *s, const uint8_t *buf, size_t len, const char 
 
 typedef enum {
 	WEFT_MEMBER_ACTIVE = 0,
-	WEFT_MEMBER_PENDING = 1,  /* joined with an --approval invite, not approved */
-	WEFT_MEMBER_EXPIRED = 2,  /* the override's expiry passed (an invite's
+	WEFT_MEMBER_PENDING = 1, /* joined with an --approval invite, not approved */
+	WEFT_MEMBER_EXPIRED = 2, /* the override's expiry passed (an invite's
 				   * expiry limits joining, not membership) */
 	WEFT_MEMBER_REVOKED = 3,
 	WEFT_MEMBER_OVERUSED = 4, /* beyond the invite's first N uses */
@@ -189,7 +190,7 @@ typedef enum {
 
 struct weft_member_view {
 	weft_pk_t node_id;
-	uint8_t status;            /* weft_member_status_t */
+	uint8_t status; /* weft_member_status_t */
 	uint64_t join_time;
 	const weft_record_t *member;   /* never NULL */
 	const weft_record_t *state;    /* NULL until its node state arrives */
@@ -211,16 +212,16 @@ struct weft_member_view {
 	weft_pk_t ep_holder;
 	uint8_t ntags;
 	char tags[WEFT_MAX_TAGS][WEFT_TAG_MAX + 1];
-	weft_ip_t address4;            /* from core/alloc */
+	weft_ip_t address4; /* from core/alloc */
 	weft_ip_t address6;
-	uint64_t expires;              /* 0 = never */
+	uint64_t expires; /* 0 = never */
 };
 
 typedef struct weft_view {
 	const weft_record_t *network; /* NULL until settings are known */
 	size_t nmembers;
 	struct weft_member_view *members; /* sorted by (join_time, node_id) */
-	uint32_t *by_id; /* private: member indices sorted by node id (weft_view_find) */
+	uint32_t *by_id;                  /* private: member indices sorted by node id (weft_view_find) */
 } weft_view_t;
 
 /* now is unix milliseconds. The view owns its arrays; free with

@@ -13,9 +13,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "mpack.h"
-#include "token.h"
+#include "core/error.h"
+#include "core/mpack.h"
+#include "core/token.h"
 
 #define TOKEN_FORMAT 1
 #define TOKEN_FIELDS 6 /* 7 with the roll-over chain */
@@ -25,9 +25,9 @@
 #define TEXT_BIN_MAX ((WEFT_TOKEN_MAX - 1 - PREFIX_LEN) * 3 / 4)
 /* The most bytes the fields could take before the size of the text is
  * checked: array and version, two 32-byte bins, two records, the list. */
-#define ENC_MAX (2 + 2 * (2 + 32) + 2 * (3 + WEFT_RECORD_MAX) + 1 + \
-		 WEFT_TOKEN_MAX_BOOTSTRAP * (3 + WEFT_HOSTPORT_MAX) + 1 + \
-		 WEFT_TOKEN_MAX_ROLLS * (3 + WEFT_RECORD_MAX) + CSUM_LEN)
+#define ENC_MAX                                                                                                  \
+	(2 + 2 * (2 + 32) + 2 * (3 + WEFT_RECORD_MAX) + 1 + WEFT_TOKEN_MAX_BOOTSTRAP * (3 + WEFT_HOSTPORT_MAX) + \
+	 1 + WEFT_TOKEN_MAX_ROLLS * (3 + WEFT_RECORD_MAX) + CSUM_LEN)
 
 /* Reasons that name a value (a date, a field's own error) are built here;
  * token.h documents that the next call overwrites them. */
@@ -40,8 +40,7 @@ static int fail(const char **why, const char *msg, int err)
 	return err;
 }
 
-__attribute__((format(printf, 3, 4)))
-static int failf(const char **why, int err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int failf(const char **why, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -111,39 +110,53 @@ int weft_token_check_bootstrap(const char *s, const char **why)
 	unsigned long p = 0;
 
 	if (!s || !*s)
-		return fail(why, "empty bootstrap endpoint (write HOST:PORT, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+		return fail(why, "empty bootstrap endpoint (write HOST:PORT, e.g. 203.0.113.5:51821)",
+			    WEFT_EBADADDR);
 	len = strnlen(s, WEFT_HOSTPORT_MAX);
 	if (len == WEFT_HOSTPORT_MAX)
-		return fail(why, "bootstrap endpoint is too long (a host name has at most 253 characters)", WEFT_EBADADDR);
+		return fail(why, "bootstrap endpoint is too long (a host name has at most 253 characters)",
+			    WEFT_EBADADDR);
 	colon = strrchr(s, ':');
 	if (!colon)
-		return fail(why, "bootstrap endpoint has no port (write HOST:PORT, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+		return fail(why, "bootstrap endpoint has no port (write HOST:PORT, e.g. 203.0.113.5:51821)",
+			    WEFT_EBADADDR);
 	port = colon + 1;
 	if (!*port || strlen(port) > 5 || port[0] == '0')
-		return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+		return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)",
+			    WEFT_EBADADDR);
 	for (i = 0; port[i]; i++) {
 		if (port[i] < '0' || port[i] > '9')
-			return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+			return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)",
+				    WEFT_EBADADDR);
 		p = p * 10 + (unsigned long)(port[i] - '0');
 	}
 	if (p > 65535)
-		return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+		return fail(why, "bootstrap endpoint has a bad port (use 1-65535, e.g. 203.0.113.5:51821)",
+			    WEFT_EBADADDR);
 	hlen = (size_t)(colon - s);
 	if (hlen == 0)
-		return fail(why, "bootstrap endpoint has no host (write HOST:PORT, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+		return fail(why, "bootstrap endpoint has no host (write HOST:PORT, e.g. 203.0.113.5:51821)",
+			    WEFT_EBADADDR);
 	if (s[0] == '[') {
 		if (hlen < 3 || s[hlen - 1] != ']' || hlen - 2 >= sizeof(ip6))
-			return fail(why, "bootstrap endpoint has a bad IPv6 address (write [ADDRESS]:PORT, e.g. [2001:db8::1]:51821)", WEFT_EBADADDR);
+			return fail(why,
+				    "bootstrap endpoint has a bad IPv6 address (write [ADDRESS]:PORT, e.g. [2001:db8::1]:51821)",
+				    WEFT_EBADADDR);
 		memcpy(ip6, s + 1, hlen - 2);
 		ip6[hlen - 2] = '\0';
 		if (weft_ip_parse(&addr, ip6) != 0 || addr.family != 6)
-			return fail(why, "bootstrap endpoint has a bad IPv6 address (write [ADDRESS]:PORT, e.g. [2001:db8::1]:51821)", WEFT_EBADADDR);
+			return fail(why,
+				    "bootstrap endpoint has a bad IPv6 address (write [ADDRESS]:PORT, e.g. [2001:db8::1]:51821)",
+				    WEFT_EBADADDR);
 		return 0;
 	}
 	if (memchr(s, ':', hlen))
-		return fail(why, "an IPv6 bootstrap endpoint needs brackets, e.g. [2001:db8::1]:51821", WEFT_EBADADDR);
+		return fail(why, "an IPv6 bootstrap endpoint needs brackets, e.g. [2001:db8::1]:51821",
+			    WEFT_EBADADDR);
 	if (check_hostname(s, hlen))
-		return fail(why, "bootstrap endpoint has a bad host (use a DNS name or an IP address, e.g. 203.0.113.5:51821)", WEFT_EBADADDR);
+		return fail(why,
+			    "bootstrap endpoint has a bad host (use a DNS name or an IP address, e.g. 203.0.113.5:51821)",
+			    WEFT_EBADADDR);
 	return 0;
 }
 
@@ -166,9 +179,8 @@ int weft_token_encode(const weft_token_t *t, char *out, size_t cap)
 
 	if (cap)
 		out[0] = '\0';
-	if (t->settings.type != WEFT_REC_NETWORK || t->invite.type != WEFT_REC_INVITE ||
-	    t->settings.raw_len == 0 || t->settings.raw_len > WEFT_RECORD_MAX ||
-	    t->invite.raw_len == 0 || t->invite.raw_len > WEFT_RECORD_MAX)
+	if (t->settings.type != WEFT_REC_NETWORK || t->invite.type != WEFT_REC_INVITE || t->settings.raw_len == 0 ||
+	    t->settings.raw_len > WEFT_RECORD_MAX || t->invite.raw_len == 0 || t->invite.raw_len > WEFT_RECORD_MAX)
 		return -EINVAL;
 	if (t->nbootstrap > WEFT_TOKEN_MAX_BOOTSTRAP || t->nrolls > WEFT_TOKEN_MAX_ROLLS)
 		return WEFT_EOVERSIZE;
@@ -209,8 +221,7 @@ int weft_token_encode(const weft_token_t *t, char *out, size_t cap)
 		goto out;
 	}
 	memcpy(out, WEFT_TOKEN_PREFIX, PREFIX_LEN);
-	sodium_bin2base64(out + PREFIX_LEN, cap - PREFIX_LEN, buf, w.len,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_bin2base64(out + PREFIX_LEN, cap - PREFIX_LEN, buf, w.len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	ret = 0;
 out:
 	sodium_memzero(buf, sizeof(buf)); /* it held the invite secret */
@@ -219,16 +230,16 @@ out:
 
 /* ---- decode ---- */
 
-static int decode_record(weft_record_t *r, const uint8_t *p, size_t len, unsigned type,
-			 const char *what, const char **why)
+static int decode_record(weft_record_t *r, const uint8_t *p, size_t len, unsigned type, const char *what,
+			 const char **why)
 {
 	const char *rwhy = NULL;
 
 	if (len > WEFT_RECORD_MAX)
 		return failf(why, WEFT_EBADTOKEN, "token is malformed: its %s record is too large", what);
 	if (weft_record_decode(r, p, len, &rwhy) != 0)
-		return failf(why, WEFT_EBADTOKEN, "token is malformed: its %s record does not decode (%s)",
-			     what, rwhy ? rwhy : "invalid");
+		return failf(why, WEFT_EBADTOKEN, "token is malformed: its %s record does not decode (%s)", what,
+			     rwhy ? rwhy : "invalid");
 	if (r->type != type)
 		return failf(why, WEFT_EBADTOKEN, "token is malformed: its %s record has the wrong type", what);
 	return 0;
@@ -259,7 +270,8 @@ static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const ch
 	if (weft_mp_read_uint(&r, &version))
 		return fail(why, "token is malformed: it has no format version", WEFT_EBADTOKEN);
 	if (version != TOKEN_FORMAT)
-		return fail(why, "token has a format this weft does not know (made by a newer weft? upgrade weft)", WEFT_EBADTOKEN);
+		return fail(why, "token has a format this weft does not know (made by a newer weft? upgrade weft)",
+			    WEFT_EBADTOKEN);
 	if (nfields != TOKEN_FIELDS && nfields != TOKEN_FIELDS + 1)
 		return fail(why, "token is malformed: wrong number of fields", WEFT_EBADTOKEN);
 
@@ -290,9 +302,11 @@ static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const ch
 		const char *bwhy = NULL;
 
 		if (weft_mp_read_str(&r, &p, &n) || n >= WEFT_HOSTPORT_MAX)
-			return fail(why, "token is malformed: a bootstrap endpoint is not a short string", WEFT_EBADTOKEN);
+			return fail(why, "token is malformed: a bootstrap endpoint is not a short string",
+				    WEFT_EBADTOKEN);
 		if (memchr(p, '\0', n))
-			return fail(why, "token is malformed: a bootstrap endpoint contains a NUL byte", WEFT_EBADTOKEN);
+			return fail(why, "token is malformed: a bootstrap endpoint contains a NUL byte",
+				    WEFT_EBADTOKEN);
 		memcpy(t->bootstrap[i], p, n);
 		t->bootstrap[i][n] = '\0';
 		if (weft_token_check_bootstrap(t->bootstrap[i], &bwhy))
@@ -303,10 +317,12 @@ static int decode_body(weft_token_t *t, const uint8_t *buf, size_t len, const ch
 		uint32_t nrolls;
 
 		if (get_array(&r, &nrolls) || nrolls == 0 || nrolls > WEFT_TOKEN_MAX_ROLLS)
-			return fail(why, "token is malformed: its admin roll-over list is empty or too long", WEFT_EBADTOKEN);
+			return fail(why, "token is malformed: its admin roll-over list is empty or too long",
+				    WEFT_EBADTOKEN);
 		for (i = 0; i < nrolls; i++) {
 			if (weft_mp_read_bin(&r, &p, &n))
-				return fail(why, "token is malformed: an admin roll-over is not a record", WEFT_EBADTOKEN);
+				return fail(why, "token is malformed: an admin roll-over is not a record",
+					    WEFT_EBADTOKEN);
 			ret = decode_record(&t->rolls[i], p, n, WEFT_REC_ADMIN_ROLL, "admin roll-over", why);
 			if (ret)
 				return ret;
@@ -335,8 +351,11 @@ int weft_token_decode(weft_token_t *t, const char *text, const char **why)
 	if (len < PREFIX_LEN || memcmp(text, WEFT_TOKEN_PREFIX, PREFIX_LEN) != 0) {
 		/* "weft2-..." will be a later format: say so rather than "not a token". */
 		if (len > 5 && memcmp(text, "weft", 4) == 0 && text[4] >= '2' && text[4] <= '9' && text[5] == '-')
-			return fail(why, "token was made by a newer weft (its prefix is not \"weft1-\"); upgrade weft", WEFT_EBADTOKEN);
-		return fail(why, "this is not a weft invite token (it should start with \"weft1-\")", WEFT_EBADTOKEN);
+			return fail(why,
+				    "token was made by a newer weft (its prefix is not \"weft1-\"); upgrade weft",
+				    WEFT_EBADTOKEN);
+		return fail(why, "this is not a weft invite token (it should start with \"weft1-\")",
+			    WEFT_EBADTOKEN);
 	}
 	/* libsodium 1.0.18 takes some bytes >= 0x80 for letters, so the
 	 * alphabet is checked here; sodium then rejects trailing bits that are
@@ -344,12 +363,13 @@ int weft_token_decode(weft_token_t *t, const char *text, const char **why)
 	 * dropped character is caught here or by the checksum. */
 	for (i = PREFIX_LEN; i < len; i++) {
 		if (!is_alnum(text[i]) && text[i] != '-' && text[i] != '_') {
-			ret = fail(why, "token was altered or truncated (it is not valid base64url text)", WEFT_EBADTOKEN);
+			ret = fail(why, "token was altered or truncated (it is not valid base64url text)",
+				   WEFT_EBADTOKEN);
 			goto out;
 		}
 	}
-	if (sodium_base642bin(buf, sizeof(buf), text + PREFIX_LEN, len - PREFIX_LEN, NULL, &binlen,
-			      &b64_end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	if (sodium_base642bin(buf, sizeof(buf), text + PREFIX_LEN, len - PREFIX_LEN, NULL, &binlen, &b64_end,
+			      sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
 	    b64_end != text + len) {
 		ret = fail(why, "token was altered or truncated (it is not valid base64url text)", WEFT_EBADTOKEN);
 		goto out;
@@ -415,9 +435,12 @@ static int verify_rolls(const weft_token_t *t, const char **why)
 		const weft_record_t *r = &t->rolls[i];
 
 		if (r->type != WEFT_REC_ADMIN_ROLL || sodium_memcmp(r->signer.b, cur->b, WEFT_PK_LEN) != 0)
-			return fail(why, "admin roll-over chain is broken (token forged or mixed up)", WEFT_EWRONGNET);
+			return fail(why, "admin roll-over chain is broken (token forged or mixed up)",
+				    WEFT_EWRONGNET);
 		if (weft_record_verify(r) != 0)
-			return fail(why, "signature of an admin roll-over does not verify (token forged or corrupted)", WEFT_EBADSIG);
+			return fail(why,
+				    "signature of an admin roll-over does not verify (token forged or corrupted)",
+				    WEFT_EBADSIG);
 		cur = &r->u.admin_roll.new_pk;
 	}
 	return 0;
@@ -438,22 +461,27 @@ int weft_token_verify(const weft_token_t *t, uint64_t now_s, const char **why)
 	if (ret)
 		return ret;
 	if (!admin_key_of(t, &t->settings.signer))
-		return fail(why, "network settings are signed by another network's key (token forged or mixed up)", WEFT_EWRONGNET);
+		return fail(why, "network settings are signed by another network's key (token forged or mixed up)",
+			    WEFT_EWRONGNET);
 	if (!admin_key_of(t, &t->invite.signer))
-		return fail(why, "invite certificate is signed by another network's key (token forged or mixed up)", WEFT_EWRONGNET);
+		return fail(why, "invite certificate is signed by another network's key (token forged or mixed up)",
+			    WEFT_EWRONGNET);
 	/* A settings record has no subject field: it is about the network whose
 	 * key signed it, so the signer check above is the subject check. */
 	if (weft_record_verify(&t->settings) != 0)
-		return fail(why, "signature of the network settings does not verify (token forged or corrupted)", WEFT_EBADSIG);
+		return fail(why, "signature of the network settings does not verify (token forged or corrupted)",
+			    WEFT_EBADSIG);
 	if (weft_record_verify(&t->invite) != 0)
-		return fail(why, "signature of the invite certificate does not verify (token forged or corrupted)", WEFT_EBADSIG);
+		return fail(why, "signature of the invite certificate does not verify (token forged or corrupted)",
+			    WEFT_EBADSIG);
 
 	/* Derive the pair again from the seed rather than trusting the public
 	 * half stored beside it: the seed is what a joiner will sign with. */
 	weft_keypair_from_seed(&kp, t->invite_kp.sk);
 	if (sodium_memcmp(kp.pk.b, inv->invite_pk.b, WEFT_PK_LEN) != 0 ||
 	    sodium_memcmp(kp.pk.b, t->invite_kp.pk.b, WEFT_PK_LEN) != 0) {
-		ret = fail(why, "invite secret does not match the invite certificate (token forged or mixed up)", WEFT_EBADTOKEN);
+		ret = fail(why, "invite secret does not match the invite certificate (token forged or mixed up)",
+			   WEFT_EBADTOKEN);
 		goto out;
 	}
 	if (inv->expires != 0 && now_s >= inv->expires) {

@@ -26,23 +26,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "record.h"
+#include "core/keys.h"
+#include "core/record.h"
 
 #define WEFT_TOKEN_PREFIX "weft1-"
 #define WEFT_TOKEN_MAX_BOOTSTRAP 8
 #define WEFT_HOSTPORT_MAX 262 /* hostname (253) + ":65535" + NUL */
-#define WEFT_TOKEN_MAX 4096  /* chars with the NUL: a buffer this big holds any token */
+#define WEFT_TOKEN_MAX 4096   /* chars with the NUL: a buffer this big holds any token */
 #define WEFT_TOKEN_MAX_ROLLS 4
 
 typedef struct {
 	weft_pk_t network_id;
-	weft_record_t settings; /* WEFT_REC_NETWORK, signed by the admin */
-	weft_record_t invite;   /* WEFT_REC_INVITE, signed by the admin */
+	weft_record_t settings;   /* WEFT_REC_NETWORK, signed by the admin */
+	weft_record_t invite;     /* WEFT_REC_INVITE, signed by the admin */
 	weft_keypair_t invite_kp; /* secret: wipe after use */
 	uint8_t nbootstrap;
 	char bootstrap[WEFT_TOKEN_MAX_BOOTSTRAP][WEFT_HOSTPORT_MAX];
-	uint8_t nrolls;         /* admin roll-overs, oldest first (usually 0) */
+	uint8_t nrolls; /* admin roll-overs, oldest first (usually 0) */
 	weft_record_t rolls[WEFT_TOKEN_MAX_ROLLS];
 } weft_token_t;
 

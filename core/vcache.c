@@ -13,8 +13,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "vcache.h"
+#include "core/error.h"
+#include "core/vcache.h"
 
 /* A key lives in one of the PROBE slots after its home slot. When they are
  * all taken the least recently used of them goes: deterministic (a counter,

@@ -34,9 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "error.h"
-#include "store.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/store.h"
 
 static const uint8_t zero_subject[32];
 
@@ -117,7 +117,7 @@ static weft_ip_t pin_of(const weft_record_t *ovr, const weft_record_t *inv, unsi
 
 /* The addresses live external clients hold (DESIGN §5): taken for every
  * member's hash, or a new member could be given a client's address and the
- * client would be dropped (cli/extclient.c leaves out a client whose
+ * client would be dropped (mesh/extclient.c leaves out a client whose
  * address a member has). */
 struct held {
 	weft_ip_t *ip;
@@ -231,9 +231,9 @@ static bool admin_named(const struct weft_member_view *m)
 }
 
 struct claim {
-	uint32_t i;    /* view index */
-	uint8_t rank;  /* 0: set by the admin, 1: its own */
-	uint8_t ep;    /* endpoint index (endpoints) */
+	uint32_t i;   /* view index */
+	uint8_t rank; /* 0: set by the admin, 1: its own */
+	uint8_t ep;   /* endpoint index (endpoints) */
 	weft_endpoint_t e;
 };
 
@@ -351,7 +351,7 @@ static int resolve_endpoints(weft_view_t *v)
 			/* Its own endpoint twice is no conflict. */
 			if (c[j].i == c[i].i)
 				continue;
-			if (!l->ep_ignored || !memcmp(l->ep_holder.b, (uint8_t[WEFT_PK_LEN]){0}, WEFT_PK_LEN))
+			if (!l->ep_ignored || !memcmp(l->ep_holder.b, (uint8_t[WEFT_PK_LEN]){ 0 }, WEFT_PK_LEN))
 				l->ep_holder = v->members[c[i].i].node_id;
 			l->ep_ignored |= (uint8_t)(1u << c[j].ep);
 		}

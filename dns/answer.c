@@ -4,8 +4,8 @@
  * truncation and EDNS. Reads the zone, writes only the caller's buffer. */
 #include <string.h>
 
-#include "error.h"
-#include "zone.h"
+#include "core/error.h"
+#include "dns/zone.h"
 
 /* Where the question's name lies. */
 enum where { IN_NONE = 0, IN_FORWARD = 1, IN_REVERSE = 2 };
@@ -236,20 +236,13 @@ static const struct {
 	const char *name;
 	qtype_fn fn;
 } qtypes[] = {
-	{ DNS_T_A, "A", qtype_data },
-	{ DNS_T_NS, "NS", qtype_data },
-	{ DNS_T_CNAME, "CNAME", qtype_data },
-	{ DNS_T_SOA, "SOA", qtype_data },
-	{ DNS_T_PTR, "PTR", qtype_data },
-	{ DNS_T_MX, "MX", qtype_data },
-	{ DNS_T_TXT, "TXT", qtype_data },
-	{ DNS_T_AAAA, "AAAA", qtype_data },
-	{ DNS_T_SRV, "SRV", qtype_data },
-	{ DNS_T_OPT, "OPT", NULL }, /* the parser refuses it as a question */
-	{ DNS_T_IXFR, "IXFR", qtype_refused },
-	{ DNS_T_AXFR, "AXFR", qtype_refused },
-	{ DNS_T_MAILB, "MAILB", qtype_notimp },
-	{ DNS_T_MAILA, "MAILA", qtype_notimp },
+	{ DNS_T_A, "A", qtype_data },           { DNS_T_NS, "NS", qtype_data },
+	{ DNS_T_CNAME, "CNAME", qtype_data },   { DNS_T_SOA, "SOA", qtype_data },
+	{ DNS_T_PTR, "PTR", qtype_data },       { DNS_T_MX, "MX", qtype_data },
+	{ DNS_T_TXT, "TXT", qtype_data },       { DNS_T_AAAA, "AAAA", qtype_data },
+	{ DNS_T_SRV, "SRV", qtype_data },       { DNS_T_OPT, "OPT", NULL }, /* the parser refuses it as a question */
+	{ DNS_T_IXFR, "IXFR", qtype_refused },  { DNS_T_AXFR, "AXFR", qtype_refused },
+	{ DNS_T_MAILB, "MAILB", qtype_notimp }, { DNS_T_MAILA, "MAILA", qtype_notimp },
 	{ DNS_T_ANY, "ANY", qtype_any },
 };
 
@@ -332,8 +325,8 @@ static enum rev_class rev_classify(const struct weft_dns_rzone *rz, const struct
 	return units == max ? REV_ADDRESS : REV_PARTIAL;
 }
 
-static int start_reply(struct weft_dns_builder *b, const struct weft_dns_query *q, const uint8_t *msg,
-		       bool question, uint16_t flags)
+static int start_reply(struct weft_dns_builder *b, const struct weft_dns_query *q, const uint8_t *msg, bool question,
+		       uint16_t flags)
 {
 	int ret;
 
@@ -353,8 +346,8 @@ static void set_rcode(struct weft_dns_builder *b, uint16_t set, unsigned rcode)
 }
 
 /* Replies that carry no data: FORMERR, NOTIMP, BADVERS. */
-static int error_reply(const struct weft_dns_query *q, const uint8_t *msg, weft_dns_pq_t pq,
-		       uint8_t *out, size_t cap, size_t *out_len)
+static int error_reply(const struct weft_dns_query *q, const uint8_t *msg, weft_dns_pq_t pq, uint8_t *out,
+		       size_t cap, size_t *out_len)
 {
 	struct weft_dns_builder b;
 	bool question = pq != DNS_PQ_NOTIMP && q->have_question;
@@ -377,8 +370,8 @@ static int error_reply(const struct weft_dns_query *q, const uint8_t *msg, weft_
 	return WEFT_DNS_REPLY;
 }
 
-int weft_dns_answer(const weft_dns_zone_t *z, const uint8_t *query, size_t len,
-		    uint8_t *out, size_t cap, size_t *out_len, unsigned flags)
+int weft_dns_answer(const weft_dns_zone_t *z, const uint8_t *query, size_t len, uint8_t *out, size_t cap,
+		    size_t *out_len, unsigned flags)
 {
 	const struct weft_dns_rzone *rz = NULL;
 	enum rev_class rc = REV_OUTSIDE;
@@ -453,8 +446,7 @@ int weft_dns_answer(const weft_dns_zone_t *z, const uint8_t *query, size_t len,
 	return WEFT_DNS_REPLY;
 }
 
-int weft_dns_error_reply(const uint8_t *query, size_t len, unsigned rcode,
-			 uint8_t *out, size_t cap, size_t *out_len)
+int weft_dns_error_reply(const uint8_t *query, size_t len, unsigned rcode, uint8_t *out, size_t cap, size_t *out_len)
 {
 	struct weft_dns_query q;
 	struct weft_dns_builder b;

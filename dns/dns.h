@@ -64,13 +64,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "record.h"
-#include "store.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
 
 #define WEFT_DNS_PORT 53
-#define WEFT_DNS_UDP_MIN 512   /* RFC 1035 UDP payload; EDNS sizes below count as this */
-#define WEFT_DNS_UDP_MAX 1232  /* the DNS flag day 2020 size: we cap at and advertise it */
+#define WEFT_DNS_UDP_MIN 512  /* RFC 1035 UDP payload; EDNS sizes below count as this */
+#define WEFT_DNS_UDP_MAX 1232 /* the DNS flag day 2020 size: we cap at and advertise it */
 #define WEFT_DNS_TCP_MAX 65535
 #define WEFT_DNS_MEMBER_TTL 60 /* seconds, members' A/AAAA/PTR */
 #define WEFT_DNS_NEG_TTL 60    /* SOA TTL and MINIMUM: negative answers are cached this long */
@@ -91,7 +91,7 @@ typedef enum {
 typedef struct weft_dns_zone weft_dns_zone_t;
 
 struct weft_dns_zone_opts {
-	uint32_t member_ttl;  /* 0 = WEFT_DNS_MEMBER_TTL */
+	uint32_t member_ttl; /* 0 = WEFT_DNS_MEMBER_TTL */
 	/* SipHash key of the name table. Members choose their own names, so
 	 * the daemon passes random bytes to keep them from crafting
 	 * collisions; all zeros is fine for tests. */
@@ -115,11 +115,11 @@ const char *weft_dns_zone_origin(const weft_dns_zone_t *z);
 uint32_t weft_dns_zone_serial(const weft_dns_zone_t *z);
 
 struct weft_dns_zone_stats {
-	size_t names;    /* owner names held (empty non-terminals included) */
-	size_t rrs;      /* resource records held (the SOAs included) */
-	size_t members;  /* members that have a name */
-	size_t entries;  /* admin entries in use */
-	size_t skipped;  /* admin entries that did not parse or lost to a CNAME */
+	size_t names;   /* owner names held (empty non-terminals included) */
+	size_t rrs;     /* resource records held (the SOAs included) */
+	size_t members; /* members that have a name */
+	size_t entries; /* admin entries in use */
+	size_t skipped; /* admin entries that did not parse or lost to a CNAME */
 	size_t conflicts;
 };
 void weft_dns_zone_stats(const weft_dns_zone_t *z, struct weft_dns_zone_stats *st);
@@ -145,8 +145,8 @@ typedef enum {
 
 struct weft_dns_conflict {
 	weft_pk_t node_id;
-	weft_pk_t winner; /* WEFT_DNS_LOST_TAKEN only; zero otherwise */
-	uint8_t why;      /* weft_dns_lost_t */
+	weft_pk_t winner;             /* WEFT_DNS_LOST_TAKEN only; zero otherwise */
+	uint8_t why;                  /* weft_dns_lost_t */
 	char name[WEFT_NAME_MAX + 1]; /* the name it asked for, as given */
 };
 /* The members that lost their name, in view order. *out stays valid for
@@ -160,16 +160,16 @@ const struct weft_dns_conflict *weft_dns_zone_conflict_of(const weft_dns_zone_t 
  * *out_len set for WEFT_DNS_REPLY, or WEFT_EOVERSIZE when out cannot hold
  * even the header and question. Never reads past query + len, never writes
  * past out + cap; out must not overlap query. flags: WEFT_DNS_F_*. */
-int weft_dns_answer(const weft_dns_zone_t *z, const uint8_t *query, size_t len,
-		    uint8_t *out, size_t cap, size_t *out_len, unsigned flags);
+int weft_dns_answer(const weft_dns_zone_t *z, const uint8_t *query, size_t len, uint8_t *out, size_t cap,
+		    size_t *out_len, unsigned flags);
 
 /* Forwarding. The daemon sends the client's query upstream with an id it
  * draws at random: this copies it with that id and clamps an EDNS payload
  * size to WEFT_DNS_UDP_MAX (so the reply comes back unfragmented). The
  * query must be one weft_dns_answer() returned WEFT_DNS_FORWARD for; out may
  * be the query's own buffer. */
-int weft_dns_forward_query(const uint8_t *query, size_t len, uint16_t upstream_id,
-			   uint8_t *out, size_t cap, size_t *out_len);
+int weft_dns_forward_query(const uint8_t *query, size_t len, uint16_t upstream_id, uint8_t *out, size_t cap,
+			   size_t *out_len);
 /* Turn an upstream reply into the client's reply: it must be a response
  * (QR) with upstream_id, opcode QUERY and the same single question (name
  * case-insensitively, type and class) as query, else WEFT_EPROTO (ignore
@@ -178,13 +178,12 @@ int weft_dns_forward_query(const uint8_t *query, size_t len, uint16_t upstream_i
  * its EDNS size capped at WEFT_DNS_UDP_MAX; the capacity with
  * WEFT_DNS_F_TCP) it becomes header + question (+ OPT) with TC set. out
  * must not overlap query. */
-int weft_dns_relay(const uint8_t *query, size_t qlen, uint16_t upstream_id,
-		   const uint8_t *resp, size_t rlen, uint8_t *out, size_t cap, size_t *out_len,
-		   unsigned flags);
+int weft_dns_relay(const uint8_t *query, size_t qlen, uint16_t upstream_id, const uint8_t *resp, size_t rlen,
+		   uint8_t *out, size_t cap, size_t *out_len, unsigned flags);
 /* A reply with rcode (e.g. 2, SERVFAIL, when no upstream answered) and the
  * query's question echoed; WEFT_EMALFORMED if the query does not parse. */
-int weft_dns_error_reply(const uint8_t *query, size_t len, unsigned rcode,
-			 uint8_t *out, size_t cap, size_t *out_len);
+int weft_dns_error_reply(const uint8_t *query, size_t len, unsigned rcode, uint8_t *out, size_t cap,
+			 size_t *out_len);
 
 /* "A", "AAAA", ... or NULL for a type we do not name (for logs). */
 const char *weft_dns_type_name(uint16_t type);

@@ -3,12 +3,12 @@
  * goes back to the client. The daemon does the sending and the timing. */
 #include <string.h>
 
-#include "error.h"
-#include "wire.h"
-#include "dns.h"
+#include "core/error.h"
+#include "dns/wire.h"
+#include "dns/dns.h"
 
-int weft_dns_forward_query(const uint8_t *query, size_t len, uint16_t upstream_id,
-			   uint8_t *out, size_t cap, size_t *out_len)
+int weft_dns_forward_query(const uint8_t *query, size_t len, uint16_t upstream_id, uint8_t *out, size_t cap,
+			   size_t *out_len)
 {
 	struct weft_dns_query q;
 
@@ -26,9 +26,8 @@ int weft_dns_forward_query(const uint8_t *query, size_t len, uint16_t upstream_i
 	return 0;
 }
 
-int weft_dns_relay(const uint8_t *query, size_t qlen, uint16_t upstream_id,
-		   const uint8_t *resp, size_t rlen, uint8_t *out, size_t cap, size_t *out_len,
-		   unsigned flags)
+int weft_dns_relay(const uint8_t *query, size_t qlen, uint16_t upstream_id, const uint8_t *resp, size_t rlen,
+		   uint8_t *out, size_t cap, size_t *out_len, unsigned flags)
 {
 	struct weft_dns_query q;
 	struct weft_dns_name rn;
@@ -47,8 +46,8 @@ int weft_dns_relay(const uint8_t *query, size_t qlen, uint16_t upstream_id,
 		return WEFT_EPROTO;
 	if (weft_dns_wire_name_read(resp, rlen, &off, &rn) != 0 || off + 4 > rlen)
 		return WEFT_EMALFORMED;
-	if (rn.len != q.qname.len || memcmp(rn.b, q.qname.b, rn.len) ||
-	    weft_dns_get16(resp + off) != q.qtype || weft_dns_get16(resp + off + 2) != q.qclass)
+	if (rn.len != q.qname.len || memcmp(rn.b, q.qname.b, rn.len) || weft_dns_get16(resp + off) != q.qtype ||
+	    weft_dns_get16(resp + off + 2) != q.qclass)
 		return WEFT_EPROTO;
 
 	limit = weft_dns_wire_reply_limit(&q, cap, flags & WEFT_DNS_F_TCP);

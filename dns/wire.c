@@ -3,9 +3,9 @@
  * response builder. Nothing here knows about zones. */
 #include <string.h>
 
-#include "error.h"
-#include "wire.h"
-#include "dns.h"
+#include "core/error.h"
+#include "dns/wire.h"
+#include "dns/dns.h"
 
 /* ASCII only: DNS compares names case-insensitively in ASCII (RFC 4343),
  * whatever the locale. */
@@ -109,8 +109,7 @@ int weft_dns_wire_name_append(struct weft_dns_name *n, const struct weft_dns_nam
 	return 0;
 }
 
-bool weft_dns_wire_name_under(const struct weft_dns_name *n, const struct weft_dns_name *zone,
-			      unsigned *depth)
+bool weft_dns_wire_name_under(const struct weft_dns_name *n, const struct weft_dns_name *zone, unsigned *depth)
 {
 	size_t off;
 	unsigned i;
@@ -469,8 +468,8 @@ void weft_dns_wire_rollback(struct weft_dns_builder *b, const struct weft_dns_ma
 	}
 }
 
-int weft_dns_wire_rr_begin(struct weft_dns_builder *b, const struct weft_dns_name *owner,
-			   uint16_t type, uint16_t klass, uint32_t ttl, size_t *rdlen_at)
+int weft_dns_wire_rr_begin(struct weft_dns_builder *b, const struct weft_dns_name *owner, uint16_t type,
+			   uint16_t klass, uint32_t ttl, size_t *rdlen_at)
 {
 	struct weft_dns_mark m;
 	int ret;

@@ -9,10 +9,10 @@
 #include <stdint.h>
 
 #define DNS_HDR_LEN 12
-#define DNS_NAME_MAX 255  /* wire bytes of a name, root label included */
+#define DNS_NAME_MAX 255 /* wire bytes of a name, root label included */
 #define DNS_LABEL_MAX 63
-#define DNS_OPT_LEN 11    /* an OPT RR with no options */
-#define DNS_COMP_MAX 64   /* compression targets remembered per message */
+#define DNS_OPT_LEN 11  /* an OPT RR with no options */
+#define DNS_COMP_MAX 64 /* compression targets remembered per message */
 
 enum {
 	DNS_T_A = 1,
@@ -58,8 +58,8 @@ enum {
 
 /* A name in uncompressed wire form, lower case, with its label offsets. */
 struct weft_dns_name {
-	uint8_t len;       /* bytes in b, the final 0 included (1 for the root) */
-	uint8_t nlabels;   /* not counting the root */
+	uint8_t len;     /* bytes in b, the final 0 included (1 for the root) */
+	uint8_t nlabels; /* not counting the root */
 	uint8_t b[DNS_NAME_MAX];
 	uint8_t lab[DNS_NAME_MAX / 2]; /* offset in b of each label's length byte */
 };
@@ -76,8 +76,7 @@ int weft_dns_wire_name_append(struct weft_dns_name *n, const struct weft_dns_nam
 void weft_dns_wire_name_index(struct weft_dns_name *n);
 /* True when n equals or lies under zone (both lower case); *depth gets the
  * number of labels n has above zone. */
-bool weft_dns_wire_name_under(const struct weft_dns_name *n, const struct weft_dns_name *zone,
-			      unsigned *depth);
+bool weft_dns_wire_name_under(const struct weft_dns_name *n, const struct weft_dns_name *zone, unsigned *depth);
 
 /* Read the name at *off of msg[0..len), following compression pointers: a
  * pointer must point before the start of the labels that led to it and not
@@ -89,7 +88,7 @@ int weft_dns_wire_name_read(const uint8_t *msg, size_t len, size_t *off, struct 
 /* How parsing a query ended. */
 typedef enum {
 	DNS_PQ_OK = 0,
-	DNS_PQ_DROP = 1,    /* shorter than a header, or QR set: say nothing */
+	DNS_PQ_DROP = 1, /* shorter than a header, or QR set: say nothing */
 	DNS_PQ_FORMERR = 2,
 	DNS_PQ_NOTIMP = 3,  /* opcode other than QUERY */
 	DNS_PQ_BADVERS = 4, /* EDNS version above 0 */
@@ -105,8 +104,8 @@ struct weft_dns_query {
 	bool edns;
 	uint8_t edns_version;
 	bool edns_do;
-	uint16_t edns_size;         /* as sent */
-	size_t opt_class_off;       /* where the OPT's class (payload size) sits */
+	uint16_t edns_size;   /* as sent */
+	size_t opt_class_off; /* where the OPT's class (payload size) sits */
 };
 
 weft_dns_pq_t weft_dns_wire_parse_query(const uint8_t *msg, size_t len, struct weft_dns_query *q);
@@ -149,8 +148,8 @@ int weft_dns_wire_put32(struct weft_dns_builder *b, uint32_t v);
  * own labels become targets too); RFC 2782 forbids it in SRV targets. */
 int weft_dns_wire_name(struct weft_dns_builder *b, const struct weft_dns_name *n, bool compress);
 /* Owner, type, class, ttl and a placeholder rdlength; *rdlen_at marks it. */
-int weft_dns_wire_rr_begin(struct weft_dns_builder *b, const struct weft_dns_name *owner,
-			   uint16_t type, uint16_t klass, uint32_t ttl, size_t *rdlen_at);
+int weft_dns_wire_rr_begin(struct weft_dns_builder *b, const struct weft_dns_name *owner, uint16_t type,
+			   uint16_t klass, uint32_t ttl, size_t *rdlen_at);
 void weft_dns_wire_rr_end(struct weft_dns_builder *b, size_t rdlen_at);
 /* An OPT RR: payload size, extended rcode (upper 8 bits), DO. */
 int weft_dns_wire_opt(struct weft_dns_builder *b, uint16_t size, uint8_t ext_rcode, bool dnssec_ok);

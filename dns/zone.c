@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "zone.h"
+#include "core/error.h"
+#include "dns/zone.h"
 
 #define TTL_MAX 0x7fffffffu /* RFC 2181 §8 */
 #define SOA_REFRESH 3600u
@@ -86,8 +86,8 @@ static int pool_add(struct bld *b, const void *p, size_t n, uint32_t *off)
 	return 0;
 }
 
-static int rr_add(struct bld *b, uint32_t owner, uint8_t owner_len, uint16_t type, uint32_t ttl,
-		  const void *rdata, size_t rdlen, uint8_t src)
+static int rr_add(struct bld *b, uint32_t owner, uint8_t owner_len, uint16_t type, uint32_t ttl, const void *rdata,
+		  size_t rdlen, uint8_t src)
 {
 	struct brr *r;
 	int ret;
@@ -563,8 +563,8 @@ static int add_members(struct bld *b, const weft_view_t *v)
 		const struct weft_member_view *w = &v->members[cl[i].idx];
 		struct weft_dns_name owner;
 
-		for (j = i + 1; j < ncl && !bytes_cmp(b->pool + cl[j].owner, cl[j].owner_len,
-						      b->pool + cl[i].owner, cl[i].owner_len);
+		for (j = i + 1; j < ncl && !bytes_cmp(b->pool + cl[j].owner, cl[j].owner_len, b->pool + cl[i].owner,
+						      cl[i].owner_len);
 		     j++) {
 			ret = conflict_add(b, cl[j].idx, &v->members[cl[j].idx], WEFT_DNS_LOST_TAKEN, &w->node_id);
 			if (ret)
@@ -636,8 +636,8 @@ static void normalize(struct bld *b)
 		const struct brr *o = &b->v[i];
 		bool cname = false;
 
-		for (j = i; j < b->n && !bytes_cmp(b->pool + b->v[j].owner, b->v[j].owner_len,
-						   b->pool + o->owner, o->owner_len);
+		for (j = i; j < b->n &&
+			    !bytes_cmp(b->pool + b->v[j].owner, b->v[j].owner_len, b->pool + o->owner, o->owner_len);
 		     j++) {
 			struct brr *r = &b->v[j];
 

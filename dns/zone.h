@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "dns.h"
-#include "wire.h"
+#include "core/addr.h"
+#include "dns/dns.h"
+#include "dns/wire.h"
 
 /* One resource record. rdata is an offset into the zone's pool and holds
  * the RDATA with every name uncompressed and lower case; answer.c
@@ -25,7 +25,7 @@ struct weft_dns_rr {
 struct weft_dns_node {
 	uint32_t name; /* pool offset of the wire name */
 	uint8_t name_len;
-	uint32_t rr;   /* first record in rrs */
+	uint32_t rr; /* first record in rrs */
 	uint32_t nrr;
 };
 

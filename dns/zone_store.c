@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "dns.h"
+#include "core/error.h"
+#include "dns/dns.h"
 
 struct gather {
 	const struct weft_rec_dns **v;

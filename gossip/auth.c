@@ -21,8 +21,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 /* ---- X25519 public keys of ids, once per id ---- */
 
@@ -241,8 +241,7 @@ uint64_t weft_auth_next_ctr(weft_gossip_t *g)
 
 /* ---- signed membership updates ---- */
 
-void weft_auth_sign_update(weft_gossip_t *g, uint8_t kind, uint32_t node, uint32_t inc,
-			   uint8_t sig[WEFT_SIG_LEN])
+void weft_auth_sign_update(weft_gossip_t *g, uint8_t kind, uint32_t node, uint32_t inc, uint8_t sig[WEFT_SIG_LEN])
 {
 	uint8_t msg[WEFT_WIRE_SWIM_MSG_LEN];
 	struct gownsig *o;

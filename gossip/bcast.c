@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 /* More records queued than about one round carries (fanout 3 datagrams of
  * three or four state records): push alone would leave a tail. */
@@ -202,8 +202,8 @@ static size_t swim_size(uint8_t what, uint32_t inc)
 	       (accusation(what) ? weft_mp_bin_size(WEFT_PK_LEN) : 0);
 }
 
-static void put_swim(weft_gossip_t *g, struct weft_wbuf *w, uint8_t what, uint32_t node, uint32_t inc,
-		     uint32_t from, const uint8_t sig[WEFT_SIG_LEN])
+static void put_swim(weft_gossip_t *g, struct weft_wbuf *w, uint8_t what, uint32_t node, uint32_t inc, uint32_t from,
+		     const uint8_t sig[WEFT_SIG_LEN])
 {
 	weft_mp_array(w, accusation(what) ? 5 : 4);
 	weft_mp_uint(w, what);
@@ -250,7 +250,7 @@ static void requeue(weft_gossip_t *g, const uint32_t *sent, uint32_t k, uint32_t
 void weft_bcast_fill(weft_gossip_t *g, struct weft_wbuf *w, size_t room, uint32_t dest_idx)
 {
 	uint8_t tmp[WEFT_GOSSIP_MTU];
-	struct weft_wbuf t = {tmp, 0, 0, false};
+	struct weft_wbuf t = { tmp, 0, 0, false };
 	uint32_t limit = weft_bcast_limit(g), count = 0, k = 0, i;
 	uint32_t sent[FILL_MAX];
 	const struct gmember *d = NULL;

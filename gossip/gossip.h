@@ -25,11 +25,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "keys.h"
-#include "record.h"
-#include "store.h"
-#include "token.h"
+#include "core/addr.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
+#include "core/token.h"
 
 /* Largest datagram the node emits or accepts, on either path. */
 #define WEFT_GOSSIP_MTU 1200
@@ -54,7 +54,7 @@ enum weft_liveness {
 };
 const char *weft_liveness_name(unsigned state);
 
-/* Randomness is injected (STYLE item 6): fill buf with len random bytes.
+/* Randomness is injected (docs/STYLE.md, "Sans-IO"): fill buf with len random bytes.
  * The node asks for it at creation (its secrets and the seed of a fast
  * generator for probe order, targets and ids) and for the ephemeral key of
  * each join welcome, so a seeded source makes a run reproducible. In the
@@ -83,22 +83,22 @@ size_t weft_gossip_dir_count(const weft_gossip_dir_t *d);
 /* Protocol tunables. weft_gossip_params_default() fills the defaults listed
  * with each field; a config without params uses them. */
 struct weft_gossip_params {
-	uint32_t probe_interval_ms;  /* 1000: one SWIM probe per interval */
-	uint32_t probe_timeout_ms;   /* 500: direct ack wait before ping-req */
-	uint32_t indirect_checks;    /* 3: ping-req helpers (k) */
-	uint32_t suspicion_mult;     /* 1: min suspicion = mult*max(2, log10(N))*interval */
-	uint32_t suspicion_max_mult; /* 3: max suspicion = max_mult * min */
-	uint32_t awareness_max;      /* 8: Lifeguard local-health multiplier cap */
-	uint32_t gossip_interval_ms; /* 200 */
-	uint32_t gossip_fanout;      /* 3 */
-	uint32_t retransmit_mult;    /* 4: each update sent mult*ceil(log10(N+1)) times */
+	uint32_t probe_interval_ms;    /* 1000: one SWIM probe per interval */
+	uint32_t probe_timeout_ms;     /* 500: direct ack wait before ping-req */
+	uint32_t indirect_checks;      /* 3: ping-req helpers (k) */
+	uint32_t suspicion_mult;       /* 1: min suspicion = mult*max(2, log10(N))*interval */
+	uint32_t suspicion_max_mult;   /* 3: max suspicion = max_mult * min */
+	uint32_t awareness_max;        /* 8: Lifeguard local-health multiplier cap */
+	uint32_t gossip_interval_ms;   /* 200 */
+	uint32_t gossip_fanout;        /* 3 */
+	uint32_t retransmit_mult;      /* 4: each update sent mult*ceil(log10(N+1)) times */
 	uint32_t pushpull_interval_ms; /* 30000: anti-entropy with one member */
-	uint32_t pushpull_fast_ms;   /* 1000: next exchange when the last found differences */
-	uint32_t dead_retry_min_ms;  /* 2000: first retry of a dead member */
-	uint32_t dead_retry_max_ms;  /* 60000: backoff cap */
-	uint32_t join_retry_ms;      /* 1000: join packet retransmission */
-	uint32_t join_timeout_ms;    /* 30000: give up joining */
-	uint32_t max_clock_skew_s;   /* 600: joiner's claimed join time vs ours */
+	uint32_t pushpull_fast_ms;     /* 1000: next exchange when the last found differences */
+	uint32_t dead_retry_min_ms;    /* 2000: first retry of a dead member */
+	uint32_t dead_retry_max_ms;    /* 60000: backoff cap */
+	uint32_t join_retry_ms;        /* 1000: join packet retransmission */
+	uint32_t join_timeout_ms;      /* 30000: give up joining */
+	uint32_t max_clock_skew_s;     /* 600: joiner's claimed join time vs ours */
 };
 void weft_gossip_params_default(struct weft_gossip_params *p);
 
@@ -108,10 +108,10 @@ struct weft_gossip_config {
 	 * for a joiner, everything for a member restarted from its state). The
 	 * node installs the store's merge callback: use the node's events. */
 	weft_store_t *store;
-	weft_gossip_dir_t *dir;         /* NULL: private */
-	weft_gossip_rand_fn rand;       /* required */
+	weft_gossip_dir_t *dir;   /* NULL: private */
+	weft_gossip_rand_fn rand; /* required */
 	void *rand_ctx;
-	const weft_gossip_mem_t *mem;   /* NULL: C library */
+	const weft_gossip_mem_t *mem;            /* NULL: C library */
 	const struct weft_gossip_params *params; /* NULL: defaults */
 	/* Signed membership updates are checked once; may be shared (the
 	 * simulator shares one with the stores). NULL: a private one. */
@@ -119,7 +119,7 @@ struct weft_gossip_config {
 	/* Persisted state of a member that restarts (rejoin without a token):
 	 * the network key and its epoch, and the last incarnation. A joiner
 	 * leaves netkey NULL and calls weft_gossip_join(). */
-	const uint8_t *netkey;          /* WEFT_NETKEY_LEN bytes or NULL */
+	const uint8_t *netkey; /* WEFT_NETKEY_LEN bytes or NULL */
 	uint32_t netkey_epoch;
 	uint32_t incarnation;
 	/* Which events to queue (bit (1 << type)); 0 = all. The queue holds
@@ -141,15 +141,15 @@ void weft_gossip_set_wallclock(weft_gossip_t *g, uint64_t now, uint64_t unix_ms)
  * code saying why it was dropped; callers only count these. A dropped
  * packet changes nothing, except that a refused join request may leave
  * behind the valid admin-signed invite it carried. */
-int weft_gossip_recv(weft_gossip_t *g, uint8_t path, const weft_endpoint_t *from,
-		     const uint8_t *buf, size_t len, uint64_t now);
+int weft_gossip_recv(weft_gossip_t *g, uint8_t path, const weft_endpoint_t *from, const uint8_t *buf, size_t len,
+		     uint64_t now);
 
 /* Where a datagram goes. On the underlay, to is the destination. On the
  * overlay, peer names the member and the caller sends to its overlay
  * address (from the view) at the network's gossip port; to is also set to
  * the address the packet came from when it answers one. */
 struct weft_gossip_dgram {
-	uint8_t path;       /* enum weft_gossip_path */
+	uint8_t path; /* enum weft_gossip_path */
 	bool has_peer;
 	weft_endpoint_t to;
 	weft_pk_t peer;
@@ -190,10 +190,10 @@ enum weft_gossip_event_type {
 
 /* Endpoint candidate kinds. */
 enum weft_ep_kind {
-	WEFT_EP_ANNOUNCED = 1, /* in the node's own state record (local or reflexive) */
-	WEFT_EP_OBSERVED = 2,  /* where its gossip packets came from */
-	WEFT_EP_REFLEXIVE = 3, /* (self only) where a peer saw our packets come from */
-	WEFT_EP_WIREGUARD = 4, /* what WireGuard reports after a handshake */
+	WEFT_EP_ANNOUNCED = 1,    /* in the node's own state record (local or reflexive) */
+	WEFT_EP_OBSERVED = 2,     /* where its gossip packets came from */
+	WEFT_EP_REFLEXIVE = 3,    /* (self only) where a peer saw our packets come from */
+	WEFT_EP_WIREGUARD = 4,    /* what WireGuard reports after a handshake */
 	WEFT_EP_REFLEXIVE_WG = 5, /* (self only) where a peer's WireGuard sees ours
 				     (our NAT's mapping of the WireGuard port) */
 };
@@ -201,8 +201,8 @@ enum weft_ep_kind {
 struct weft_gossip_event {
 	uint8_t type;
 	uint8_t rec_type;
-	uint8_t how;      /* weft_merge_result_t */
-	uint8_t state;    /* weft_liveness */
+	uint8_t how;   /* weft_merge_result_t */
+	uint8_t state; /* weft_liveness */
 	uint8_t ep_kind;
 	uint32_t incarnation;
 	uint32_t epoch;
@@ -227,15 +227,14 @@ int weft_gossip_publish(weft_gossip_t *g, const weft_record_t *r, uint64_t now);
 /* The WireGuard tunnel to peer is up (a recent handshake) or not. While it
  * is, gossip to that peer uses the overlay path. wg_ep, if not NULL, is the
  * peer's endpoint as WireGuard sees it (a candidate). */
-int weft_gossip_tunnel(weft_gossip_t *g, const weft_pk_t *peer, bool up,
-		       const weft_endpoint_t *wg_ep, uint64_t now);
+int weft_gossip_tunnel(weft_gossip_t *g, const weft_pk_t *peer, bool up, const weft_endpoint_t *wg_ep, uint64_t now);
 /* Start joining with an invite token through the bootstrap endpoints (the
  * caller resolves the token's HOST:PORT strings). The node signs its member
  * record with the invite key, merges it, and runs the handshake; the outcome
  * is a JOINED or JOIN_FAILED event. The token is not kept. state, if not
  * NULL, is this node's signed state record, sent along. */
-int weft_gossip_join(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoint_t *bootstrap,
-		     size_t nbootstrap, const weft_record_t *state, uint64_t now);
+int weft_gossip_join(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoint_t *bootstrap, size_t nbootstrap,
+		     const weft_record_t *state, uint64_t now);
 /* Leave gracefully: tell the members, which stop probing this node. Keep
  * driving the node for about a second so the news goes out. The daemon also
  * publishes its state record with WEFT_NODE_LEFT. */
@@ -243,9 +242,9 @@ int weft_gossip_leave(weft_gossip_t *g, uint64_t now);
 
 /* ---- Queries ---- */
 struct weft_gossip_member_info {
-	uint8_t state;        /* weft_liveness */
+	uint8_t state; /* weft_liveness */
 	uint32_t incarnation;
-	bool tunnel;          /* overlay path in use */
+	bool tunnel; /* overlay path in use */
 };
 /* WEFT_ENOTFOUND if the node id is not a member here. */
 int weft_gossip_member(const weft_gossip_t *g, const weft_pk_t *id, struct weft_gossip_member_info *out);
@@ -257,8 +256,8 @@ struct weft_gossip_candidate {
 /* Endpoint candidates for a member (or this node), for the daemon to choose
  * from: announced, observed and WireGuard-reported; for this node, the
  * reflexive addresses peers reported. Returns how many were written. */
-size_t weft_gossip_candidates(const weft_gossip_t *g, const weft_pk_t *id,
-			      struct weft_gossip_candidate *out, size_t cap);
+size_t weft_gossip_candidates(const weft_gossip_t *g, const weft_pk_t *id, struct weft_gossip_candidate *out,
+			      size_t cap);
 
 /* True once this node holds a network key and its member record: it
  * takes part in the protocol. */
@@ -292,9 +291,9 @@ int weft_gossip_restore_prev_netkey(weft_gossip_t *g, const struct weft_gossip_p
 
 struct weft_gossip_stats {
 	uint64_t pkts_sent, bytes_sent, pkts_recv, bytes_recv;
-	uint64_t dropped;         /* datagrams refused (any reason) */
+	uint64_t dropped; /* datagrams refused (any reason) */
 	uint64_t probes, probe_failures, suspicions, refutations;
-	uint64_t records_merged;  /* accepted into the store from the network */
+	uint64_t records_merged; /* accepted into the store from the network */
 	uint64_t syncs, sync_records;
 	/* insider defences (docs/DESIGN.md): packets whose authentication
 	 * failed, updates whose signature or incarnation was refused,
@@ -302,7 +301,7 @@ struct weft_gossip_stats {
 	 * held back by a member's rate limit */
 	uint64_t auth_failed, updates_refused, strikes, state_deferred;
 	uint32_t members, alive, suspect, dead, left;
-	uint32_t awareness;       /* Lifeguard local-health score */
+	uint32_t awareness; /* Lifeguard local-health score */
 	uint32_t bcast_queued;
 };
 void weft_gossip_stats(const weft_gossip_t *g, struct weft_gossip_stats *st);

@@ -4,37 +4,38 @@
 #ifndef WEFT_GOSSIP_INTERNAL_H
 #define WEFT_GOSSIP_INTERNAL_H
 
-#include "gossip.h"
-#include "wire.h"
+#include "gossip/gossip.h"
+#include "gossip/wire.h"
 
 /* ---- Limits ---- */
-#define WEFT_G_OUTQ_MAX 1024       /* datagrams waiting for poll_send */
-#define WEFT_G_BCAST_MAX 1024      /* updates waiting to be disseminated */
-#define WEFT_G_PINGS 64            /* outstanding relayed and retry pings */
-#define WEFT_G_SUSPECT_K 3         /* Lifeguard: confirmations that shrink a suspicion */
-#define WEFT_G_OBSERVED_MAX 1024   /* observed / WireGuard endpoint cache entries */
-#define WEFT_G_REFLEXIVE_MAX 8     /* our own reflexive addresses */
-#define WEFT_G_RL_SLOTS 256        /* per-source rate limiter slots */
-#define WEFT_G_RL_RATE 5           /* unauthenticated packets per second per source */
+#define WEFT_G_OUTQ_MAX 1024     /* datagrams waiting for poll_send */
+#define WEFT_G_BCAST_MAX 1024    /* updates waiting to be disseminated */
+#define WEFT_G_PINGS 64          /* outstanding relayed and retry pings */
+#define WEFT_G_SUSPECT_K 3       /* Lifeguard: confirmations that shrink a suspicion */
+#define WEFT_G_OBSERVED_MAX 1024 /* observed / WireGuard endpoint cache entries */
+#define WEFT_G_REFLEXIVE_MAX 8   /* our own reflexive addresses */
+#define WEFT_G_RL_SLOTS 256      /* per-source rate limiter slots */
+#define WEFT_G_RL_RATE 5         /* unauthenticated packets per second per source */
 #define WEFT_G_RL_BURST 10
-#define WEFT_G_SYNC_RESPONDERS 4   /* concurrent push-pulls we answer */
-#define WEFT_G_SYNC_BUCKETS 32     /* differing buckets handled per exchange */
-#define WEFT_G_SYNC_SUBS 16        /* sub-buckets per bucket */
-#define WEFT_G_SYNC_RECORDS 512    /* records one side sends per exchange */
+#define WEFT_G_SYNC_RESPONDERS 4 /* concurrent push-pulls we answer */
+#define WEFT_G_SYNC_BUCKETS 32   /* differing buckets handled per exchange */
+#define WEFT_G_SYNC_SUBS 16      /* sub-buckets per bucket */
+#define WEFT_G_SYNC_RECORDS 512  /* records one side sends per exchange */
 #define WEFT_G_SYNC_TIMEOUT_MS 5000
 #define WEFT_G_SYNC_LINGER_MS 1000 /* a responder's slot after the last list chunk */
-#define WEFT_G_SYNC_RETRIES 3 /* unanswered syncs retried soon, in a row */
+#define WEFT_G_SYNC_RETRIES 3      /* unanswered syncs retried soon, in a row */
 #define WEFT_G_JOIN_BOOTSTRAP 8
 #define WEFT_G_WELCOME_PARTS 4
-#define WEFT_G_HELLO_PAD 64        /* a hello is padded so its cookie is never larger */
+#define WEFT_G_HELLO_PAD 64 /* a hello is padded so its cookie is never larger */
 #define WEFT_G_COOKIE_LEN 16
 #define WEFT_G_COOKIE_WINDOW_S 60
 /* Insider limits (docs/DESIGN.md, threat model). */
 #define WEFT_G_PAIRS_MAX (1u << 22) /* cached pair keys in a directory (the simulator shares one) */
-#define WEFT_G_STRIKES 64          /* members whose accusations were refuted, remembered */
-#define WEFT_G_STRIKE_LIMIT 3      /* refuted accusations before a member's are ignored */
-#define WEFT_G_STRIKE_DECAY_S 300  /* one refuted accusation forgiven per this long */
-#define WEFT_G_INC_SLACK 64        /* an accusation this far above our incarnation may be one we
+#define WEFT_G_STRIKES 64           /* members whose accusations were refuted, remembered */
+#define WEFT_G_STRIKE_LIMIT 3       /* refuted accusations before a member's are ignored */
+#define WEFT_G_STRIKE_DECAY_S 300   /* one refuted accusation forgiven per this long */
+#define WEFT_G_INC_SLACK \
+	64                         /* an accusation this far above our incarnation may be one we
 				    * signed before a restart lost it: refuted above it */
 #define WEFT_G_DEAD_EVIDENCE 2     /* distinct accusers a death needs unless we saw it ourselves */
 #define WEFT_G_OWNSIGS 8           /* our own signed updates kept for re-sending */
@@ -46,7 +47,7 @@
 #define WEFT_G_DH_BURST 400        /* ...after a burst of this many */
 #define WEFT_G_NONE UINT32_MAX
 
-#define MS(x) ((uint64_t)(x) * 1000000ull)
+#define MS(x) ((uint64_t)(x)*1000000ull)
 
 /* ---- Node-id directory ---- */
 /* A pair key, cached: both sides compute the same one, so a directory
@@ -80,20 +81,20 @@ enum {
 	MF_OVL_FAIL = 0x08, /* an overlay probe failed: underlay until it answers */
 	MF_PENDING = 0x10,  /* admitted by an approval invite, not approved yet */
 	MF_REVOKED = 0x20,
-	MF_EXPIRES = 0x40,  /* an override sets an expiry: check it before probing */
+	MF_EXPIRES = 0x40, /* an override sets an expiry: check it before probing */
 };
 
 struct gmember {
-	uint32_t inc;  /* the highest incarnation it has signed, as far as we know */
+	uint32_t inc; /* the highest incarnation it has signed, as far as we know */
 	/* SUSPECT: index of its suspicion + 1; DEAD: next retry, seconds since
 	 * the node started. */
 	uint32_t aux;
 	uint8_t state; /* enum weft_liveness */
 	uint8_t flags;
-	uint8_t retry; /* dead-retry backoff exponent */
-	uint8_t ep;    /* which announced endpoint to try next */
+	uint8_t retry;   /* dead-retry backoff exponent */
+	uint8_t ep;      /* which announced endpoint to try next */
 	uint32_t st_tat; /* its state records' rate limit (GCRA), seconds since start */
-	uint64_t ctr;  /* highest authentication counter seen from it */
+	uint64_t ctr;    /* highest authentication counter seen from it */
 };
 
 struct gprobe {
@@ -122,12 +123,12 @@ struct gping {
 struct gsusp {
 	uint32_t member, inc;
 	uint64_t start, deadline;
-	uint8_t k, n; /* n accusers in who[], the first is the original */
-	uint8_t ndead; /* members that declared it dead (their own timeouts passed), in dead_by */
-	uint8_t kind0; /* the original accusation (suspect or dead), signed sig0 */
-	bool checked;  /* evidence was short at the deadline: we probe it ourselves */
-	bool alive_seen; /* it answered a ping of ours since: it lives, whoever says not */
-	bool pinged;     /* on others' word alone: we pinged it once before declaring it dead... */
+	uint8_t k, n;     /* n accusers in who[], the first is the original */
+	uint8_t ndead;    /* members that declared it dead (their own timeouts passed), in dead_by */
+	uint8_t kind0;    /* the original accusation (suspect or dead), signed sig0 */
+	bool checked;     /* evidence was short at the deadline: we probe it ourselves */
+	bool alive_seen;  /* it answered a ping of ours since: it lives, whoever says not */
+	bool pinged;      /* on others' word alone: we pinged it once before declaring it dead... */
 	uint64_t ping_at; /* ...then */
 	uint32_t who[1 + WEFT_G_SUSPECT_K];
 	uint32_t dead_by[WEFT_G_DEAD_EVIDENCE];
@@ -147,9 +148,9 @@ struct bitem {
 	uint8_t kind, prio, what;
 	uint16_t tx;
 	uint32_t seq;
-	uint32_t node, inc, from; /* BI_SWIM; from = the accuser (suspect, dead) */
-	uint8_t subject[32];      /* BI_RECORD; what = record type */
-	uint16_t len;             /* BI_RECORD: its size when queued (0 = unknown) */
+	uint32_t node, inc, from;  /* BI_SWIM; from = the accuser (suspect, dead) */
+	uint8_t subject[32];       /* BI_RECORD; what = record type */
+	uint16_t len;              /* BI_RECORD: its size when queued (0 = unknown) */
 	uint8_t sig[WEFT_SIG_LEN]; /* BI_SWIM: the signer's (node, or accuser) */
 };
 
@@ -157,8 +158,8 @@ struct bitem {
 struct gstrike {
 	uint32_t member1; /* member index + 1, 0 = free */
 	uint16_t count;
-	bool reported;    /* the MISBEHAVING event went out for this run */
-	uint32_t last_s;  /* seconds since start of the last count or decay */
+	bool reported;   /* the MISBEHAVING event went out for this run */
+	uint32_t last_s; /* seconds since start of the last count or decay */
 };
 
 /* The pair key of a sender that is no member here (yet): a few, kept. */
@@ -268,13 +269,13 @@ struct weft_gossip {
 	uint64_t wall_ms, wall_ns;
 
 	struct gkey key, old_key;
-	uint64_t old_key_until;   /* the previous key opens packets until then */
-	uint64_t old_seal_until;  /* and seals ours until then (half the grace) */
+	uint64_t old_key_until;  /* the previous key opens packets until then */
+	uint64_t old_seal_until; /* and seals ours until then (half the grace) */
 	uint8_t nonce_prefix[16];
 	uint64_t nonce_ctr;
 	uint8_t cookie_key[32];
-	uint8_t xsk[32];    /* our X25519 secret (from the identity), for pair keys */
-	uint64_t tx_ctr;    /* the authentication counter of our last member packet */
+	uint8_t xsk[32];                             /* our X25519 secret (from the identity), for pair keys */
+	uint64_t tx_ctr;                             /* the authentication counter of our last member packet */
 	uint8_t pair_scratch[WEFT_WIRE_PAIRKEY_LEN]; /* a pair key not cached (wiped after use) */
 	struct gstranger strangers[WEFT_G_STRANGERS];
 	uint32_t stranger_tick;
@@ -317,7 +318,7 @@ struct weft_gossip {
 	struct gsync_init sync;
 	struct gsync_resp resp[WEFT_G_SYNC_RESPONDERS];
 	uint64_t next_sync;
-	uint32_t sync_hint; /* member to sync with next, or WEFT_G_NONE */
+	uint32_t sync_hint;   /* member to sync with next, or WEFT_G_NONE */
 	uint32_t sync_silent; /* whose last sync went unanswered, or WEFT_G_NONE */
 	unsigned sync_misses; /* unanswered syncs in a row */
 	struct weft_store_entry_id *scratch;
@@ -354,13 +355,13 @@ struct weft_gossip {
 struct grx {
 	uint8_t type, path;
 	const weft_endpoint_t *from;
-	uint32_t nfields;   /* body array elements left after the sender */
+	uint32_t nfields; /* body array elements left after the sender */
 	struct weft_rbuf r;
-	weft_pk_t sender;   /* member messages: authenticated */
+	weft_pk_t sender;    /* member messages: authenticated */
 	uint32_t sender_idx; /* directory index of a present member, else WEFT_G_NONE */
-	bool fresh;         /* its counter is above every earlier one of the sender */
+	bool fresh;          /* its counter is above every earlier one of the sender */
 	struct weft_gossip_dgram reply;
-	size_t pkt_len;     /* the whole datagram, for amplification checks */
+	size_t pkt_len; /* the whole datagram, for amplification checks */
 };
 
 /* A packet being built: body writes go to w; finish seals and queues it. */
@@ -496,8 +497,7 @@ const uint8_t *weft_auth_pair_key(weft_gossip_t *g, const weft_pk_t *peer, uint3
 uint64_t weft_auth_next_ctr(weft_gossip_t *g);
 /* Our signature on a membership update (kind, node idx, inc), made or
  * taken from the small cache of our own. */
-void weft_auth_sign_update(weft_gossip_t *g, uint8_t kind, uint32_t node, uint32_t inc,
-			   uint8_t sig[WEFT_SIG_LEN]);
+void weft_auth_sign_update(weft_gossip_t *g, uint8_t kind, uint32_t node, uint32_t inc, uint8_t sig[WEFT_SIG_LEN]);
 /* Whether signer signed (kind, node, inc). */
 bool weft_auth_check_update(weft_gossip_t *g, const weft_pk_t *signer, uint8_t kind, const weft_pk_t *node,
 			    uint32_t inc, const uint8_t sig[WEFT_SIG_LEN]);

@@ -27,8 +27,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 static const char join_domain[] = "weft-join-v1";
 
@@ -89,8 +89,7 @@ static void send_cookie(weft_gossip_t *g, const struct grx *rx, const uint8_t jo
 	send_small(g, &pk, rx->pkt_len);
 }
 
-static int refuse(weft_gossip_t *g, const struct grx *rx, const uint8_t joiner[32], const uint8_t *cookie,
-		  int err)
+static int refuse(weft_gossip_t *g, const struct grx *rx, const uint8_t joiner[32], const uint8_t *cookie, int err)
 {
 	struct gpkt pk;
 
@@ -98,7 +97,7 @@ static int refuse(weft_gossip_t *g, const struct grx *rx, const uint8_t joiner[3
 	weft_mp_array(&pk.w, 3);
 	weft_mp_bin(&pk.w, joiner, WEFT_PK_LEN);
 	weft_mp_bin(&pk.w, cookie, WEFT_G_COOKIE_LEN);
-	weft_mp_uint(&pk.w, (uint64_t)-(int64_t)err);
+	weft_mp_uint(&pk.w, (uint64_t) - (int64_t)err);
 	send_small(g, &pk, rx->pkt_len);
 	return err;
 }
@@ -215,7 +214,7 @@ static void welcome(weft_gossip_t *g, const struct grx *rx, const weft_pk_t *joi
 {
 	uint8_t xpk[32], pt[WELCOME_PT_MAX], ct[WELCOME_PT_MAX + crypto_box_SEALBYTES];
 	uint8_t part_of[64], nparts = 1;
-	struct welcome_pick w = {.n = 0};
+	struct welcome_pick w = { .n = 0 };
 	struct weft_gossip_dgram d;
 	size_t used = WELCOME_PT_FIXED, i, need;
 	uint32_t skip[16], n = 0, idx;
@@ -252,7 +251,7 @@ static void welcome(weft_gossip_t *g, const struct grx *rx, const weft_pk_t *joi
 	}
 	w.n = i;
 	for (p = 0; p < nparts; p++) {
-		b = (struct weft_wbuf){pt, 0, sizeof(pt), false};
+		b = (struct weft_wbuf){ pt, 0, sizeof(pt), false };
 		weft_mp_array(&b, 6);
 		weft_mp_bin(&b, cookie, WEFT_G_COOKIE_LEN);
 		weft_mp_bin(&b, g->id.pk.b, WEFT_PK_LEN);
@@ -333,7 +332,7 @@ static int admit(weft_gossip_t *g, const weft_pk_t *joiner, const uint8_t *inv_r
 		    rec.u.member.join_time > now_ms + (uint64_t)g->p.max_clock_skew_s * 1000)
 			return WEFT_EPROTO;
 	}
-	u = (struct uses_ctx){&invite_pk, joiner, rec.u.member.join_time, 0};
+	u = (struct uses_ctx){ &invite_pk, joiner, rec.u.member.join_time, 0 };
 	weft_store_foreach(g->store, WEFT_REC_MEMBER, count_before, &u);
 	if (u.before >= inv->u.invite.max_uses)
 		return WEFT_EUSEDUP;
@@ -378,8 +377,8 @@ int weft_join_on_request(weft_gossip_t *g, struct grx *rx)
 
 	if (rx->nfields != 6 || weft_mp_read_binfix(&rx->r, &joiner, WEFT_PK_LEN) ||
 	    weft_mp_read_binfix(&rx->r, &cookie, WEFT_G_COOKIE_LEN) || weft_mp_read_bin(&rx->r, &inv, &inv_len) ||
-	    inv_len == 0 || inv_len > WEFT_RECORD_MAX || weft_mp_read_bin(&rx->r, &mem, &mem_len) ||
-	    mem_len == 0 || mem_len > WEFT_RECORD_MAX)
+	    inv_len == 0 || inv_len > WEFT_RECORD_MAX || weft_mp_read_bin(&rx->r, &mem, &mem_len) || mem_len == 0 ||
+	    mem_len > WEFT_RECORD_MAX)
 		return WEFT_EMALFORMED;
 	if (weft_mp_peek(&rx->r) == WEFT_MP_NIL) {
 		weft_mp_read_nil(&rx->r);
@@ -431,8 +430,8 @@ static void join_fail(weft_gossip_t *g, int err)
 static void send_hello(weft_gossip_t *g)
 {
 	struct gjoin *j = g->join;
-	uint8_t pad[WEFT_G_HELLO_PAD] = {0};
-	struct weft_gossip_dgram d = {.path = WEFT_PATH_UNDERLAY};
+	uint8_t pad[WEFT_G_HELLO_PAD] = { 0 };
+	struct weft_gossip_dgram d = { .path = WEFT_PATH_UNDERLAY };
 	struct gpkt pk;
 
 	d.to = j->boot[j->cur];
@@ -446,7 +445,7 @@ static void send_hello(weft_gossip_t *g)
 static void send_request(weft_gossip_t *g)
 {
 	uint8_t msg[JOIN_MSG_MAX], sig[WEFT_SIG_LEN];
-	struct weft_gossip_dgram d = {.path = WEFT_PATH_UNDERLAY};
+	struct weft_gossip_dgram d = { .path = WEFT_PATH_UNDERLAY };
 	struct gjoin *j = g->join;
 	struct gpkt pk;
 	int with_state;
@@ -617,8 +616,7 @@ int weft_join_on_cookie(weft_gossip_t *g, struct grx *rx)
 	if (rx->nfields != 2 || weft_mp_read_binfix(&rx->r, &joiner, WEFT_PK_LEN) ||
 	    weft_mp_read_binfix(&rx->r, &cookie, WEFT_G_COOKIE_LEN) || weft_mp_end(&rx->r))
 		return WEFT_EMALFORMED;
-	if (!j || j->phase == JOIN_DONE || memcmp(joiner, g->id.pk.b, WEFT_PK_LEN) ||
-	    !is_bootstrap(j, rx->from))
+	if (!j || j->phase == JOIN_DONE || memcmp(joiner, g->id.pk.b, WEFT_PK_LEN) || !is_bootstrap(j, rx->from))
 		return WEFT_EPROTO;
 	memcpy(j->cookie, cookie, WEFT_G_COOKIE_LEN);
 	j->cookie_from = *rx->from;
@@ -669,7 +667,7 @@ int weft_join_on_welcome(weft_gossip_t *g, struct grx *rx)
 	sodium_memzero(xsk, sizeof(xsk));
 	if (ret)
 		return WEFT_EBADSIG;
-	r = (struct weft_rbuf){pt, ct_len - crypto_box_SEALBYTES, 0};
+	r = (struct weft_rbuf){ pt, ct_len - crypto_box_SEALBYTES, 0 };
 	ret = WEFT_EMALFORMED;
 	if (weft_mp_read_array(&r, &n) || n != 6 || weft_mp_read_binfix(&r, &cookie, WEFT_G_COOKIE_LEN) ||
 	    weft_mp_read_binfix(&r, &from, WEFT_PK_LEN) || weft_mp_read_uint(&r, &status) || status > 1 ||

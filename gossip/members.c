@@ -5,8 +5,8 @@
  * reflexive). Member records themselves stay in the store. */
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 /* ---- directory ---- */
 
@@ -474,10 +474,10 @@ void weft_members_reflexive(weft_gossip_t *g, uint8_t kind, const weft_endpoint_
 	weft_g_event(g, &ev);
 }
 
-size_t weft_gossip_candidates(const weft_gossip_t *g, const weft_pk_t *id,
-			      struct weft_gossip_candidate *out, size_t cap)
+size_t weft_gossip_candidates(const weft_gossip_t *g, const weft_pk_t *id, struct weft_gossip_candidate *out,
+			      size_t cap)
 {
-	static const uint8_t kinds[] = {WEFT_EP_OBSERVED, WEFT_EP_WIREGUARD};
+	static const uint8_t kinds[] = { WEFT_EP_OBSERVED, WEFT_EP_WIREGUARD };
 	uint32_t idx = weft_dir_find(g->dir, id);
 	const weft_record_t *st;
 	const struct gobs *o;
@@ -488,22 +488,22 @@ size_t weft_gossip_candidates(const weft_gossip_t *g, const weft_pk_t *id,
 		return 0;
 	st = weft_store_get(g->store, WEFT_REC_NODE_STATE, id->b);
 	for (i = 0; st && i < st->u.node_state.nendpoints && n < cap; i++)
-		out[n++] = (struct weft_gossip_candidate){WEFT_EP_ANNOUNCED, st->u.node_state.endpoints[i]};
+		out[n++] = (struct weft_gossip_candidate){ WEFT_EP_ANNOUNCED, st->u.node_state.endpoints[i] };
 	if (idx == g->self) {
 		/* WireGuard's own mapping first: it is exact, the other only
 		 * names the NAT's address (its port is the gossip port's). */
 		for (i = 0; i < g->nrefl && n < cap; i++)
 			if (g->refl[i].kind == WEFT_EP_REFLEXIVE_WG)
-				out[n++] = (struct weft_gossip_candidate){WEFT_EP_REFLEXIVE_WG, g->refl[i].ep};
+				out[n++] = (struct weft_gossip_candidate){ WEFT_EP_REFLEXIVE_WG, g->refl[i].ep };
 		for (i = 0; i < g->nrefl && n < cap; i++)
 			if (g->refl[i].kind != WEFT_EP_REFLEXIVE_WG)
-				out[n++] = (struct weft_gossip_candidate){WEFT_EP_REFLEXIVE, g->refl[i].ep};
+				out[n++] = (struct weft_gossip_candidate){ WEFT_EP_REFLEXIVE, g->refl[i].ep };
 		return n;
 	}
 	for (i = 0; i < sizeof(kinds) && n < cap; i++) {
 		o = obs_find(g, idx, kinds[i], &found);
 		if (found)
-			out[n++] = (struct weft_gossip_candidate){kinds[i], o->ep};
+			out[n++] = (struct weft_gossip_candidate){ kinds[i], o->ep };
 	}
 	return n;
 }
@@ -575,8 +575,9 @@ static void member_added(weft_gossip_t *g, uint32_t idx)
 		return;
 	}
 	st = weft_store_get(g->store, WEFT_REC_NODE_STATE, g->dir->ids[idx].b);
-	weft_members_set_state(g, idx, st && (st->u.node_state.flags & WEFT_NODE_LEFT) ?
-				       WEFT_LIVE_LEFT : WEFT_LIVE_ALIVE, m->inc);
+	weft_members_set_state(g, idx,
+			       st && (st->u.node_state.flags & WEFT_NODE_LEFT) ? WEFT_LIVE_LEFT : WEFT_LIVE_ALIVE,
+			       m->inc);
 	member_event(g, WEFT_GEV_MEMBER_ADDED, idx);
 }
 

@@ -7,8 +7,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 int weft_netkey_x25519(const weft_gossip_t *g, uint8_t pk[32], uint8_t sk[32])
 {

@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 const uint8_t weft_g_net_subject[32];
 
@@ -30,7 +30,7 @@ static void libc_free(void *ud, void *p)
 	free(p);
 }
 
-static const weft_gossip_mem_t libc_mem = {libc_calloc, libc_realloc, libc_free, NULL};
+static const weft_gossip_mem_t libc_mem = { libc_calloc, libc_realloc, libc_free, NULL };
 
 void *weft_g_calloc(const weft_gossip_mem_t *mem, size_t n, size_t size)
 {
@@ -85,7 +85,7 @@ uint32_t weft_g_rand_below(weft_gossip_t *g, uint32_t n)
 
 const char *weft_liveness_name(unsigned state)
 {
-	static const char *const names[] = {"none", "alive", "suspect", "dead", "left"};
+	static const char *const names[] = { "none", "alive", "suspect", "dead", "left" };
 
 	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "unknown";
 }
@@ -299,21 +299,21 @@ struct handler {
 };
 
 static const struct handler handlers[WEFT_MSG_MAX + 1] = {
-	[WEFT_MSG_PING] = {CLS_M, weft_swim_on_ping},
-	[WEFT_MSG_ACK] = {CLS_M, weft_swim_on_ack},
-	[WEFT_MSG_PING_REQ] = {CLS_M, weft_swim_on_ping_req},
-	[WEFT_MSG_NACK] = {CLS_M, weft_swim_on_nack},
-	[WEFT_MSG_GOSSIP] = {CLS_M, weft_bcast_on_gossip},
-	[WEFT_MSG_SYNC] = {CLS_M, weft_sync_on_sync},
-	[WEFT_MSG_SYNC_DIFF] = {CLS_M, weft_sync_on_diff},
-	[WEFT_MSG_SYNC_LIST] = {CLS_M, weft_sync_on_list},
-	[WEFT_MSG_SYNC_WANT] = {CLS_M, weft_sync_on_want},
-	[WEFT_MSG_RECORDS] = {CLS_M, weft_sync_on_records},
-	[WEFT_MSG_JOIN_HELLO] = {CLS_J, weft_join_on_hello},
-	[WEFT_MSG_JOIN_COOKIE] = {CLS_J, weft_join_on_cookie},
-	[WEFT_MSG_JOIN_REQ] = {CLS_J, weft_join_on_request},
-	[WEFT_MSG_JOIN_WELCOME] = {CLS_J, weft_join_on_welcome},
-	[WEFT_MSG_JOIN_REFUSE] = {CLS_J, weft_join_on_refuse},
+	[WEFT_MSG_PING] = { CLS_M, weft_swim_on_ping },
+	[WEFT_MSG_ACK] = { CLS_M, weft_swim_on_ack },
+	[WEFT_MSG_PING_REQ] = { CLS_M, weft_swim_on_ping_req },
+	[WEFT_MSG_NACK] = { CLS_M, weft_swim_on_nack },
+	[WEFT_MSG_GOSSIP] = { CLS_M, weft_bcast_on_gossip },
+	[WEFT_MSG_SYNC] = { CLS_M, weft_sync_on_sync },
+	[WEFT_MSG_SYNC_DIFF] = { CLS_M, weft_sync_on_diff },
+	[WEFT_MSG_SYNC_LIST] = { CLS_M, weft_sync_on_list },
+	[WEFT_MSG_SYNC_WANT] = { CLS_M, weft_sync_on_want },
+	[WEFT_MSG_RECORDS] = { CLS_M, weft_sync_on_records },
+	[WEFT_MSG_JOIN_HELLO] = { CLS_J, weft_join_on_hello },
+	[WEFT_MSG_JOIN_COOKIE] = { CLS_J, weft_join_on_cookie },
+	[WEFT_MSG_JOIN_REQ] = { CLS_J, weft_join_on_request },
+	[WEFT_MSG_JOIN_WELCOME] = { CLS_J, weft_join_on_welcome },
+	[WEFT_MSG_JOIN_REFUSE] = { CLS_J, weft_join_on_refuse },
 };
 
 void weft_g_pkt_start(weft_gossip_t *g, struct gpkt *pk, uint8_t type, const struct weft_gossip_dgram *dest)
@@ -622,8 +622,8 @@ static int load_record(void *ctx, const weft_record_t *r)
 weft_gossip_t *weft_gossip_new(const struct weft_gossip_config *cfg, uint64_t now, int *err)
 {
 	static const uint8_t load_order[] = {
-		WEFT_REC_MEMBER, WEFT_REC_OVERRIDE, WEFT_REC_NODE_STATE, WEFT_REC_REVOCATION,
-		WEFT_REC_KEYRING, WEFT_REC_KEYSHARE,
+		WEFT_REC_MEMBER,     WEFT_REC_OVERRIDE, WEFT_REC_NODE_STATE,
+		WEFT_REC_REVOCATION, WEFT_REC_KEYRING,  WEFT_REC_KEYSHARE,
 	};
 	uint8_t seed[32];
 	weft_gossip_t *g = NULL;
@@ -786,8 +786,8 @@ static void tell_revoked(weft_gossip_t *g, const struct grx *rx, uint32_t epoch)
 	weft_g_pkt_send(g, &pk);
 }
 
-static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_hdr *h,
-		       const uint8_t *pkt, size_t len, uint8_t *plain)
+static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_hdr *h, const uint8_t *pkt,
+		       size_t len, uint8_t *plain)
 {
 	const uint8_t *payload = h->body, *id, *pair;
 	size_t plen = h->body_len, blen;
@@ -816,7 +816,7 @@ static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_
 	}
 	if (plen <= WEFT_WIRE_AUTH_LEN)
 		return WEFT_EMALFORMED;
-	rx->r = (struct weft_rbuf){payload, plen - WEFT_WIRE_AUTH_LEN, 0};
+	rx->r = (struct weft_rbuf){ payload, plen - WEFT_WIRE_AUTH_LEN, 0 };
 	if (weft_mp_read_array(&rx->r, &n) || n < 2 || weft_mp_read_binfix(&rx->r, &id, WEFT_PK_LEN))
 		return WEFT_EMALFORMED;
 	memcpy(rx->sender.b, id, WEFT_PK_LEN);
@@ -859,8 +859,8 @@ static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_
 	return 0;
 }
 
-int weft_gossip_recv(weft_gossip_t *g, uint8_t path, const weft_endpoint_t *from,
-		     const uint8_t *buf, size_t len, uint64_t now)
+int weft_gossip_recv(weft_gossip_t *g, uint8_t path, const weft_endpoint_t *from, const uint8_t *buf, size_t len,
+		     uint64_t now)
 {
 	uint8_t plain[WEFT_GOSSIP_MTU];
 	struct weft_wire_hdr h;
@@ -901,7 +901,7 @@ int weft_gossip_recv(weft_gossip_t *g, uint8_t path, const weft_endpoint_t *from
 			ret = WEFT_EPROTO;
 			goto drop;
 		}
-		rx.r = (struct weft_rbuf){h.body, h.body_len, 0};
+		rx.r = (struct weft_rbuf){ h.body, h.body_len, 0 };
 		if (weft_mp_read_array(&rx.r, &n)) {
 			ret = WEFT_EMALFORMED;
 			goto drop;
@@ -987,8 +987,7 @@ int weft_gossip_publish(weft_gossip_t *g, const weft_record_t *r, uint64_t now)
 	return weft_g_merge(g, r);
 }
 
-int weft_gossip_tunnel(weft_gossip_t *g, const weft_pk_t *peer, bool up,
-		       const weft_endpoint_t *wg_ep, uint64_t now)
+int weft_gossip_tunnel(weft_gossip_t *g, const weft_pk_t *peer, bool up, const weft_endpoint_t *wg_ep, uint64_t now)
 {
 	uint32_t idx;
 
@@ -1005,8 +1004,8 @@ int weft_gossip_tunnel(weft_gossip_t *g, const weft_pk_t *peer, bool up,
 	return 0;
 }
 
-int weft_gossip_join(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoint_t *bootstrap,
-		     size_t nbootstrap, const weft_record_t *state, uint64_t now)
+int weft_gossip_join(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoint_t *bootstrap, size_t nbootstrap,
+		     const weft_record_t *state, uint64_t now)
 {
 	int ret;
 

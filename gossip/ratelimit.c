@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "internal.h"
+#include "gossip/internal.h"
 
 bool weft_ratelimit_allow(weft_gossip_t *g, const weft_ip_t *ip)
 {

@@ -20,8 +20,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 static uint32_t n_live(const weft_gossip_t *g)
 {
@@ -125,7 +125,7 @@ static void heap_push(weft_gossip_t *g, uint64_t deadline, uint32_t member, uint
 		g->heap_cap = cap;
 	}
 	i = g->nheap++;
-	g->heap[i] = (struct gheap){deadline, member, inc};
+	g->heap[i] = (struct gheap){ deadline, member, inc };
 	while (i > 0) {
 		p = (i - 1) / 2;
 		if (g->heap[p].deadline <= g->heap[i].deadline)
@@ -725,7 +725,8 @@ static void dead_retry(weft_gossip_t *g)
 		if (!weft_members_known(g, idx))
 			continue;
 		m = &g->m[idx];
-		if (m->state != WEFT_LIVE_DEAD || (m->flags & MF_PENDING) || (now_s < m->aux && g->now >= g->heal_until))
+		if (m->state != WEFT_LIVE_DEAD || (m->flags & MF_PENDING) ||
+		    (now_s < m->aux && g->now >= g->heal_until))
 			continue;
 		if (retry_ping(g, idx))
 			return;
@@ -916,7 +917,8 @@ int weft_swim_on_ping(weft_gossip_t *g, struct grx *rx)
 	 * ping's source (its gossip port's mapping); inside the tunnel, where
 	 * our WireGuard sees its WireGuard (that port's mapping), if known. */
 	send_ack(g, &rx->reply, seq,
-		 rx->path == WEFT_PATH_UNDERLAY ? rx->from : weft_members_wg_seen(g, weft_dir_find(g->dir, &rx->sender)),
+		 rx->path == WEFT_PATH_UNDERLAY ? rx->from
+						: weft_members_wg_seen(g, weft_dir_find(g->dir, &rx->sender)),
 		 weft_dir_find(g->dir, &rx->sender), pair ? proof : NULL);
 	return 0;
 }
@@ -1008,8 +1010,10 @@ int weft_swim_on_ack(weft_gossip_t *g, struct grx *rx)
 		p->active = false;
 		awareness(g, -1);
 		if (direct && has_ep)
-			weft_members_reflexive(g, rx->path == WEFT_PATH_UNDERLAY ? WEFT_EP_REFLEXIVE
-										 : WEFT_EP_REFLEXIVE_WG, &ep);
+			weft_members_reflexive(g,
+					       rx->path == WEFT_PATH_UNDERLAY ? WEFT_EP_REFLEXIVE
+									      : WEFT_EP_REFLEXIVE_WG,
+					       &ep);
 		answered(g, p->target);
 		return 0;
 	}

@@ -26,8 +26,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "gossip/internal.h"
 
 #define SUB_OF(key) ((key)[7] & (WEFT_G_SYNC_SUBS - 1))
 #define ENTRY_LEN 16
@@ -68,7 +68,7 @@ static long load_bucket(weft_gossip_t *g, unsigned b)
 
 static void sub_digests(const struct weft_store_entry_id *e, size_t n, uint8_t out[WEFT_G_SYNC_SUBS * 8])
 {
-	uint64_t subs[WEFT_G_SYNC_SUBS] = {0};
+	uint64_t subs[WEFT_G_SYNC_SUBS] = { 0 };
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -102,7 +102,7 @@ static void batch_init(struct batch *b, weft_gossip_t *g, uint8_t type, uint32_t
 	b->count = 0;
 	b->news = 0;
 	b->dest = dest;
-	b->t = (struct weft_wbuf){b->tmp, 0, BATCH_ROOM, false};
+	b->t = (struct weft_wbuf){ b->tmp, 0, BATCH_ROOM, false };
 }
 
 static void batch_flush(struct batch *b, bool even_empty)
@@ -450,8 +450,7 @@ static void send_records_of(weft_gossip_t *g, struct batch *rec, uint32_t *sent,
 	 * would park the member in its pending pool until a later exchange
 	 * reached the invite's bucket (every member has its own invite when
 	 * invites are single-use). A duplicate costs the other side a hash. */
-	if (r->type == WEFT_REC_MEMBER && (inv = weft_store_get(g->store, WEFT_REC_INVITE,
-								r->u.member.invite_pk.b)))
+	if (r->type == WEFT_REC_MEMBER && (inv = weft_store_get(g->store, WEFT_REC_INVITE, r->u.member.invite_pk.b)))
 		batch_record(rec, inv);
 	batch_record(rec, r);
 	(*sent)++;

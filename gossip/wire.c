@@ -6,9 +6,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "gossip.h"
-#include "wire.h"
+#include "core/error.h"
+#include "gossip/gossip.h"
+#include "gossip/wire.h"
 
 static const char *const type_names[WEFT_MSG_MAX + 1] = {
 #define X(name, value, text, class) [value] = text,
@@ -46,8 +46,7 @@ size_t weft_wire_header(uint8_t *pkt, uint8_t type, const uint8_t fpr[WEFT_WIRE_
 	return WEFT_WIRE_HDR_LEN;
 }
 
-int weft_wire_parse(const uint8_t *pkt, size_t len, const uint8_t fpr[WEFT_WIRE_FPR_LEN],
-		    struct weft_wire_hdr *h)
+int weft_wire_parse(const uint8_t *pkt, size_t len, const uint8_t fpr[WEFT_WIRE_FPR_LEN], struct weft_wire_hdr *h)
 {
 	if (len < WEFT_WIRE_HDR_LEN)
 		return WEFT_EMALFORMED;
@@ -77,8 +76,7 @@ int weft_wire_parse(const uint8_t *pkt, size_t len, const uint8_t fpr[WEFT_WIRE_
 	return 0;
 }
 
-size_t weft_wire_seal(uint8_t *pkt, size_t body_len, uint32_t epoch, const uint8_t nonce[24],
-		      const uint8_t key[32])
+size_t weft_wire_seal(uint8_t *pkt, size_t body_len, uint32_t epoch, const uint8_t nonce[24], const uint8_t key[32])
 {
 	unsigned long long clen = 0;
 
@@ -88,8 +86,8 @@ size_t weft_wire_seal(uint8_t *pkt, size_t body_len, uint32_t epoch, const uint8
 	pkt[17] = (uint8_t)epoch;
 	memcpy(pkt + 18, nonce, 24);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(pkt + WEFT_WIRE_SEALED_HDR_LEN, &clen,
-						   pkt + WEFT_WIRE_SEALED_HDR_LEN, body_len,
-						   pkt, WEFT_WIRE_SEALED_HDR_LEN, NULL, nonce, key);
+						   pkt + WEFT_WIRE_SEALED_HDR_LEN, body_len, pkt,
+						   WEFT_WIRE_SEALED_HDR_LEN, NULL, nonce, key);
 	return WEFT_WIRE_SEALED_HDR_LEN + (size_t)clen;
 }
 
@@ -103,8 +101,8 @@ int weft_wire_open(const uint8_t *pkt, size_t len, const uint8_t key[32], uint8_
 	clen = len - WEFT_WIRE_SEALED_HDR_LEN;
 	if (cap < clen - WEFT_WIRE_TAG_LEN)
 		return WEFT_EOVERSIZE;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &mlen, NULL, pkt + WEFT_WIRE_SEALED_HDR_LEN, clen,
-						       pkt, WEFT_WIRE_SEALED_HDR_LEN, pkt + 18, key) != 0)
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &mlen, NULL, pkt + WEFT_WIRE_SEALED_HDR_LEN, clen, pkt,
+						       WEFT_WIRE_SEALED_HDR_LEN, pkt + 18, key) != 0)
 		return WEFT_EBADSIG;
 	return (int)mlen;
 }
@@ -198,7 +196,7 @@ void weft_wire_ack_proof(uint8_t out[WEFT_WIRE_PROOF_LEN], const uint8_t key[WEF
 {
 	static const char dom[] = "weft-ack-v1";
 	crypto_generichash_state st;
-	uint8_t s[4] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq};
+	uint8_t s[4] = { (uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq };
 
 	crypto_generichash_init(&st, key, WEFT_WIRE_PAIRKEY_LEN, WEFT_WIRE_PROOF_LEN);
 	crypto_generichash_update(&st, (const uint8_t *)dom, sizeof(dom) - 1);

@@ -83,9 +83,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "keys.h"
-#include "mpack.h" /* the canonical msgpack bodies are written in */
+#include "core/addr.h"
+#include "core/keys.h"
+#include "core/mpack.h" /* the canonical msgpack bodies are written in */
 
 #define WEFT_WIRE_VERSION 2
 #define WEFT_WIRE_HDR_LEN 14
@@ -101,28 +101,28 @@
 #define WEFT_WIRE_SWIM_MSG_LEN (12 + 32 + 1 + 32 + 4)
 
 /* X(name, value, text, class). class: M = member message, J = join. */
-#define WEFT_WIRE_TYPES(X)                                   \
-	X(PING, 1, "ping", M)                                \
-	X(ACK, 2, "ack", M)                                  \
-	X(PING_REQ, 3, "ping-req", M)                        \
-	X(NACK, 4, "nack", M)                                \
-	X(GOSSIP, 5, "gossip", M)                            \
-	X(SYNC, 6, "sync", M)                                \
-	X(SYNC_DIFF, 7, "sync-diff", M)                      \
-	X(SYNC_LIST, 8, "sync-list", M)                      \
-	X(SYNC_WANT, 9, "sync-want", M)                      \
-	X(RECORDS, 10, "records", M)                         \
-	X(JOIN_HELLO, 16, "join-hello", J)                   \
-	X(JOIN_COOKIE, 17, "join-cookie", J)                 \
-	X(JOIN_REQ, 18, "join-request", J)                   \
-	X(JOIN_WELCOME, 19, "join-welcome", J)               \
+#define WEFT_WIRE_TYPES(X)                     \
+	X(PING, 1, "ping", M)                  \
+	X(ACK, 2, "ack", M)                    \
+	X(PING_REQ, 3, "ping-req", M)          \
+	X(NACK, 4, "nack", M)                  \
+	X(GOSSIP, 5, "gossip", M)              \
+	X(SYNC, 6, "sync", M)                  \
+	X(SYNC_DIFF, 7, "sync-diff", M)        \
+	X(SYNC_LIST, 8, "sync-list", M)        \
+	X(SYNC_WANT, 9, "sync-want", M)        \
+	X(RECORDS, 10, "records", M)           \
+	X(JOIN_HELLO, 16, "join-hello", J)     \
+	X(JOIN_COOKIE, 17, "join-cookie", J)   \
+	X(JOIN_REQ, 18, "join-request", J)     \
+	X(JOIN_WELCOME, 19, "join-welcome", J) \
 	X(JOIN_REFUSE, 20, "join-refuse", J)
 
 enum {
 #define X(name, value, text, class) WEFT_MSG_##name = value,
 	WEFT_WIRE_TYPES(X)
 #undef X
-	WEFT_MSG_MAX = 20,
+		WEFT_MSG_MAX = 20,
 };
 
 /* Name for logs; "unknown" for a value outside the table. */
@@ -136,20 +136,18 @@ void weft_wire_fingerprint(uint8_t out[WEFT_WIRE_FPR_LEN], const weft_pk_t *netw
 struct weft_wire_hdr {
 	uint8_t type;
 	uint8_t flags;
-	uint32_t epoch;              /* sealed only */
-	const uint8_t *body;         /* sealed: the ciphertext with its tag */
+	uint32_t epoch;      /* sealed only */
+	const uint8_t *body; /* sealed: the ciphertext with its tag */
 	size_t body_len;
 };
 /* Checks magic, version, fingerprint, flags and length; does not open. */
-int weft_wire_parse(const uint8_t *pkt, size_t len, const uint8_t fpr[WEFT_WIRE_FPR_LEN],
-		    struct weft_wire_hdr *h);
+int weft_wire_parse(const uint8_t *pkt, size_t len, const uint8_t fpr[WEFT_WIRE_FPR_LEN], struct weft_wire_hdr *h);
 /* Writes the clear header; returns WEFT_WIRE_HDR_LEN. */
 size_t weft_wire_header(uint8_t *pkt, uint8_t type, const uint8_t fpr[WEFT_WIRE_FPR_LEN], uint8_t flags);
 /* pkt holds a header with the SEALED flag and body_len body bytes at
  * WEFT_WIRE_SEALED_HDR_LEN; writes epoch and nonce and encrypts in place,
  * appending the tag. Returns the datagram length. */
-size_t weft_wire_seal(uint8_t *pkt, size_t body_len, uint32_t epoch, const uint8_t nonce[24],
-		      const uint8_t key[32]);
+size_t weft_wire_seal(uint8_t *pkt, size_t body_len, uint32_t epoch, const uint8_t nonce[24], const uint8_t key[32]);
 /* Decrypts a sealed packet's body into out (cap >= body_len - tag).
  * Returns the plaintext length or WEFT_EBADSIG. */
 int weft_wire_open(const uint8_t *pkt, size_t len, const uint8_t key[32], uint8_t *out, size_t cap);

@@ -26,9 +26,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
-#include "wire.h"
+#include "core/error.h"
+#include "sim/internal.h"
+#include "gossip/wire.h"
 
 #define ROUND_MS 500
 #define ROUND_JITTER_MS 100
@@ -142,7 +142,7 @@ static uint32_t inc_seen(struct sim_node *a, struct sim_node *v)
 static void attack_kill(struct weft_sim *s, struct sim_node *a, uint32_t t, uint32_t v)
 {
 	uint8_t body[800];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 
 	gossip_head(s, &w, a->idx, 4);
 	put_update(s, a, &w, WEFT_UPD_DEAD, v, UINT32_MAX, a->idx);
@@ -155,7 +155,7 @@ static void attack_kill(struct weft_sim *s, struct sim_node *a, uint32_t t, uint
 static void attack_impersonate(struct weft_sim *s, struct sim_node *a, uint32_t t, uint32_t v)
 {
 	uint8_t body[200];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 
 	weft_mp_array(&w, 4);
 	weft_mp_bin(&w, s->nodes[v].id.pk.b, WEFT_PK_LEN);
@@ -172,7 +172,7 @@ static void attack_alive(struct weft_sim *s, struct sim_node *a, uint32_t t)
 {
 	uint32_t c = random_honest(s, a->idx, t, true), k;
 	uint8_t body[300];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 
 	if (c == SIM_NONE)
 		return;
@@ -195,7 +195,7 @@ static void attack_harass(struct weft_sim *s, struct sim_node *a, uint32_t t, ui
 {
 	uint32_t inc = inc_seen(a, &s->nodes[v]), h1, h2;
 	uint8_t body[800];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 
 	h1 = random_honest(s, a->idx, v, false);
 	h2 = random_honest(s, a->idx, v, false);
@@ -213,7 +213,7 @@ static void attack_records(struct weft_sim *s, struct sim_node *a, uint32_t t, u
 	struct weft_rec_node_state *ns;
 	weft_record_t r;
 	uint8_t body[1200];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 
 	memset(&r, 0, offsetof(weft_record_t, raw));
 	r.type = WEFT_REC_NODE_STATE;
@@ -263,8 +263,9 @@ void sim_attack_tick(struct weft_sim *s, struct sim_node *a)
 		if (t != SIM_NONE && (atk & WEFT_SIM_ATK_ALIVE))
 			attack_alive(s, a, t);
 	}
-	if (sim_queue_push(&s->q, s->now + (ROUND_MS - ROUND_JITTER_MS) * WEFT_SIM_MS +
-					  sim_rand_below(&a->rng, 2 * ROUND_JITTER_MS * WEFT_SIM_MS),
+	if (sim_queue_push(&s->q,
+			   s->now + (ROUND_MS - ROUND_JITTER_MS) * WEFT_SIM_MS +
+				   sim_rand_below(&a->rng, 2 * ROUND_JITTER_MS * WEFT_SIM_MS),
 			   EV_ATTACK, a->idx, 0, NULL))
 		sim_fail(s, "out of memory scheduling an attack");
 }
@@ -288,7 +289,9 @@ int sim_adversary_start(struct weft_sim *s)
 			continue;
 		s->nodes[i].malicious = true;
 		s->nmalicious++;
-		if (sim_queue_push(&s->q, (uint64_t)ROUND_MS * WEFT_SIM_MS + sim_rand_below(&s->rng, ROUND_MS * WEFT_SIM_MS),
+		if (sim_queue_push(&s->q,
+				   (uint64_t)ROUND_MS * WEFT_SIM_MS +
+					   sim_rand_below(&s->rng, ROUND_MS * WEFT_SIM_MS),
 				   EV_ATTACK, i, 0, NULL))
 			return -1;
 	}

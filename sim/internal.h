@@ -5,13 +5,13 @@
 #ifndef WEFT_SIM_INTERNAL_H
 #define WEFT_SIM_INTERNAL_H
 
-#include "gossip.h"
-#include "record.h"
-#include "sim.h"
-#include "store.h"
-#include "token.h"
-#include "vcache.h"
-#include "wg.h"
+#include "gossip/gossip.h"
+#include "core/record.h"
+#include "sim/sim.h"
+#include "core/store.h"
+#include "core/token.h"
+#include "core/vcache.h"
+#include "wg/wg.h"
 
 /* Wire overheads counted in wire bytes: an IPv4 and a UDP header around
  * every datagram; an overlay one is also an IP packet inside the tunnel,
@@ -83,10 +83,10 @@ struct sim_pkt {
 	struct sim_pkt *next; /* free list */
 	uint32_t src, dst;
 	uint8_t kind, path;
-	bool rx_done;      /* has passed the receiver's capped link */
-	bool attack;       /* made by a malicious member on top of the protocol */
+	bool rx_done; /* has passed the receiver's capped link */
+	bool attack;  /* made by a malicious member on top of the protocol */
 	uint16_t len;
-	uint32_t wire;     /* bytes on the wire */
+	uint32_t wire; /* bytes on the wire */
 	/* handshakes: what each side's keys and lives were when it was sent */
 	uint32_t src_boot, src_keyver, dst_boot, dst_keyver;
 	uint8_t data[WEFT_GOSSIP_MTU];
@@ -94,20 +94,20 @@ struct sim_pkt {
 
 /* ---- WireGuard sessions (sim/tunnel.c) ---- */
 struct sim_side {
-	bool up;           /* this side completed the handshake */
-	bool pend;         /* responder: answered, waits for the initiator's first message */
-	bool told;         /* the node's gossip was told the tunnel is up */
+	bool up;               /* this side completed the handshake */
+	bool pend;             /* responder: answered, waits for the initiator's first message */
+	bool told;             /* the node's gossip was told the tunnel is up */
 	uint32_t boot, keyver; /* of this side's node when it did */
 	uint32_t peer_keyver;  /* of the peer's key it used */
-	uint64_t t_hs;     /* when */
+	uint64_t t_hs;         /* when */
 	uint32_t pend_boot, pend_keyver, pend_peer_keyver;
 	uint64_t t_pend;
-	uint64_t t_init;   /* last initiation this side sent */
+	uint64_t t_init;    /* last initiation this side sent */
 	uint32_t init_boot; /* in which life of its node */
 };
 
 struct sim_session {
-	uint32_t a, b;   /* a < b */
+	uint32_t a, b;        /* a < b */
 	struct sim_side s[2]; /* [0] = a's side, [1] = b's */
 };
 
@@ -118,8 +118,12 @@ struct sim_sessions {
 
 /* ---- tracked records (sim/metrics.c) ---- */
 enum sim_track_group {
-	TG_STATE = 0, TG_REVOCATION, TG_ROTATE, TG_NETWORK, /* published by the scenario */
-	TG_ROTATE_KEY, TG_MEMBER,                            /* consequences */
+	TG_STATE = 0,
+	TG_REVOCATION,
+	TG_ROTATE,
+	TG_NETWORK, /* published by the scenario */
+	TG_ROTATE_KEY,
+	TG_MEMBER, /* consequences */
 	TG_COUNT,
 };
 #define TG_PRIMARY_MAX TG_NETWORK
@@ -150,7 +154,7 @@ struct sim_cut {
 
 /* ---- nodes ---- */
 enum sim_node_status {
-	NS_NEW = 0,   /* not started (a joiner before its time) */
+	NS_NEW = 0, /* not started (a joiner before its time) */
 	NS_UP = 1,
 	NS_DOWN = 2,
 };
@@ -158,19 +162,19 @@ enum sim_node_status {
 struct sim_node {
 	uint32_t idx;
 	uint8_t status;
-	bool joiner;          /* started without a token-less membership */
-	bool joined;          /* a joiner that got its welcome */
+	bool joiner; /* started without a token-less membership */
+	bool joined; /* a joiner that got its welcome */
 	bool revoked;
-	bool malicious;       /* compromised (issue #22): attacks besides the protocol */
-	bool rotate_pending;  /* a key rotation order arrived: act after the events */
-	uint32_t boot;        /* starts so far */
-	uint32_t gen;         /* timer generation */
+	bool malicious;      /* compromised (issue #22): attacks besides the protocol */
+	bool rotate_pending; /* a key rotation order arrived: act after the events */
+	uint32_t boot;       /* starts so far */
+	uint32_t gen;        /* timer generation */
 	uint32_t crashes;
-	uint32_t groups;      /* bit g: in group g */
-	uint64_t armed;       /* deadline of the live timer event */
-	uint64_t rng;         /* the node's injected randomness */
+	uint32_t groups; /* bit g: in group g */
+	uint64_t armed;  /* deadline of the live timer event */
+	uint64_t rng;    /* the node's injected randomness */
 	weft_keypair_t id;
-	weft_store_t *store;  /* kept across crashes: the persisted state */
+	weft_store_t *store; /* kept across crashes: the persisted state */
 	weft_gossip_t *g;
 	uint32_t incarnation; /* persisted at a crash */
 	uint8_t netkey[WEFT_NETKEY_LEN];
@@ -180,15 +184,15 @@ struct sim_node {
 	uint64_t state_version;
 	weft_wgkey_t wg_pub;
 	uint32_t wg_keyver;
-	uint64_t wg_key_time;  /* unix s */
+	uint64_t wg_key_time; /* unix s */
 	/* links */
 	uint64_t tx_free, rx_free;
 	/* metrics: in the measurement window */
-	uint64_t up_since;     /* when it last started */
-	uint64_t up_ns;        /* time up within the window */
+	uint64_t up_since; /* when it last started */
+	uint64_t up_ns;    /* time up within the window */
 	uint64_t tx_bytes, tx_pkts, tx_wire;
 	uint64_t crashed_at, back_at; /* last crash and restart */
-	uint32_t crash_idx;    /* its open crash record, or SIM_NONE */
+	uint32_t crash_idx;           /* its open crash record, or SIM_NONE */
 	uint64_t created_at;
 	uint64_t join_t0, join_t1;
 	/* wg/ memory backend */
@@ -219,10 +223,10 @@ struct weft_sim {
 	weft_vcache_t *cache;
 	weft_gossip_dir_t *dir;
 	struct weft_gossip_params params;
-	uint32_t n, nmax;     /* nodes created, room */
+	uint32_t n, nmax; /* nodes created, room */
 	uint32_t n_initial;
 	struct sim_node *nodes;
-	uint32_t *by_id;      /* open addressing over node ids: index + 1 */
+	uint32_t *by_id; /* open addressing over node ids: index + 1 */
 	uint32_t by_id_cap;
 	struct sim_sessions sess;
 	/* metrics */
@@ -243,7 +247,7 @@ struct weft_sim {
 	uint64_t attack_pkts, attack_bytes;
 	uint64_t honest_false_suspicions, honest_false_deaths, revived_dead, forged_endpoints;
 	uint64_t misbehaving_reports, misbehaving_honest;
-	uint64_t spin_at;   /* livelock guard: timers that do not advance time */
+	uint64_t spin_at; /* livelock guard: timers that do not advance time */
 	uint32_t spins;
 	uint64_t win_from, win_to;
 	uint8_t trace[32];
@@ -268,7 +272,6 @@ void sim_link_send(struct weft_sim *s, struct sim_pkt *p, bool deliverable);
 /* p reached p->dst's host: false when its capped link delays it (it was
  * queued again) or drops it (freed). */
 bool sim_link_arrive(struct weft_sim *s, struct sim_pkt *p);
-
 
 /* ---- sim/tunnel.c ---- */
 /* A datagram the node's gossip wants to send to member peer on the

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "internal.h"
+#include "sim/internal.h"
 
 /* Host i is 100.64.0.0/10 + i + 1 on the underlay. */
 void sim_endpoint_of(uint32_t idx, weft_endpoint_t *ep)
@@ -210,8 +210,7 @@ void sim_link_send(struct weft_sim *s, struct sim_pkt *p, bool deliverable)
 		sim_pkt_free(s, p);
 		return;
 	}
-	if (cut_between(s, p->src, p->dst) ||
-	    (s->loss_ppm && sim_rand_below(&s->rng, 1000000) < s->loss_ppm)) {
+	if (cut_between(s, p->src, p->dst) || (s->loss_ppm && sim_rand_below(&s->rng, 1000000) < s->loss_ppm)) {
 		s->pkts_lost++;
 		sim_pkt_free(s, p);
 		return;

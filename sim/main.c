@@ -8,8 +8,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "error.h"
-#include "sim.h"
+#include "core/error.h"
+#include "sim/sim.h"
 
 /* Without --scenario: steady state, ten state records published one a
  * second from random nodes, bandwidth over the whole run. */
@@ -18,33 +18,32 @@ static const char default_scenario[] = "name steady\n"
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: weft-sim [--nodes N] [--seed S] [--duration SECONDS] [--loss P]\n"
-		"                [--latency MS] [--jitter MS] [--scenario FILE] [--json]\n"
-		"                [--bandwidth BYTES_PER_S] [--wg model|none|memory]\n"
-		"                [--param NAME=VALUE] [--malicious N|SHARE[:ATTACKS]] [--pretty]\n"
-		"\n"
-		"Runs weft's gossip protocol for N simulated nodes in virtual time and prints\n"
-		"how fast records spread, how fast crashes are noticed, and what it costs.\n"
-		"Scenarios are text files (see sim/scenarios/README.md); the options here\n"
-		"override what the file says. The same seed prints the same results, but\n"
-		"for wall_s and peak_rss_kb.\n"
-		"\n"
-		"  --nodes N          simulated nodes at the start (default 100)\n"
-		"  --seed S           seed of every random choice (default 1)\n"
-		"  --duration SECONDS virtual time to run (default 60)\n"
-		"  --loss P           datagram loss, 0.05 or 5%% (default 0)\n"
-		"  --latency MS       one-way latency (default 10)\n"
-		"  --jitter MS        latency varies by up to this either way (default 5)\n"
-		"  --scenario FILE    what happens during the run (default: steady state)\n"
-		"  --json             one JSON object instead of a table\n"
-		"  --pretty           indent the JSON\n"
-		"  --bandwidth B      cap each node's link at B bytes/s each way (0 = none)\n"
-		"  --wg MODE          WireGuard: model (default), none (underlay only), memory\n"
-		"  --param NAME=VALUE a gossip tunable, e.g. gossip_fanout=4\n"
-		"  --malicious N|SHARE[:ATTACKS]\n"
-		"                     that many members are compromised (10, or 1%%) and attack the\n"
-		"                     others: kill,impersonate,alive,harass,records or all (default)\n");
+	fprintf(f, "usage: weft-sim [--nodes N] [--seed S] [--duration SECONDS] [--loss P]\n"
+		   "                [--latency MS] [--jitter MS] [--scenario FILE] [--json]\n"
+		   "                [--bandwidth BYTES_PER_S] [--wg model|none|memory]\n"
+		   "                [--param NAME=VALUE] [--malicious N|SHARE[:ATTACKS]] [--pretty]\n"
+		   "\n"
+		   "Runs weft's gossip protocol for N simulated nodes in virtual time and prints\n"
+		   "how fast records spread, how fast crashes are noticed, and what it costs.\n"
+		   "Scenarios are text files (see sim/scenarios/README.md); the options here\n"
+		   "override what the file says. The same seed prints the same results, but\n"
+		   "for wall_s and peak_rss_kb.\n"
+		   "\n"
+		   "  --nodes N          simulated nodes at the start (default 100)\n"
+		   "  --seed S           seed of every random choice (default 1)\n"
+		   "  --duration SECONDS virtual time to run (default 60)\n"
+		   "  --loss P           datagram loss, 0.05 or 5%% (default 0)\n"
+		   "  --latency MS       one-way latency (default 10)\n"
+		   "  --jitter MS        latency varies by up to this either way (default 5)\n"
+		   "  --scenario FILE    what happens during the run (default: steady state)\n"
+		   "  --json             one JSON object instead of a table\n"
+		   "  --pretty           indent the JSON\n"
+		   "  --bandwidth B      cap each node's link at B bytes/s each way (0 = none)\n"
+		   "  --wg MODE          WireGuard: model (default), none (underlay only), memory\n"
+		   "  --param NAME=VALUE a gossip tunable, e.g. gossip_fanout=4\n"
+		   "  --malicious N|SHARE[:ATTACKS]\n"
+		   "                     that many members are compromised (10, or 1%%) and attack the\n"
+		   "                     others: kill,impersonate,alive,harass,records or all (default)\n");
 }
 
 static int die(const char *msg, const char *detail)
@@ -78,7 +77,7 @@ static char *read_file(const char *path, size_t *len)
  * so both accept the same forms. */
 static int apply(struct weft_sim_scenario *sc, const char *key, const char *val, const char *unit)
 {
-	struct weft_sim_perr perr = {0, "value too long"};
+	struct weft_sim_perr perr = { 0, "value too long" };
 	char line[600];
 	int n;
 
@@ -98,14 +97,21 @@ static double seconds(const struct timespec *a, const struct timespec *b)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"nodes", required_argument, NULL, 'n'},    {"seed", required_argument, NULL, 's'},
-		{"duration", required_argument, NULL, 'd'}, {"loss", required_argument, NULL, 'l'},
-		{"latency", required_argument, NULL, 'L'},  {"jitter", required_argument, NULL, 'j'},
-		{"scenario", required_argument, NULL, 'f'}, {"json", no_argument, NULL, 'J'},
-		{"pretty", no_argument, NULL, 'p'},         {"bandwidth", required_argument, NULL, 'b'},
-		{"wg", required_argument, NULL, 'w'},       {"param", required_argument, NULL, 'P'},
-		{"malicious", required_argument, NULL, 'M'},
-		{"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "loss", required_argument, NULL, 'l' },
+		{ "latency", required_argument, NULL, 'L' },
+		{ "jitter", required_argument, NULL, 'j' },
+		{ "scenario", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "bandwidth", required_argument, NULL, 'b' },
+		{ "wg", required_argument, NULL, 'w' },
+		{ "param", required_argument, NULL, 'P' },
+		{ "malicious", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct override {
 		const char *key, *val, *unit;
@@ -126,21 +132,53 @@ int main(int argc, char **argv)
 		const char *key = NULL, *unit = "";
 
 		switch (c) {
-		case 'n': key = "nodes"; break;
-		case 's': key = "seed"; break;
-		case 'd': key = "duration"; break;
-		case 'l': key = "loss"; break;
-		case 'L': key = "latency"; unit = "ms"; break;
-		case 'j': key = "jitter"; unit = "ms"; break;
-		case 'b': key = "bandwidth"; break;
-		case 'w': key = "wg"; break;
-		case 'P': key = "param"; break;
-		case 'M': key = "malicious"; break;
-		case 'f': file = optarg; break;
-		case 'J': as_json = true; break;
-		case 'p': pretty = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'n':
+			key = "nodes";
+			break;
+		case 's':
+			key = "seed";
+			break;
+		case 'd':
+			key = "duration";
+			break;
+		case 'l':
+			key = "loss";
+			break;
+		case 'L':
+			key = "latency";
+			unit = "ms";
+			break;
+		case 'j':
+			key = "jitter";
+			unit = "ms";
+			break;
+		case 'b':
+			key = "bandwidth";
+			break;
+		case 'w':
+			key = "wg";
+			break;
+		case 'P':
+			key = "param";
+			break;
+		case 'M':
+			key = "malicious";
+			break;
+		case 'f':
+			file = optarg;
+			break;
+		case 'J':
+			as_json = true;
+			break;
+		case 'p':
+			pretty = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 		if (!key)
 			continue;
@@ -148,7 +186,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "weft-sim: error: too many options\n");
 			return 2;
 		}
-		over[nover++] = (struct override){key, optarg, unit};
+		over[nover++] = (struct override){ key, optarg, unit };
 	}
 	if (optind != argc) {
 		fprintf(stderr, "weft-sim: error: unexpected argument '%s'\n", argv[optind]);

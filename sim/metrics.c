@@ -10,11 +10,11 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "sim/internal.h"
 
 static const char *const group_names[TG_COUNT] = {
-	[TG_STATE] = "state", [TG_REVOCATION] = "revocation", [TG_ROTATE] = "rotate",
+	[TG_STATE] = "state",     [TG_REVOCATION] = "revocation", [TG_ROTATE] = "rotate",
 	[TG_NETWORK] = "network", [TG_ROTATE_KEY] = "rotate-key", [TG_MEMBER] = "member",
 };
 
@@ -376,7 +376,7 @@ static bool track_eligible(const struct weft_sim *s, const struct sim_track *t, 
 
 static void curve(struct weft_sim_result *r, const struct u32v *all, uint64_t expected)
 {
-	static const uint32_t steps_ms[] = {5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 60000};
+	static const uint32_t steps_ms[] = { 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 60000 };
 	uint64_t horizon_us = all->n ? all->v[all->n - 1] : 0;
 	uint32_t step = steps_ms[0];
 	size_t i, k = 0;
@@ -399,9 +399,9 @@ static void curve(struct weft_sim_result *r, const struct u32v *all, uint64_t ex
 
 static void dissemination(struct weft_sim *s, struct weft_sim_result *r)
 {
-	struct u32v all = {0}, grp[TG_COUNT];
-	uint64_t exp_all = 0, exp[TG_COUNT] = {0};
-	uint32_t nrec[TG_COUNT] = {0}, t, i;
+	struct u32v all = { 0 }, grp[TG_COUNT];
+	uint64_t exp_all = 0, exp[TG_COUNT] = { 0 };
+	uint32_t nrec[TG_COUNT] = { 0 }, t, i;
 	bool fail = false;
 
 	memset(grp, 0, sizeof(grp));
@@ -444,7 +444,7 @@ static void dissemination(struct weft_sim *s, struct weft_sim_result *r)
 
 static void detection(struct weft_sim *s, struct weft_sim_result *r)
 {
-	struct u32v all = {0};
+	struct u32v all = { 0 };
 	uint64_t expected = 0;
 	uint32_t c, i;
 	bool fail = false;
@@ -473,7 +473,7 @@ static void detection(struct weft_sim *s, struct weft_sim_result *r)
 
 static void joins(struct weft_sim *s, struct weft_sim_result *r)
 {
-	struct u32v all = {0};
+	struct u32v all = { 0 };
 	uint32_t i;
 
 	r->joins = s->joins;
@@ -603,7 +603,7 @@ static void view_hash(const weft_view_t *v, uint8_t out[32])
  * newer than the order. */
 static void view_checks(struct weft_sim *s, struct weft_sim_result *r)
 {
-	const uint8_t zero[32] = {0};
+	const uint8_t zero[32] = { 0 };
 	uint8_t first[32], h[32];
 	weft_ip_t *own = NULL;
 	uint32_t i, k, nown = 0;
@@ -653,7 +653,8 @@ static void view_checks(struct weft_sim *s, struct weft_sim_result *r)
 				uint32_t y = v.members[k].name_lost[0] ? sim_node_by_id(s, &v.members[k].name_holder)
 								       : SIM_NONE;
 
-				if (x != SIM_NONE && y != SIM_NONE && !s->nodes[x].malicious && s->nodes[y].malicious)
+				if (x != SIM_NONE && y != SIM_NONE && !s->nodes[x].malicious &&
+				    s->nodes[y].malicious)
 					r->names_taken++;
 			}
 		} else if (memcmp(first, h, 32) != 0) {

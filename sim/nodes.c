@@ -12,8 +12,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "sim/internal.h"
 
 void sim_fail(struct weft_sim *s, const char *fmt, ...)
 {
@@ -72,7 +72,8 @@ static int sign(struct weft_sim *s, weft_record_t *r, const weft_keypair_t *kp)
 
 	if (ret) {
 		weft_record_check(r, &why);
-		sim_fail(s, "cannot sign a %s record: %s", weft_rec_type_name(r->type), why ? why : weft_strerror(ret));
+		sim_fail(s, "cannot sign a %s record: %s", weft_rec_type_name(r->type),
+			 why ? why : weft_strerror(ret));
 	}
 	return ret;
 }
@@ -194,7 +195,7 @@ int sim_network_build(struct weft_sim *s)
 	keypair(s, &s->admin, 'A', 0);
 	keypair(s, &s->invite, 'I', 0);
 	keypair(s, &s->join_invite, 'J', 0);
-	node_rand(&(struct sim_node){.rng = sc->seed ^ 0x6e65746b6579ull}, s->netkey, sizeof(s->netkey));
+	node_rand(&(struct sim_node){ .rng = sc->seed ^ 0x6e65746b6579ull }, s->netkey, sizeof(s->netkey));
 
 	memset(&s->settings, 0, sizeof(s->settings));
 	s->settings.type = WEFT_REC_NETWORK;
@@ -326,7 +327,7 @@ static void maybe_rotate(struct weft_sim *s, struct sim_node *nd)
 	nd->rotate_pending = false;
 	if (nd->status != NS_UP || nd->revoked || !weft_gossip_is_member(nd->g))
 		return;
-	r = weft_store_get(nd->store, WEFT_REC_ROTATE, (const uint8_t[32]){0});
+	r = weft_store_get(nd->store, WEFT_REC_ROTATE, (const uint8_t[32]){ 0 });
 	if (!r || nd->wg_key_time >= r->u.rotate.older_than)
 		return;
 	nd->wg_keyver++;
@@ -338,8 +339,8 @@ static void maybe_rotate(struct weft_sim *s, struct sim_node *nd)
 	sim_node_publish_state(s, nd, TG_ROTATE_KEY);
 }
 
-static void route(struct weft_sim *s, struct sim_node *nd, const struct weft_gossip_dgram *dg,
-		  const uint8_t *buf, size_t len)
+static void route(struct weft_sim *s, struct sim_node *nd, const struct weft_gossip_dgram *dg, const uint8_t *buf,
+		  size_t len)
 {
 	struct sim_pkt *p = sim_pkt_alloc(s);
 	uint32_t dst, peer;
@@ -403,8 +404,8 @@ void sim_node_drain(struct weft_sim *s, struct sim_node *nd)
 
 int sim_node_start(struct weft_sim *s, struct sim_node *nd)
 {
-	uint32_t mask = 1u << WEFT_GEV_RECORD | 1u << WEFT_GEV_LIVENESS | 1u << WEFT_GEV_JOINED |
-			1u << WEFT_GEV_JOIN_FAILED;
+	uint32_t mask =
+		1u << WEFT_GEV_RECORD | 1u << WEFT_GEV_LIVENESS | 1u << WEFT_GEV_JOINED | 1u << WEFT_GEV_JOIN_FAILED;
 	struct weft_gossip_config cfg;
 	int err = 0;
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "sim/internal.h"
 
 static bool before(const struct sim_ev *a, const struct sim_ev *b)
 {
@@ -13,7 +13,7 @@ static bool before(const struct sim_ev *a, const struct sim_ev *b)
 
 int sim_queue_push(struct sim_queue *q, uint64_t t, uint8_t kind, uint32_t node, uint32_t gen, struct sim_pkt *pkt)
 {
-	struct sim_ev *h, e = {t, q->seq++, kind, node, gen, pkt};
+	struct sim_ev *h, e = { t, q->seq++, kind, node, gen, pkt };
 	size_t i, p, cap;
 
 	if (q->n == q->cap) {

@@ -6,9 +6,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
-#include "keys.h"
+#include "core/error.h"
+#include "sim/internal.h"
+#include "core/keys.h"
 
 uint64_t sim_rand(uint64_t *state)
 {

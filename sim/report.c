@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "sim.h"
+#include "sim/sim.h"
 
 static struct json_object *num(double v, int decimals)
 {
@@ -138,7 +138,8 @@ char *weft_sim_report_json(const struct weft_sim_result *r, bool pretty)
 		add(o, "views_agree", json_object_new_boolean(r->views_agree));
 		add(o, "members_active", json_object_new_int64(r->members_active));
 		add(o, "members_overused", json_object_new_int64(r->members_overused));
-		add(o, "overused_node", r->overused_node == UINT32_MAX ? NULL : json_object_new_int64(r->overused_node));
+		add(o, "overused_node",
+		    r->overused_node == UINT32_MAX ? NULL : json_object_new_int64(r->overused_node));
 		add(o, "addr_outside", json_object_new_int64(r->addr_outside));
 		add(o, "addr_dupes", json_object_new_int64(r->addr_dupes));
 		add(o, "stale_keys", json_object_new_int64(r->stale_keys));
@@ -163,8 +164,8 @@ static void dist_line(FILE *f, const char *what, const struct weft_sim_dist *d)
 		fprintf(f, "  %-22s none of %llu\n", what, (unsigned long long)d->expected);
 		return;
 	}
-	fprintf(f, "  %-22s p50 %8.1f ms   p99 %8.1f ms   max %8.1f ms   %6.2f %% of %llu\n", what,
-		d->p50_ms, d->p99_ms, d->max_ms, 100.0 * fraction(d), (unsigned long long)d->expected);
+	fprintf(f, "  %-22s p50 %8.1f ms   p99 %8.1f ms   max %8.1f ms   %6.2f %% of %llu\n", what, d->p50_ms,
+		d->p99_ms, d->max_ms, 100.0 * fraction(d), (unsigned long long)d->expected);
 }
 
 void weft_sim_report_text(const struct weft_sim_result *r, FILE *f)
@@ -193,14 +194,16 @@ void weft_sim_report_text(const struct weft_sim_result *r, FILE *f)
 		fprintf(f, "\nadversary: %u malicious members (%s), %llu datagrams, %llu B on top of the protocol\n",
 			r->malicious, weft_sim_attacks_name(r->attacks, names, sizeof(names)),
 			(unsigned long long)r->attack_pkts, (unsigned long long)r->attack_bytes);
-		fprintf(f, "  honest members: %llu false suspicions, %llu false deaths of each other; %llu crashed "
-			   "ones revived while down; %llu endpoints learnt from forged senders\n",
+		fprintf(f,
+			"  honest members: %llu false suspicions, %llu false deaths of each other; %llu crashed "
+			"ones revived while down; %llu endpoints learnt from forged senders\n",
 			(unsigned long long)r->honest_false_suspicions, (unsigned long long)r->honest_false_deaths,
 			(unsigned long long)r->revived_dead, (unsigned long long)r->forged_endpoints);
 		fprintf(f, "  misbehaving reports: %llu naming malicious members, %llu naming honest ones",
 			(unsigned long long)r->misbehaving_reports, (unsigned long long)r->misbehaving_honest);
 		if (r->views_checked)
-			fprintf(f, "; %u honest members' names held by malicious ones (they joined first)", r->names_taken);
+			fprintf(f, "; %u honest members' names held by malicious ones (they joined first)",
+				r->names_taken);
 		fprintf(f, "\n");
 	}
 	if (r->joins) {
@@ -212,7 +215,8 @@ void weft_sim_report_text(const struct weft_sim_result *r, FILE *f)
 		r->bytes_per_node_per_s_max, r->packets_per_node_per_s, r->packets_per_node_per_s_max);
 	fprintf(f, "  on wire  %8.1f B/s (max %8.1f)   with IP/UDP and WireGuard\n", r->wire_bytes_per_node_per_s,
 		r->wire_bytes_per_node_per_s_max);
-	fprintf(f, "  handshakes %llu (%llu failed); datagrams %llu sent, %llu lost, %llu dropped; %llu overlay, %llu underlay\n",
+	fprintf(f,
+		"  handshakes %llu (%llu failed); datagrams %llu sent, %llu lost, %llu dropped; %llu overlay, %llu underlay\n",
 		(unsigned long long)r->handshakes, (unsigned long long)r->handshakes_failed,
 		(unsigned long long)r->pkts_sent, (unsigned long long)r->pkts_lost,
 		(unsigned long long)r->pkts_dropped, (unsigned long long)r->overlay_pkts,
@@ -221,10 +225,11 @@ void weft_sim_report_text(const struct weft_sim_result *r, FILE *f)
 		r->up, r->up_members, r->converged ? "converged" : "NOT converged", r->min_alive_view,
 		r->revoked_seen);
 	if (r->views_checked)
-		fprintf(f, "  views: %s; %u active, %u over-used (first: node %d); %u without an address in the CIDR, %u sharing one; %u stale keys\n",
+		fprintf(f,
+			"  views: %s; %u active, %u over-used (first: node %d); %u without an address in the CIDR, %u sharing one; %u stale keys\n",
 			r->views_agree ? "all agree" : "DIFFER", r->members_active, r->members_overused,
-			r->overused_node == UINT32_MAX ? -1 : (int)r->overused_node,
-			r->addr_outside, r->addr_dupes, r->stale_keys);
+			r->overused_node == UINT32_MAX ? -1 : (int)r->overused_node, r->addr_outside, r->addr_dupes,
+			r->stale_keys);
 	fprintf(f, "  records merged from the network %llu, %llu of them by %llu push-pull exchanges\n",
 		(unsigned long long)r->records_merged, (unsigned long long)r->sync_records,
 		(unsigned long long)r->syncs);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "sim.h"
+#include "core/error.h"
+#include "sim/sim.h"
 
 #define MAX_WORDS 24
 #define MAX_LINE 512
@@ -75,17 +75,18 @@ const char *weft_sim_wg_name(unsigned wg)
 
 /* ---- gossip tunables by name ---- */
 
-#define PARAM(f) {#f, offsetof(struct weft_gossip_params, f)}
+#define PARAM(f)                                           \
+	{                                                  \
+#f, offsetof(struct weft_gossip_params, f) \
+	}
 static const struct {
 	const char *name;
 	size_t off;
 } params[] = {
-	PARAM(probe_interval_ms), PARAM(probe_timeout_ms), PARAM(indirect_checks),
-	PARAM(suspicion_mult), PARAM(suspicion_max_mult), PARAM(awareness_max),
-	PARAM(gossip_interval_ms), PARAM(gossip_fanout), PARAM(retransmit_mult),
-	PARAM(pushpull_interval_ms), PARAM(pushpull_fast_ms), PARAM(dead_retry_min_ms),
-	PARAM(dead_retry_max_ms), PARAM(join_retry_ms), PARAM(join_timeout_ms),
-	PARAM(max_clock_skew_s),
+	PARAM(probe_interval_ms),  PARAM(probe_timeout_ms),     PARAM(indirect_checks),    PARAM(suspicion_mult),
+	PARAM(suspicion_max_mult), PARAM(awareness_max),        PARAM(gossip_interval_ms), PARAM(gossip_fanout),
+	PARAM(retransmit_mult),    PARAM(pushpull_interval_ms), PARAM(pushpull_fast_ms),   PARAM(dead_retry_min_ms),
+	PARAM(dead_retry_max_ms),  PARAM(join_retry_ms),        PARAM(join_timeout_ms),    PARAM(max_clock_skew_s),
 };
 
 int weft_sim_param_set(struct weft_gossip_params *p, const char *name, uint64_t value)
@@ -161,8 +162,8 @@ static int parse_time(const char *s, uint64_t *ns)
 		unsigned digits; /* decimal places of a second that the unit stands for */
 		uint64_t mult;
 	} units[] = {
-		{"", 9, 1}, {"s", 9, 1}, {"ms", 6, 1}, {"us", 3, 1}, {"ns", 0, 1},
-		{"m", 9, 60}, {"h", 9, 3600},
+		{ "", 9, 1 },   { "s", 9, 1 },  { "ms", 6, 1 },   { "us", 3, 1 },
+		{ "ns", 0, 1 }, { "m", 9, 60 }, { "h", 9, 3600 },
 	};
 	const char *rest;
 	uint64_t v;
@@ -492,8 +493,9 @@ static const struct {
 	const char *name;
 	uint8_t bit;
 } attack_names[] = {
-	{"kill", WEFT_SIM_ATK_KILL},       {"impersonate", WEFT_SIM_ATK_IMPERSONATE}, {"alive", WEFT_SIM_ATK_ALIVE},
-	{"harass", WEFT_SIM_ATK_HARASS},   {"records", WEFT_SIM_ATK_RECORDS},         {"all", WEFT_SIM_ATK_ALL},
+	{ "kill", WEFT_SIM_ATK_KILL },       { "impersonate", WEFT_SIM_ATK_IMPERSONATE },
+	{ "alive", WEFT_SIM_ATK_ALIVE },     { "harass", WEFT_SIM_ATK_HARASS },
+	{ "records", WEFT_SIM_ATK_RECORDS }, { "all", WEFT_SIM_ATK_ALL },
 };
 
 uint8_t weft_sim_attacks_parse(const char *s)
@@ -536,7 +538,8 @@ static int parse_malicious(struct pstate *ps)
 	uint64_t v;
 
 	if (ps->nw < 2 || ps->nw > 3)
-		return fail(ps, "'malicious' reads: malicious COUNT|SHARE [kill,impersonate,alive,harass,records|all]");
+		return fail(ps,
+			    "'malicious' reads: malicious COUNT|SHARE [kill,impersonate,alive,harass,records|all]");
 	if (strchr(ps->w[1], '%')) {
 		sc->malicious.pct = true;
 		if (parse_prob(ps->w[1], &sc->malicious.v))
@@ -677,7 +680,7 @@ static int sort_actions(struct weft_sim_scenario *sc)
 
 int weft_sim_scenario_parse(struct weft_sim_scenario *sc, const char *text, size_t len, struct weft_sim_perr *err)
 {
-	struct pstate ps = {.sc = sc, .err = err};
+	struct pstate ps = { .sc = sc, .err = err };
 	char buf[MAX_LINE + 1], *p, *save;
 	size_t pos = 0, n;
 	int ret;
@@ -732,7 +735,7 @@ static int check_pick(struct pstate *ps, const struct weft_sim_pick *p, uint32_t
 
 int weft_sim_scenario_check(const struct weft_sim_scenario *sc, struct weft_sim_perr *err)
 {
-	struct pstate ps = {.sc = (struct weft_sim_scenario *)sc, .err = err};
+	struct pstate ps = { .sc = (struct weft_sim_scenario *)sc, .err = err };
 	uint64_t total = sc->nodes;
 	const struct weft_sim_action *a;
 	unsigned i, k;
@@ -766,7 +769,8 @@ int weft_sim_scenario_check(const struct weft_sim_scenario *sc, struct weft_sim_
 	for (i = 0; i < sc->nacts; i++) {
 		a = &sc->acts[i];
 		ps.line = a->line;
-		if ((ret = check_pick(&ps, &a->who, (uint32_t)total)) || (ret = check_pick(&ps, &a->from, (uint32_t)total)))
+		if ((ret = check_pick(&ps, &a->who, (uint32_t)total)) ||
+		    (ret = check_pick(&ps, &a->from, (uint32_t)total)))
 			return ret;
 		for (k = 0; k < a->nvia; k++)
 			if ((ret = check_pick(&ps, &a->via[k], (uint32_t)total)))

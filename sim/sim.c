@@ -9,8 +9,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "sim/internal.h"
 
 /* ---- choosing nodes ---- */
 
@@ -168,8 +168,8 @@ static void act_cut(struct weft_sim *s, const struct weft_sim_action *a)
 	if (a->kind == WEFT_SIM_ACT_HEAL) {
 		for (i = 0; i < s->ncuts; i++) {
 			c = &s->cuts[i];
-			if (c->to == UINT64_MAX &&
-			    (a->g1 == 0xff || (c->g1 == a->g1 && c->g2 == a->g2) || (c->g1 == a->g2 && c->g2 == a->g1)))
+			if (c->to == UINT64_MAX && (a->g1 == 0xff || (c->g1 == a->g1 && c->g2 == a->g2) ||
+						    (c->g1 == a->g2 && c->g2 == a->g1)))
 				c->to = s->now;
 		}
 		return;
@@ -184,7 +184,7 @@ static void act_cut(struct weft_sim *s, const struct weft_sim_action *a)
 		s->cuts = c;
 		s->cuts_cap = cap;
 	}
-	s->cuts[s->ncuts++] = (struct sim_cut){a->g1, a->g2, s->now, UINT64_MAX};
+	s->cuts[s->ncuts++] = (struct sim_cut){ a->g1, a->g2, s->now, UINT64_MAX };
 }
 
 /* An admin record enters the network at one member (`weft push` there). */

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "addr.h"
-#include "gossip.h"
+#include "core/addr.h"
+#include "gossip/gossip.h"
 
 #define WEFT_SIM_MAX_NODES 200000u
 #define WEFT_SIM_MAX_GROUPS 32
@@ -64,14 +64,14 @@ enum weft_sim_act_kind {
 struct weft_sim_action {
 	uint64_t at_ns;
 	uint8_t kind;
-	uint8_t g1, g2;               /* partition and heal: group indices */
+	uint8_t g1, g2; /* partition and heal: group indices */
 	uint8_t nvia;
-	uint32_t line;                /* in the scenario text, for messages */
-	uint32_t count;               /* join */
-	uint64_t dur_ns;              /* crash ... for D: restart after D (0 = stay down) */
-	uint64_t value;               /* loss ppm, latency or jitter ns */
-	struct weft_sim_pick who;     /* crash, restart, revoke target, publish origin */
-	struct weft_sim_pick from;    /* revoke, rotate, cidr: where the record enters */
+	uint32_t line;                              /* in the scenario text, for messages */
+	uint32_t count;                             /* join */
+	uint64_t dur_ns;                            /* crash ... for D: restart after D (0 = stay down) */
+	uint64_t value;                             /* loss ppm, latency or jitter ns */
+	struct weft_sim_pick who;                   /* crash, restart, revoke target, publish origin */
+	struct weft_sim_pick from;                  /* revoke, rotate, cidr: where the record enters */
 	struct weft_sim_pick via[WEFT_SIM_MAX_VIA]; /* join: bootstrap endpoints in order */
 	weft_cidr_t cidr;
 };
@@ -109,12 +109,12 @@ struct weft_sim_scenario {
 	uint64_t duration_ns;
 	uint32_t loss_ppm;
 	uint64_t latency_ns, jitter_ns;
-	uint64_t bandwidth;   /* bytes per second per node and direction; 0 = no cap */
-	uint64_t queue_ns;    /* longest a packet waits for a capped link before it is dropped */
-	uint8_t wg;           /* enum weft_sim_wg */
-	struct weft_gossip_params params; /* zero fields: gossip's defaults */
+	uint64_t bandwidth;                      /* bytes per second per node and direction; 0 = no cap */
+	uint64_t queue_ns;                       /* longest a packet waits for a capped link before it is dropped */
+	uint8_t wg;                              /* enum weft_sim_wg */
+	struct weft_gossip_params params;        /* zero fields: gossip's defaults */
 	uint64_t measure_from_ns, measure_to_ns; /* bandwidth window; to 0 = end of run */
-	uint32_t invite_uses; /* max uses of the joiners' invite; 0 = one per joiner */
+	uint32_t invite_uses;                    /* max uses of the joiners' invite; 0 = one per joiner */
 	/* Compromised members among the initial ones (never node 0): a
 	 * count, or a share of the nodes (pct, per million, at least one);
 	 * v = 0: none. Each runs the real protocol and, twice a second,
@@ -153,8 +153,8 @@ const char *weft_sim_wg_name(unsigned wg);
 
 /* Distribution of delays in ms over (record or crash, node) pairs. */
 struct weft_sim_dist {
-	uint64_t count;    /* pairs that happened */
-	uint64_t expected; /* pairs that should have */
+	uint64_t count;                /* pairs that happened */
+	uint64_t expected;             /* pairs that should have */
 	double p50_ms, p99_ms, max_ms; /* over those that happened; -1 when none */
 };
 
@@ -171,17 +171,17 @@ struct weft_sim_group_result {
 
 struct weft_sim_result {
 	/* the run */
-	uint32_t nodes;     /* initial */
+	uint32_t nodes;       /* initial */
 	uint32_t nodes_total; /* with joiners */
 	uint64_t seed;
 	double virtual_s;
 	double wall_s;
 	long peak_rss_kb;
-	uint32_t loss_ppm;  /* at the start */
+	uint32_t loss_ppm; /* at the start */
 	double latency_ms, jitter_ms;
 	uint8_t wg;
 	char scenario[WEFT_SIM_NAME_MAX + 1];
-	uint64_t events;    /* simulator events processed */
+	uint64_t events; /* simulator events processed */
 
 	/* dissemination of the records the scenario published (the "state",
 	 * "revocation", "rotate", "network" groups pooled) */
@@ -206,11 +206,11 @@ struct weft_sim_result {
 	uint8_t attacks;
 	uint64_t attack_pkts, attack_bytes; /* what the malicious members sent on top of the protocol */
 	uint64_t honest_false_suspicions, honest_false_deaths;
-	uint64_t revived_dead;      /* a crashed member marked alive again, while down, after marked dead */
-	uint64_t forged_endpoints;  /* an observed endpoint of a member that is not its address */
+	uint64_t revived_dead;        /* a crashed member marked alive again, while down, after marked dead */
+	uint64_t forged_endpoints;    /* an observed endpoint of a member that is not its address */
 	uint64_t misbehaving_reports; /* MISBEHAVING events at honest members naming a malicious one */
 	uint64_t misbehaving_honest;  /* ... naming an honest one */
-	uint32_t names_taken;       /* honest members whose name a malicious one holds (end views) */
+	uint32_t names_taken;         /* honest members whose name a malicious one holds (end views) */
 
 	/* joins */
 	uint32_t joins, joined, join_failed;
@@ -218,7 +218,7 @@ struct weft_sim_result {
 
 	/* cost, in the measurement window, per node that was up */
 	double window_s;
-	double bytes_per_node_per_s, bytes_per_node_per_s_max;     /* gossip datagrams (UDP payload) */
+	double bytes_per_node_per_s, bytes_per_node_per_s_max; /* gossip datagrams (UDP payload) */
 	double packets_per_node_per_s, packets_per_node_per_s_max;
 	double wire_bytes_per_node_per_s, wire_bytes_per_node_per_s_max; /* + IP/UDP, WireGuard */
 	uint64_t handshakes, handshakes_failed;
@@ -227,24 +227,24 @@ struct weft_sim_result {
 
 	/* state at the end */
 	uint32_t up;
-	uint32_t up_members;    /* up, members, not revoked */
-	bool converged;         /* every up member holds the same store digest */
+	uint32_t up_members;     /* up, members, not revoked */
+	bool converged;          /* every up member holds the same store digest */
 	uint32_t min_alive_view; /* fewest up nodes any up node sees alive (itself included) */
-	uint32_t revoked_seen;  /* up nodes that still count a revoked node as a member */
+	uint32_t revoked_seen;   /* up nodes that still count a revoked node as a member */
 	uint64_t event_overflows;
 	/* every up member's own view at the end (runs of at most
 	 * WEFT_SIM_VIEW_MAX nodes; views_checked says whether it was done) */
 	bool views_checked;
-	bool views_agree;        /* same members, statuses and addresses in every view */
+	bool views_agree;                          /* same members, statuses and addresses in every view */
 	uint32_t members_active, members_overused; /* in those views */
-	uint32_t overused_node;  /* lowest index of an over-used member, UINT32_MAX = none */
-	uint32_t addr_outside;   /* up members whose view gives them no address in the network's CIDR */
-	uint32_t addr_dupes;     /* up members whose own address another one also has */
-	uint32_t stale_keys;     /* (node, member) pairs: a key older than the last rotation order */
+	uint32_t overused_node;                    /* lowest index of an over-used member, UINT32_MAX = none */
+	uint32_t addr_outside; /* up members whose view gives them no address in the network's CIDR */
+	uint32_t addr_dupes;   /* up members whose own address another one also has */
+	uint32_t stale_keys;   /* (node, member) pairs: a key older than the last rotation order */
 	/* summed over the nodes up at the end (counters start at each start) */
-	uint64_t records_merged;  /* records that entered a store from the network */
+	uint64_t records_merged;      /* records that entered a store from the network */
 	uint64_t syncs, sync_records; /* push-pull exchanges, and records they carried */
-	char trace[65];         /* BLAKE2b of every datagram in order: same seed, same trace */
+	char trace[65];               /* BLAKE2b of every datagram in order: same seed, same trace */
 };
 
 typedef struct weft_sim weft_sim_t;

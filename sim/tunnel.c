@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "internal.h"
+#include "core/error.h"
+#include "sim/internal.h"
 
 #define WG_IFNAME "weft0"
 /* The daemon applies its peer set this long after a change, so a burst of
@@ -97,6 +97,11 @@ static struct sim_session *session(struct weft_sim *s, uint32_t x, uint32_t y, b
 		}
 		e = sess_find(&s->sess, a, b);
 	}
+	/* Only a table that never grew has no slot (sess_find on cap 0). */
+	if (!e) {
+		sim_fail(s, "no WireGuard session table");
+		return NULL;
+	}
 	memset(e, 0, sizeof(*e));
 	e->a = a;
 	e->b = b;
@@ -146,7 +151,9 @@ static void hs_send(struct weft_sim *s, uint8_t kind, uint32_t from, uint32_t to
 		    uint32_t dst_keyver)
 {
 	static const uint32_t wire[] = {
-		[PK_HS_INIT] = SIM_WG_INIT, [PK_HS_RESP] = SIM_WG_RESP, [PK_HS_KEEP] = SIM_WG_DATA,
+		[PK_HS_INIT] = SIM_WG_INIT,
+		[PK_HS_RESP] = SIM_WG_RESP,
+		[PK_HS_KEEP] = SIM_WG_DATA,
 	};
 	struct sim_pkt *p = sim_pkt_alloc(s);
 
@@ -354,7 +361,7 @@ void sim_tunnel_on_packet(struct weft_sim *s, struct sim_pkt *p)
 
 int sim_wg_open(struct weft_sim *s, struct sim_node *nd)
 {
-	weft_wg_opts_t opts = {.backend = WEFT_WG_MEMORY};
+	weft_wg_opts_t opts = { .backend = WEFT_WG_MEMORY };
 	weft_wg_err_t err;
 	int ret;
 
@@ -437,7 +444,7 @@ static int add_peer(void *ctx, const weft_record_t *m)
 void sim_wg_apply(struct weft_sim *s, struct sim_node *nd)
 {
 	weft_wg_device_t dev;
-	struct peers_ctx c = {s, nd, &dev, 0};
+	struct peers_ctx c = { s, nd, &dev, 0 };
 	weft_wg_err_t err;
 	int ret;
 

@@ -1,4 +1,4 @@
-/* wg/ internals: the ops table every backend fills (STYLE item 9), the
+/* wg/ internals: the ops table every backend fills (docs/STYLE.md, "OS boundaries"), the
  * handle they share, the change set that diff.c computes and the backends
  * apply, and the error-context helpers. Not part of the public API. */
 #ifndef WEFT_WG_BACKEND_H
@@ -6,16 +6,16 @@
 
 #include <stdarg.h>
 
-#include "nl.h"
-#include "wg.h"
+#include "wg/nl.h"
+#include "wg/wg.h"
 
 /* What one peer entry of a change set asks for. */
 enum {
-	WEFT_WG_PC_REMOVE = 1u << 0,	      /* WGPEER_F_REMOVE_ME, remove=true */
+	WEFT_WG_PC_REMOVE = 1u << 0,          /* WGPEER_F_REMOVE_ME, remove=true */
 	WEFT_WG_PC_REPLACE_ALLOWED = 1u << 1, /* WGPEER_F_REPLACE_ALLOWEDIPS */
 	WEFT_WG_PC_UPDATE_ONLY = 1u << 2,     /* WGPEER_F_UPDATE_ONLY */
-	WEFT_WG_PC_ENDPOINT = 1u << 3,	      /* endpoint is set */
-	WEFT_WG_PC_KEEPALIVE = 1u << 4,	      /* keepalive is set */
+	WEFT_WG_PC_ENDPOINT = 1u << 3,        /* endpoint is set */
+	WEFT_WG_PC_KEEPALIVE = 1u << 4,       /* keepalive is set */
 };
 
 typedef struct {
@@ -71,7 +71,7 @@ struct weft_wg {
 	weft_wg_nl_t genl;
 	uint16_t family;
 	/* userspace */
-	char *impl;	 /* resolved path of the implementation, or NULL */
+	char *impl;      /* resolved path of the implementation, or NULL */
 	char *sock_path; /* SOCK_DIR/IFNAME.sock */
 	/* memory */
 	weft_wg_mem_world_t *world;
@@ -87,8 +87,7 @@ int weft_wg_oslink_get(weft_wg_t *wg, weft_wg_link_t *link, weft_wg_err_t *err);
 int weft_wg_oslink_set_mtu(weft_wg_t *wg, unsigned mtu, weft_wg_err_t *err);
 int weft_wg_oslink_set_up(weft_wg_t *wg, bool up, weft_wg_err_t *err);
 int weft_wg_oslink_addr_list(weft_wg_t *wg, weft_wg_ifaddr_t **out, size_t *n, weft_wg_err_t *err);
-int weft_wg_oslink_addr_change(weft_wg_t *wg, const weft_wg_ifaddr_t *a, bool add,
-			       weft_wg_err_t *err);
+int weft_wg_oslink_addr_change(weft_wg_t *wg, const weft_wg_ifaddr_t *a, bool add, weft_wg_err_t *err);
 int weft_wg_oslink_route_list(weft_wg_t *wg, weft_cidr_t **out, size_t *n, weft_wg_err_t *err);
 int weft_wg_oslink_route_change(weft_wg_t *wg, const weft_cidr_t *c, bool add, weft_wg_err_t *err);
 
@@ -97,16 +96,14 @@ int weft_wg_oslink_route_change(weft_wg_t *wg, const weft_cidr_t *c, bool add, w
 int weft_wg_userspace_find_impl(const char *configured, char **path, weft_wg_err_t *err);
 
 /* Diff (diff.c): what must change to make current into desired. */
-int weft_wg_diff(const weft_wg_device_t *desired, const weft_wg_device_t *current,
-		 weft_wg_changeset_t *cs, weft_wg_err_t *err);
+int weft_wg_diff(const weft_wg_device_t *desired, const weft_wg_device_t *current, weft_wg_changeset_t *cs,
+		 weft_wg_err_t *err);
 void weft_wg_changeset_free(weft_wg_changeset_t *cs);
 
 /* Error context (err.c). Both return code. err may be NULL. */
-int weft_wg_errf(weft_wg_err_t *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int weft_wg_errf(weft_wg_err_t *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prepends "prefix" to the message already in err. */
-int weft_wg_err_prefix(weft_wg_err_t *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int weft_wg_err_prefix(weft_wg_err_t *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Small helpers shared by the parsers. */
 void weft_wg_cidr_mask(weft_cidr_t *c);

@@ -7,7 +7,7 @@
 
 #include <sodium.h>
 
-#include "backend.h"
+#include "wg/backend.h"
 
 weft_wg_peer_t *weft_wg_device_add_peer(weft_wg_device_t *dev, const weft_wgkey_t *public_key)
 {

@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 static int peer_ptr_cmp(const void *a, const void *b)
 {
@@ -194,8 +194,8 @@ static void peer_add(weft_wg_peer_change_t *pc, const weft_wg_peer_t *d)
 enum phase { PHASE_REMOVE, PHASE_UPDATE, PHASE_ADD };
 
 /* One merge walk over both sorted lists, emitting one kind of change. */
-static int walk(enum phase ph, const weft_wg_peer_t **d, size_t nd, const weft_wg_peer_t **c,
-		size_t nc, weft_wg_changeset_t *cs)
+static int walk(enum phase ph, const weft_wg_peer_t **d, size_t nd, const weft_wg_peer_t **c, size_t nc,
+		weft_wg_changeset_t *cs)
 {
 	size_t i = 0, j = 0;
 	int cmp, ret;
@@ -255,8 +255,8 @@ static int check_current(const weft_wg_peer_t **c, size_t n, weft_wg_err_t *err)
 	return 0;
 }
 
-int weft_wg_diff(const weft_wg_device_t *desired, const weft_wg_device_t *current,
-		 weft_wg_changeset_t *cs, weft_wg_err_t *err)
+int weft_wg_diff(const weft_wg_device_t *desired, const weft_wg_device_t *current, weft_wg_changeset_t *cs,
+		 weft_wg_err_t *err)
 {
 	const weft_wg_peer_t **d = NULL, **c = NULL;
 	int ret;

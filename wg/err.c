@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 int weft_wg_errf(weft_wg_err_t *err, int code, const char *fmt, ...)
 {
@@ -39,7 +39,10 @@ int weft_wg_err_prefix(weft_wg_err_t *err, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
-	snprintf(err->msg, sizeof(err->msg), "%s%s", prefix, old);
+	/* Both fit WEFT_WG_ERRLEN alone, not always together: a message cut
+	 * short says so. */
+	if (snprintf(err->msg, sizeof(err->msg), "%s%s", prefix, old) >= (int)sizeof(err->msg))
+		memcpy(err->msg + sizeof(err->msg) - 4, "...", 4);
 	err->code = code;
 	return code;
 }

@@ -13,8 +13,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "genl.h"
+#include "core/error.h"
+#include "wg/genl.h"
 
 /* ---- family resolution ---- */
 
@@ -155,16 +155,15 @@ static int allowedip_attr(const struct nlattr *attr, void *data)
 static int allowedips_attr(const struct nlattr *attr, void *data)
 {
 	struct pctx *c = data;
-	const unsigned all = 1u << WGALLOWEDIP_A_FAMILY | 1u << WGALLOWEDIP_A_IPADDR |
-			     1u << WGALLOWEDIP_A_CIDR_MASK;
+	const unsigned all = 1u << WGALLOWEDIP_A_FAMILY | 1u << WGALLOWEDIP_A_IPADDR | 1u << WGALLOWEDIP_A_CIDR_MASK;
 	int ret;
 
 	memset(&c->aip, 0, sizeof(c->aip));
 	c->aip_seen = 0;
 	if (weft_wg_nl_attr_parse_nested(attr, allowedip_attr, c) < 0)
 		return c->ret ? MNL_CB_ERROR : bad(c, "allowed IP", attr);
-	if ((c->aip_seen & all) != all ||
-	    !(c->aip_seen & (c->aip.ip.family == 4 ? 1u << 8 : 1u << 9)) || !weft_wg_cidr_valid(&c->aip))
+	if ((c->aip_seen & all) != all || !(c->aip_seen & (c->aip.ip.family == 4 ? 1u << 8 : 1u << 9)) ||
+	    !weft_wg_cidr_valid(&c->aip))
 		return bad(c, "allowed IP (missing or inconsistent fields)", attr);
 	ret = weft_wg_peer_add_allowed_ip(&c->peer, &c->aip);
 	if (ret) {
@@ -429,8 +428,7 @@ static bool put_peer_head(struct nlmsghdr *nlh, size_t cap, const weft_wg_peer_c
 
 /* Adds as much of peer cur->peer as fits. Returns 1 when all of it went
  * in, 0 when the message is full (cursor updated to what is left). */
-static int put_peer(struct nlmsghdr *nlh, size_t cap, const weft_wg_peer_change_t *pc,
-		    weft_wg_genl_cursor_t *cur)
+static int put_peer(struct nlmsghdr *nlh, size_t cap, const weft_wg_peer_change_t *pc, weft_wg_genl_cursor_t *cur)
 {
 	struct nlattr *peer, *aips;
 	bool removing = pc->flags & WEFT_WG_PC_REMOVE;
@@ -462,9 +460,8 @@ static int put_peer(struct nlmsghdr *nlh, size_t cap, const weft_wg_peer_change_
 	return 1;
 }
 
-int weft_wg_genl_build_set(void *buf, size_t cap, uint16_t family, const char *ifname,
-			   const weft_wg_changeset_t *cs, weft_wg_genl_cursor_t *cur,
-			   weft_wg_err_t *err)
+int weft_wg_genl_build_set(void *buf, size_t cap, uint16_t family, const char *ifname, const weft_wg_changeset_t *cs,
+			   weft_wg_genl_cursor_t *cur, weft_wg_err_t *err)
 {
 	weft_wg_genl_cursor_t start = *cur;
 	struct nlmsghdr *nlh;
@@ -507,8 +504,7 @@ int weft_wg_genl_build_set(void *buf, size_t cap, uint16_t family, const char *i
 		return 0;
 full:
 	/* A message that carries nothing new would be sent forever. */
-	if (!first && start.peer == cur->peer && start.aip == cur->aip &&
-	    start.peer_started == cur->peer_started)
+	if (!first && start.peer == cur->peer && start.aip == cur->aip && start.peer_started == cur->peer_started)
 		goto too_small;
 	return 1;
 too_small:

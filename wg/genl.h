@@ -6,7 +6,7 @@
 #ifndef WEFT_WG_GENL_H
 #define WEFT_WG_GENL_H
 
-#include "backend.h"
+#include "wg/backend.h"
 
 /* Asks the kernel for a generic netlink family's id. -ENOENT when there is
  * no such family (for "wireguard": no module). */
@@ -27,8 +27,8 @@ int weft_wg_genl_parse_device(const struct nlmsghdr *nlh, void *ctx, weft_wg_err
 
 /* Where the next SET_DEVICE chunk starts. Zero it before the first. */
 typedef struct {
-	size_t peer;	   /* index into cs->peers */
-	size_t aip;	   /* next allowed IP of that peer */
+	size_t peer;       /* index into cs->peers */
+	size_t aip;        /* next allowed IP of that peer */
 	bool peer_started; /* that peer's first fragment is already sent */
 	bool first_sent;   /* the device fields are already sent */
 } weft_wg_genl_cursor_t;
@@ -41,8 +41,7 @@ typedef struct {
  * create a peer the first one declined to. WGDEVICE_F_REPLACE_PEERS is never
  * sent. Returns 1 when more messages follow, 0 for the last, or -EMSGSIZE
  * when cap cannot hold even one fragment. */
-int weft_wg_genl_build_set(void *buf, size_t cap, uint16_t family, const char *ifname,
-			   const weft_wg_changeset_t *cs, weft_wg_genl_cursor_t *cur,
-			   weft_wg_err_t *err);
+int weft_wg_genl_build_set(void *buf, size_t cap, uint16_t family, const char *ifname, const weft_wg_changeset_t *cs,
+			   weft_wg_genl_cursor_t *cur, weft_wg_err_t *err);
 
 #endif

@@ -9,9 +9,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "genl.h"
-#include "rtnl.h"
+#include "core/error.h"
+#include "wg/genl.h"
+#include "wg/rtnl.h"
 
 #define DUMP_TRIES 5
 

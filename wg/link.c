@@ -1,7 +1,7 @@
 /* The link, address and route entries of the ops table for the backends
  * that run on a real interface (kernel and userspace): both reach it through
  * the same rtnetlink code, by the handle's interface name. */
-#include "rtnl.h"
+#include "wg/rtnl.h"
 
 static int ifindex_of(weft_wg_t *wg, unsigned *ifindex, weft_wg_err_t *err)
 {

@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 #define MEM_DEFAULT_MTU 1420
 
@@ -425,8 +425,8 @@ static int mem_route_change(weft_wg_t *wg, const weft_cidr_t *c, bool add, weft_
 	return ret ? weft_wg_errf(err, ret, "%s route", add ? "add" : "delete") : 0;
 }
 
-static weft_wg_peer_t *world_peer(weft_wg_mem_world_t *w, const char *ifname, const weft_wgkey_t *k,
-				  long *idx, struct mem_dev **dev, int *ret)
+static weft_wg_peer_t *world_peer(weft_wg_mem_world_t *w, const char *ifname, const weft_wgkey_t *k, long *idx,
+				  struct mem_dev **dev, int *ret)
 {
 	struct mem_dev *d = dev_find(w, ifname);
 	long i;
@@ -446,8 +446,7 @@ static weft_wg_peer_t *world_peer(weft_wg_mem_world_t *w, const char *ifname, co
 	return &d->dev.peers[i];
 }
 
-int weft_wg_mem_handshake(weft_wg_mem_world_t *w, const char *ifname, const weft_wgkey_t *peer,
-			  uint64_t now_ns)
+int weft_wg_mem_handshake(weft_wg_mem_world_t *w, const char *ifname, const weft_wgkey_t *peer, uint64_t now_ns)
 {
 	int ret;
 	weft_wg_peer_t *p = world_peer(w, ifname, peer, NULL, NULL, &ret);
@@ -457,8 +456,8 @@ int weft_wg_mem_handshake(weft_wg_mem_world_t *w, const char *ifname, const weft
 	return ret;
 }
 
-int weft_wg_mem_transfer(weft_wg_mem_world_t *w, const char *ifname, const weft_wgkey_t *peer,
-			 uint64_t rx_bytes, uint64_t tx_bytes)
+int weft_wg_mem_transfer(weft_wg_mem_world_t *w, const char *ifname, const weft_wgkey_t *peer, uint64_t rx_bytes,
+			 uint64_t tx_bytes)
 {
 	int ret;
 	weft_wg_peer_t *p = world_peer(w, ifname, peer, NULL, NULL, &ret);

@@ -13,8 +13,8 @@
 
 #include <sodium.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 #define NL_TIMEOUT_S 10
 
@@ -156,8 +156,8 @@ static int on_done(const struct nlmsghdr *nlh, const char *what, weft_wg_err_t *
 	return weft_wg_errf(err, code, "%s: dump failed", what);
 }
 
-int weft_wg_nl_walk(const void *buf, size_t len, unsigned seq, unsigned portid,
-		    weft_wg_nl_cb_t cb, void *data, const char *what, weft_wg_err_t *err)
+int weft_wg_nl_walk(const void *buf, size_t len, unsigned seq, unsigned portid, weft_wg_nl_cb_t cb, void *data,
+		    const char *what, weft_wg_err_t *err)
 {
 	const char *pos = buf, *end = pos + len;
 	int ret;
@@ -197,13 +197,13 @@ next:
 		pos += NLMSG_ALIGN(nlh->nlmsg_len);
 	}
 	if (pos < end)
-		return weft_wg_errf(err, WEFT_EPROTO, "%s: truncated netlink message (%zu bytes left over)",
-				    what, (size_t)(end - pos));
+		return weft_wg_errf(err, WEFT_EPROTO, "%s: truncated netlink message (%zu bytes left over)", what,
+				    (size_t)(end - pos));
 	return 1;
 }
 
-int weft_wg_nl_call(weft_wg_nl_t *nl, struct nlmsghdr *req, weft_wg_nl_cb_t cb, void *data,
-		    const char *what, weft_wg_err_t *err)
+int weft_wg_nl_call(weft_wg_nl_t *nl, struct nlmsghdr *req, weft_wg_nl_cb_t cb, void *data, const char *what,
+		    weft_wg_err_t *err)
 {
 	ssize_t n;
 	int ret;
@@ -221,8 +221,8 @@ int weft_wg_nl_call(weft_wg_nl_t *nl, struct nlmsghdr *req, weft_wg_nl_cb_t cb, 
 				return weft_wg_errf(err, WEFT_ETIMEOUT, "%s: no netlink reply in %d s", what,
 						    NL_TIMEOUT_S);
 			if (ret == -ENOSPC)
-				return weft_wg_errf(err, WEFT_EPROTO, "%s: netlink reply larger than %u bytes",
-						    what, WEFT_WG_NL_RECV_SIZE);
+				return weft_wg_errf(err, WEFT_EPROTO, "%s: netlink reply larger than %u bytes", what,
+						    WEFT_WG_NL_RECV_SIZE);
 			return weft_wg_errf(err, ret, "%s: netlink receive", what);
 		}
 		ret = weft_wg_nl_walk(nl->buf, (size_t)n, nl->seq, nl->portid, cb, data, what, err);

@@ -10,7 +10,7 @@
 
 #include <libmnl/libmnl.h>
 
-#include "wg.h"
+#include "wg/wg.h"
 
 /* Large enough for any dump message: the kernel sizes dump messages by the
  * reader's buffer, up to 32 KiB. */
@@ -35,15 +35,15 @@ void weft_wg_nl_close(weft_wg_nl_t *nl);
  * runs cb on every reply message until the ack or NLMSG_DONE. -EINTR means
  * the dump was interrupted (NLM_F_DUMP_INTR): the caller retries it whole.
  * what names the request in error messages. */
-int weft_wg_nl_call(weft_wg_nl_t *nl, struct nlmsghdr *req, weft_wg_nl_cb_t cb, void *data,
-		    const char *what, weft_wg_err_t *err);
+int weft_wg_nl_call(weft_wg_nl_t *nl, struct nlmsghdr *req, weft_wg_nl_cb_t cb, void *data, const char *what,
+		    weft_wg_err_t *err);
 /* Walks the messages in buf. Messages of another sequence number or port
  * (left over from an earlier, abandoned request) are skipped when seq or
  * portid is not 0. Returns 1 when more messages are expected, 0 after the
  * ack or NLMSG_DONE, or a negative code: the kernel's error, -EINTR for an
  * interrupted dump, WEFT_EPROTO for a truncated or malformed message. */
-int weft_wg_nl_walk(const void *buf, size_t len, unsigned seq, unsigned portid,
-		    weft_wg_nl_cb_t cb, void *data, const char *what, weft_wg_err_t *err);
+int weft_wg_nl_walk(const void *buf, size_t len, unsigned seq, unsigned portid, weft_wg_nl_cb_t cb, void *data,
+		    const char *what, weft_wg_err_t *err);
 
 /* Attribute walks like libmnl's, except that bytes left over after the last
  * whole attribute (a truncated attribute) make them fail: MNL_CB_ERROR. */

@@ -12,8 +12,8 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
-#include "error.h"
-#include "rtnl.h"
+#include "core/error.h"
+#include "wg/rtnl.h"
 
 /* A request buffer: 1 KiB, aligned for struct nlmsghdr. */
 typedef uint32_t req_buf_t[256];
@@ -43,7 +43,8 @@ static int af_of(unsigned family)
 /* Attributes by type; room for the largest of the three tables. */
 struct attr_ctx {
 	const struct nlattr *tb[(IFLA_MAX > RTA_MAX ? (IFLA_MAX > IFA_MAX ? IFLA_MAX : IFA_MAX)
-						    : (RTA_MAX > IFA_MAX ? RTA_MAX : IFA_MAX)) + 1];
+						    : (RTA_MAX > IFA_MAX ? RTA_MAX : IFA_MAX)) +
+				1];
 	unsigned max;
 };
 
@@ -184,8 +185,8 @@ int weft_wg_rtnl_parse_route(const struct nlmsghdr *nlh, void *ctx, weft_wg_err_
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(rtm))
 		return weft_wg_errf(err, WEFT_EPROTO, "route reply: truncated rtmsg");
 	memcpy(&rtm, mnl_nlmsg_get_payload(nlh), sizeof(rtm));
-	if ((rtm.rtm_family != AF_INET && rtm.rtm_family != AF_INET6) ||
-	    rtm.rtm_protocol != WEFT_WG_RTPROT || rtm.rtm_type != RTN_UNICAST)
+	if ((rtm.rtm_family != AF_INET && rtm.rtm_family != AF_INET6) || rtm.rtm_protocol != WEFT_WG_RTPROT ||
+	    rtm.rtm_type != RTN_UNICAST)
 		return 0;
 	family = rtm.rtm_family == AF_INET ? 4 : 6;
 	if (attr_table(nlh, sizeof(rtm), RTA_MAX, &t))
@@ -225,8 +226,8 @@ static struct nlmsghdr *put_link(req_buf_t buf, uint16_t type, uint16_t flags, c
 	return nlh;
 }
 
-int weft_wg_rtnl_link_get(weft_wg_nl_t *nl, const char *ifname, weft_wg_link_t *link, char *kind,
-			  size_t kind_len, weft_wg_err_t *err)
+int weft_wg_rtnl_link_get(weft_wg_nl_t *nl, const char *ifname, weft_wg_link_t *link, char *kind, size_t kind_len,
+			  weft_wg_err_t *err)
 {
 	weft_wg_rtnl_link_ctx_t c = { 0 };
 	req_buf_t buf;
@@ -312,8 +313,7 @@ static int cidr_qcmp(const void *a, const void *b)
 	return weft_wg_cidr_cmp(a, b);
 }
 
-int weft_wg_rtnl_addr_list(weft_wg_nl_t *nl, unsigned ifindex, weft_wg_ifaddr_t **out, size_t *n,
-			   weft_wg_err_t *err)
+int weft_wg_rtnl_addr_list(weft_wg_nl_t *nl, unsigned ifindex, weft_wg_ifaddr_t **out, size_t *n, weft_wg_err_t *err)
 {
 	weft_wg_rtnl_addr_ctx_t c = { .ifindex = ifindex };
 	struct nlmsghdr *nlh;
@@ -371,8 +371,7 @@ int weft_wg_rtnl_addr_change(weft_wg_nl_t *nl, unsigned ifindex, const weft_wg_i
 
 /* ---- routes ---- */
 
-int weft_wg_rtnl_route_list(weft_wg_nl_t *nl, unsigned ifindex, weft_cidr_t **out, size_t *n,
-			    weft_wg_err_t *err)
+int weft_wg_rtnl_route_list(weft_wg_nl_t *nl, unsigned ifindex, weft_cidr_t **out, size_t *n, weft_wg_err_t *err)
 {
 	static const uint8_t families[] = { AF_INET, AF_INET6 };
 	weft_wg_rtnl_route_ctx_t c = { .ifindex = ifindex };
@@ -404,8 +403,7 @@ int weft_wg_rtnl_route_list(weft_wg_nl_t *nl, unsigned ifindex, weft_cidr_t **ou
 	return 0;
 }
 
-int weft_wg_rtnl_route_change(weft_wg_nl_t *nl, unsigned ifindex, const weft_cidr_t *c, bool add,
-			      weft_wg_err_t *err)
+int weft_wg_rtnl_route_change(weft_wg_nl_t *nl, unsigned ifindex, const weft_cidr_t *c, bool add, weft_wg_err_t *err)
 {
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;

@@ -4,7 +4,7 @@
 #ifndef WEFT_WG_RTNL_H
 #define WEFT_WG_RTNL_H
 
-#include "backend.h"
+#include "wg/backend.h"
 
 /* Routes weft adds carry this protocol number, so that weft changes only
  * its own routes and `ip route` shows where they came from. */
@@ -29,8 +29,8 @@ typedef struct {
 } weft_wg_rtnl_route_ctx_t;
 
 /* -ENODEV when there is no such link. kind may be NULL. */
-int weft_wg_rtnl_link_get(weft_wg_nl_t *nl, const char *ifname, weft_wg_link_t *link, char *kind,
-			  size_t kind_len, weft_wg_err_t *err);
+int weft_wg_rtnl_link_get(weft_wg_nl_t *nl, const char *ifname, weft_wg_link_t *link, char *kind, size_t kind_len,
+			  weft_wg_err_t *err);
 /* -EEXIST when it exists; -EOPNOTSUPP when the kernel has no such kind. */
 int weft_wg_rtnl_link_create(weft_wg_nl_t *nl, const char *ifname, const char *kind, weft_wg_err_t *err);
 int weft_wg_rtnl_link_delete(weft_wg_nl_t *nl, const char *ifname, weft_wg_err_t *err);
@@ -45,8 +45,7 @@ int weft_wg_rtnl_addr_change(weft_wg_nl_t *nl, unsigned ifindex, const weft_wg_i
 			     weft_wg_err_t *err);
 /* Main-table unicast routes out of ifindex with protocol WEFT_WG_RTPROT;
  * *out malloc'd, sorted. */
-int weft_wg_rtnl_route_list(weft_wg_nl_t *nl, unsigned ifindex, weft_cidr_t **out, size_t *n,
-			    weft_wg_err_t *err);
+int weft_wg_rtnl_route_list(weft_wg_nl_t *nl, unsigned ifindex, weft_cidr_t **out, size_t *n, weft_wg_err_t *err);
 int weft_wg_rtnl_route_change(weft_wg_nl_t *nl, unsigned ifindex, const weft_cidr_t *c, bool add,
 			      weft_wg_err_t *err);
 

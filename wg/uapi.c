@@ -10,8 +10,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "uapi.h"
+#include "core/error.h"
+#include "wg/uapi.h"
 
 /* ---- formatting ---- */
 
@@ -162,8 +162,7 @@ static bool parse_key(const char *s, weft_wgkey_t *k)
 	size_t n;
 
 	return strlen(s) == WEFT_WGKEY_LEN * 2 &&
-	       !sodium_hex2bin(k->b, WEFT_WGKEY_LEN, s, WEFT_WGKEY_LEN * 2, NULL, &n, NULL) &&
-	       n == WEFT_WGKEY_LEN;
+	       !sodium_hex2bin(k->b, WEFT_WGKEY_LEN, s, WEFT_WGKEY_LEN * 2, NULL, &n, NULL) && n == WEFT_WGKEY_LEN;
 }
 
 /* "ip/prefix" as WireGuard prints it; host bits are masked, not refused. */

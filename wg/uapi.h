@@ -5,7 +5,7 @@
 #ifndef WEFT_WG_UAPI_H
 #define WEFT_WG_UAPI_H
 
-#include "backend.h"
+#include "wg/backend.h"
 
 /* Replies longer than this are refused (about 250 bytes a peer and 70 an
  * allowed IP: some 100,000 peers). */

@@ -20,9 +20,10 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "rtnl.h"
-#include "uapi.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "wg/rtnl.h"
+#include "wg/uapi.h"
 
 #define DEFAULT_SOCK_DIR "/var/run/wireguard"
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -36,10 +37,7 @@ static const char *const candidates[] = { "wireguard-go", "boringtun-cli", "bori
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return weft_clock_mono_ns() / 1000000u;
 }
 
 static void sleep_ms(unsigned ms)
@@ -172,8 +170,8 @@ static int exchange(weft_wg_t *wg, const char *req, size_t req_len, char **reply
 
 	fd = sock_connect(wg->sock_path);
 	if (fd < 0)
-		return weft_wg_errf(err, fd == -ENOENT || fd == -ECONNREFUSED ? -ENODEV : fd,
-				    "%s: UAPI socket %s", what, wg->sock_path);
+		return weft_wg_errf(err, fd == -ENOENT || fd == -ECONNREFUSED ? -ENODEV : fd, "%s: UAPI socket %s",
+				    what, wg->sock_path);
 	while (off < req_len) {
 		ssize_t n = send(fd, req + off, req_len - off, MSG_NOSIGNAL);
 
@@ -443,8 +441,9 @@ static int us_destroy(weft_wg_t *wg, weft_wg_err_t *err)
 	while ((fd = sock_connect(wg->sock_path)) >= 0) {
 		close(fd);
 		if (now_ms() >= deadline)
-			return weft_wg_errf(err, WEFT_ETIMEOUT, "%s: UAPI socket still answers %d ms after the link went",
-					    wg->sock_path, STOP_TIMEOUT_MS);
+			return weft_wg_errf(err, WEFT_ETIMEOUT,
+					    "%s: UAPI socket still answers %d ms after the link went", wg->sock_path,
+					    STOP_TIMEOUT_MS);
 		sleep_ms(5);
 	}
 	if (fd == -ECONNREFUSED)

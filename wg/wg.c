@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "error.h"
+#include "wg/backend.h"
+#include "core/error.h"
 
 static const struct weft_wg_ops *const backends[] = {
 	[WEFT_WG_KERNEL] = &weft_wg_kernel_ops,
@@ -182,8 +182,7 @@ out:
 	return ret;
 }
 
-int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes,
-		  weft_wg_err_t *err)
+int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes, weft_wg_err_t *err)
 {
 	weft_wg_device_t cur = { 0 };
 	int ret;

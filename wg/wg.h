@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/keys.h"
 
 #define WEFT_WG_IFNAMSIZ 16 /* IFNAMSIZ, with the NUL */
 #define WEFT_WG_ERRLEN 256
@@ -109,8 +109,7 @@ typedef struct weft_wg weft_wg_t;
  * wg(8) does), else kernel when the generic netlink family "wireguard"
  * resolves, else userspace when an implementation is installed, else fails
  * with WEFT_EUNSUPPORTED and a message naming both reasons. */
-int weft_wg_open(weft_wg_t **out, const char *ifname, const weft_wg_opts_t *opts,
-		 weft_wg_err_t *err);
+int weft_wg_open(weft_wg_t **out, const char *ifname, const weft_wg_opts_t *opts, weft_wg_err_t *err);
 void weft_wg_close(weft_wg_t *wg);
 /* "kernel", "userspace" or "memory". */
 const char *weft_wg_backend_name(const weft_wg_t *wg);
@@ -131,8 +130,7 @@ int weft_wg_set_mtu(weft_wg_t *wg, unsigned mtu, weft_wg_err_t *err);
 int weft_wg_set_up(weft_wg_t *wg, bool up, weft_wg_err_t *err);
 /* Makes the interface's addresses exactly addrs (IPv4 and IPv6; IPv6 ones
  * without duplicate address detection), adding and removing the difference. */
-int weft_wg_set_addresses(weft_wg_t *wg, const weft_wg_ifaddr_t *addrs, size_t n,
-			  weft_wg_err_t *err);
+int weft_wg_set_addresses(weft_wg_t *wg, const weft_wg_ifaddr_t *addrs, size_t n, weft_wg_err_t *err);
 /* *out is malloc'd (free() it); sorted. */
 int weft_wg_get_addresses(weft_wg_t *wg, weft_wg_ifaddr_t **out, size_t *n, weft_wg_err_t *err);
 /* Makes the routes through the interface in the main table that weft added
@@ -151,8 +149,7 @@ int weft_wg_get_device(weft_wg_t *wg, weft_wg_device_t *dev, weft_wg_err_t *err)
  * names a public key twice or gives one allowed IP to two peers. When the
  * backend fails part-way the device may be partly changed; the next apply
  * completes it (it starts from what the device holds). changes may be NULL. */
-int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes,
-		  weft_wg_err_t *err);
+int weft_wg_apply(weft_wg_t *wg, const weft_wg_device_t *desired, weft_wg_changes_t *changes, weft_wg_err_t *err);
 /* The same from cur, the device as the caller just read it with
  * weft_wg_get_device (the daemon reads it anyway, to see handshakes): one
  * read of the device instead of two. */
@@ -180,12 +177,10 @@ void weft_wg_device_free(weft_wg_device_t *dev);
 weft_wg_mem_world_t *weft_wg_mem_world_new(void);
 void weft_wg_mem_world_free(weft_wg_mem_world_t *world);
 /* -ENODEV: no such device; WEFT_ENOTFOUND: no such peer. */
-int weft_wg_mem_handshake(weft_wg_mem_world_t *world, const char *ifname,
-			  const weft_wgkey_t *peer, uint64_t now_ns);
-int weft_wg_mem_transfer(weft_wg_mem_world_t *world, const char *ifname,
-			 const weft_wgkey_t *peer, uint64_t rx_bytes, uint64_t tx_bytes);
+int weft_wg_mem_handshake(weft_wg_mem_world_t *world, const char *ifname, const weft_wgkey_t *peer, uint64_t now_ns);
+int weft_wg_mem_transfer(weft_wg_mem_world_t *world, const char *ifname, const weft_wgkey_t *peer, uint64_t rx_bytes,
+			 uint64_t tx_bytes);
 /* How many sets named this peer since it was added (>= 1), or an error. */
-long weft_wg_mem_touches(weft_wg_mem_world_t *world, const char *ifname,
-			 const weft_wgkey_t *peer);
+long weft_wg_mem_touches(weft_wg_mem_world_t *world, const char *ifname, const weft_wgkey_t *peer);
 
 #endif

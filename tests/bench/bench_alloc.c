@@ -7,9 +7,9 @@
 
 #include <sodium.h>
 
-#include "addr.h"
-#include "alloc.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/alloc.h"
+#include "core/keys.h"
 
 #define RUNS 5
 
@@ -46,8 +46,8 @@ static int bench(const char *cidr_text, size_t n)
 	}
 	for (i = 0; i < n; i++)
 		scanned += e[i].attempt == WEFT_ALLOC_MAX_ATTEMPTS;
-	printf("alloc %6zu members in %-16s %8.2f ms (best of %d, mean %.2f ms)%s, %zu by scan\n", n,
-	       cidr_text, best, RUNS, total / RUNS, ret ? " FAILED" : "", scanned);
+	printf("alloc %6zu members in %-16s %8.2f ms (best of %d, mean %.2f ms)%s, %zu by scan\n", n, cidr_text,
+	       best, RUNS, total / RUNS, ret ? " FAILED" : "", scanned);
 	free(e);
 	return ret != 0;
 }

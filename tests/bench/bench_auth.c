@@ -12,8 +12,8 @@
 
 #include <sodium.h>
 
-#include "gossip_net.h"
-#include "wire.h"
+#include "tests/unit/gossip_net.h"
+#include "gossip/wire.h"
 
 static double wall(void)
 {
@@ -109,7 +109,7 @@ int main(void)
 
 	/* One-off costs: first contact with a member, a signed update. */
 	{
-		uint8_t seed[WEFT_SEED_LEN] = {9}, xsk[32], xpk[32], key[32], msg[WEFT_WIRE_SWIM_MSG_LEN], sig[64];
+		uint8_t seed[WEFT_SEED_LEN] = { 9 }, xsk[32], xpk[32], key[32], msg[WEFT_WIRE_SWIM_MSG_LEN], sig[64];
 		weft_keypair_t a, b;
 		double t0;
 		int k, n = 2000, ok = 0;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "gossip_net.h"
+#include "tests/unit/gossip_net.h"
 
 static double wall(void)
 {
@@ -71,7 +71,7 @@ static void run(int n, uint32_t loss_ppm)
 
 int main(int argc, char **argv)
 {
-	int sizes[8] = {100, 1000}, nsizes = 2, i;
+	int sizes[8] = { 100, 1000 }, nsizes = 2, i;
 
 	if (weft_crypto_init())
 		return 1;

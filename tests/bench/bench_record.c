@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "record.h"
-#include "vcache.h"
+#include "core/record.h"
+#include "core/vcache.h"
 
 #include "../fuzz/record-samples.h"
 

@@ -8,8 +8,8 @@
 #include <time.h>
 
 #include "../unit/store_fixture.h"
-#include "recpool.h"
-#include "vcache.h"
+#include "core/recpool.h"
+#include "core/vcache.h"
 
 #define NODES 10000
 
@@ -79,8 +79,8 @@ static void bench_merge(const struct fleet *f, weft_store_t *base, weft_vcache_t
 		if (weft_store_merge(s, &f->fresh[i]) != WEFT_MERGE_REPLACED)
 			abort();
 	t = now_s() - t;
-	printf("merge, warm verification cache: %.0f records/s (%.2f us each) into %zu members\n",
-	       (double)f->n / t, t * 1e6 / (double)f->n, f->n);
+	printf("merge, warm verification cache: %.0f records/s (%.2f us each) into %zu members\n", (double)f->n / t,
+	       t * 1e6 / (double)f->n, f->n);
 	/* Again, from raw bytes (what gossip hands the store). */
 	weft_store_free(s);
 	s = weft_store_clone(base);
@@ -101,8 +101,8 @@ static void bench_merge(const struct fleet *f, weft_store_t *base, weft_vcache_t
 			if (weft_store_merge(s2, &f->fresh[i]) != WEFT_MERGE_REPLACED)
 				abort();
 		t = now_s() - t;
-		printf("merge, record already in the shared pool: %.0f records/s (%.2f us each)\n",
-		       (double)f->n / t, t * 1e6 / (double)f->n);
+		printf("merge, record already in the shared pool: %.0f records/s (%.2f us each)\n", (double)f->n / t,
+		       t * 1e6 / (double)f->n);
 		weft_store_free(s2);
 	}
 	weft_store_free(s);
@@ -223,7 +223,8 @@ int main(void)
 		t = now_s();
 		if (weft_store_serialize(base, &bytes, &len))
 			abort();
-		printf("serialize %zu records: %.2f ms, %zu bytes\n", weft_store_count(base), (now_s() - t) * 1e3, len);
+		printf("serialize %zu records: %.2f ms, %zu bytes\n", weft_store_count(base), (now_s() - t) * 1e3,
+		       len);
 		t = now_s();
 		if (weft_store_load(s, bytes, len, NULL))
 			abort();

@@ -13,9 +13,9 @@
 
 #include <sodium.h>
 
-#include "genl.h"
-#include "uapi.h"
-#include "wg.h"
+#include "wg/genl.h"
+#include "wg/uapi.h"
+#include "wg/wg.h"
 
 #define PEERS 1000
 #define RUNS 5

@@ -14,9 +14,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "netstate.h"
-#include "store.h"
+#include "core/error.h"
+#include "daemon/netstate.h"
+#include "core/store.h"
 
 static int sign_merge(weft_store_t *s, weft_record_t *r, const weft_keypair_t *kp)
 {

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpack.h"
-#include "persist.h"
-#include "record.h"
+#include "core/mpack.h"
+#include "core/persist.h"
+#include "core/record.h"
 
 static void fields(const weft_record_t *r)
 {
@@ -90,7 +90,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		weft_pk_to_hex(hex, &r.signer);
-		printf("%s signer=%s sig=%s", weft_rec_type_name(r.type), hex, weft_record_verify(&r) ? "BAD" : "ok");
+		printf("%s signer=%s sig=%s", weft_rec_type_name(r.type), hex,
+		       weft_record_verify(&r) ? "BAD" : "ok");
 		fields(&r);
 		printf("\n");
 		if (weft_record_verify(&r))

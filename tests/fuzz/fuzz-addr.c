@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "keys.h"
+#include "core/addr.h"
+#include "core/keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(x)                      \
-	do {                          \
-		if (!(x))             \
-			abort();      \
+#define CHECK(x)                 \
+	do {                     \
+		if (!(x))        \
+			abort(); \
 	} while (0)
 
 static void fuzz_ip(const char *s)

@@ -1,4 +1,4 @@
-/* Fuzz the daemon's configuration parser (cli/config.c): any file either
+/* Fuzz the daemon's configuration parser (daemon/config.c): any file either
  * parses into settings that hold what the daemon relies on, or is refused
  * with a message naming the line. */
 #include <stdbool.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "log.h"
+#include "daemon/config.h"
+#include "daemon/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* Fuzz the control protocol's request parser (cli/ctl.c): whatever bytes a
+/* Fuzz the control protocol's request parser (daemon/ctl.c): whatever bytes a
  * local client writes, the parser either refuses them with a reason or
  * hands the daemon a request whose every field is valid for its command. */
 #include <errno.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
-#include "error.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,9 +10,9 @@
 
 #include <sodium.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "../unit/test_dns_util.h"
-#include "wire.h"
+#include "dns/wire.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -74,8 +74,8 @@ static void relay(const uint8_t *data, size_t size)
 	int ret;
 
 	ql = tq_build(q, 0x4242, DNS_F_RD, "example.com", DNS_T_A, -1, false);
-	ret = weft_dns_relay(q, ql, size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 0, data, size, out,
-			     sizeof(out), &len, 0);
+	ret = weft_dns_relay(q, ql, size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 0, data, size, out, sizeof(out),
+			     &len, 0);
 	if (ret == 0) {
 		if (len > WEFT_DNS_UDP_MIN || len < 12 || weft_dns_get16(out) != 0x4242)
 			abort();

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "gossip-fuzz.h"
+#include "tests/fuzz/gossip-fuzz.h"
 
 static struct gfz net;
 

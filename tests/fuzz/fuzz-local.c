@@ -1,4 +1,4 @@
-/* Fuzz the node file's codec (cli/netstate.c, weft_local_decode): the bytes
+/* Fuzz the node file's codec (daemon/netstate.c, weft_local_decode): the bytes
  * a daemon reads back from NETWORK/node at start. Whatever they are, the
  * decoder either refuses them with a reason or yields a node state that
  * encodes again, and whose encoding decodes to the same encoding (nothing
@@ -9,8 +9,8 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "netstate.h"
+#include "core/error.h"
+#include "daemon/netstate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "mpack.h"
+#include "core/error.h"
+#include "core/mpack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -120,13 +120,13 @@ static int walk(struct weft_rbuf *r, struct weft_wbuf *w, unsigned depth)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct weft_rbuf r = {data, size, 0};
+	struct weft_rbuf r = { data, size, 0 };
 	struct weft_wbuf w;
 	uint8_t *out = malloc(size + 1);
 
 	if (!out)
 		return 0;
-	w = (struct weft_wbuf){out, 0, size + 1, false};
+	w = (struct weft_wbuf){ out, 0, size + 1, false };
 	while (r.off < r.len && walk(&r, &w, 0) == 0)
 		;
 	/* What was read is what was written, byte for byte. */

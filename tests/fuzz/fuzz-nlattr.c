@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "genl.h"
-#include "rtnl.h"
+#include "wg/genl.h"
+#include "wg/rtnl.h"
 
 #define FAMILY 0x1d /* what gen-nlattr.py writes */
 #define IFINDEX 2

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "persist.h"
-#include "store-samples.h"
+#include "core/persist.h"
+#include "tests/fuzz/store-samples.h"
 
 static struct store_samples *ss;
 static weft_recpool_t *pool;

@@ -6,16 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "policy.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/policy.h"
+#include "core/record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(x)                      \
-	do {                          \
-		if (!(x))             \
-			abort();      \
+#define CHECK(x)                 \
+	do {                     \
+		if (!(x))        \
+			abort(); \
 	} while (0)
 
 typedef char tag_t[WEFT_TAG_MAX + 1];

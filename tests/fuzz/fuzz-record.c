@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
+#include "core/record.h"
 
-#include "record-samples.h"
+#include "tests/fuzz/record-samples.h"
 
 static weft_keypair_t fuzz_kp;
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "sim.h"
+#include "core/error.h"
+#include "sim/sim.h"
 
 #define RUN_NODES 8
 #define RUN_SECONDS 2
@@ -49,7 +49,7 @@ static void run_small(struct weft_sim_scenario *sc)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint32_t sizes[] = {2, 100, 10000};
+	static const uint32_t sizes[] = { 2, 100, 10000 };
 	struct weft_sim_scenario sc;
 	struct weft_sim_perr err;
 	size_t i;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store-samples.h"
+#include "tests/fuzz/store-samples.h"
 
 #define MAX_STORES 4
 #define MAX_STEPS 96
@@ -117,8 +117,8 @@ static int decode_check_fn(void *ctx, const weft_record_t *r)
 	weft_record_t *again = ctx;
 
 	/* What the store holds is exactly what its bytes decode to. */
-	if (weft_record_decode(again, r->raw, r->raw_len, NULL) ||
-	    memcmp(&again->u, &r->u, sizeof(r->u)) || again->type != r->type)
+	if (weft_record_decode(again, r->raw, r->raw_len, NULL) || memcmp(&again->u, &r->u, sizeof(r->u)) ||
+	    again->type != r->type)
 		abort();
 	return 0;
 }

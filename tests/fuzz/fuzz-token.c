@@ -9,7 +9,7 @@
 
 #include <sodium.h>
 
-#include "token.h"
+#include "core/token.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,7 +52,8 @@ static void try_body(const uint8_t *data, size_t size)
 	static char text[WEFT_TOKEN_MAX * 2];
 	uint8_t h[crypto_generichash_BYTES];
 
-	if (size + 4 > sizeof(buf) || 6 + sodium_base64_ENCODED_LEN(size + 4, sodium_base64_VARIANT_URLSAFE_NO_PADDING) > sizeof(text))
+	if (size + 4 > sizeof(buf) ||
+	    6 + sodium_base64_ENCODED_LEN(size + 4, sodium_base64_VARIANT_URLSAFE_NO_PADDING) > sizeof(text))
 		return;
 	memcpy(buf, data, size);
 	crypto_generichash(h, sizeof(h), data, size, NULL, 0);

@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-#include "uapi.h"
+#include "wg/uapi.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gossip-fuzz.h"
+#include "tests/fuzz/gossip-fuzz.h"
 
 static struct gfz f;
 static const char *dir = "tests/fuzz/corpus/gossip";
@@ -35,7 +35,7 @@ static void begin(struct input *in, uint8_t mode)
 
 static void frame(struct input *in, uint8_t op, uint16_t dt_ms)
 {
-	uint8_t h[3] = {op, (uint8_t)(dt_ms >> 8), (uint8_t)dt_ms};
+	uint8_t h[3] = { op, (uint8_t)(dt_ms >> 8), (uint8_t)dt_ms };
 
 	put(in, h, sizeof(h));
 }
@@ -46,7 +46,7 @@ enum { SEALED = 2, CLEAR = 0x10, OVERLAY = 1 };
 /* A datagram frame: [type, body] for the harness to wrap. */
 static void dgram(struct input *in, uint16_t dt, uint8_t flags, uint8_t type, const struct weft_wbuf *body)
 {
-	uint8_t h[3] = {flags, (uint8_t)((body->len + 1) >> 8), (uint8_t)(body->len + 1)};
+	uint8_t h[3] = { flags, (uint8_t)((body->len + 1) >> 8), (uint8_t)(body->len + 1) };
 
 	frame(in, 0, dt);
 	put(in, h, sizeof(h));
@@ -56,7 +56,7 @@ static void dgram(struct input *in, uint16_t dt, uint8_t flags, uint8_t type, co
 
 static void raw(struct input *in, uint16_t dt, uint8_t flags, const uint8_t *p, size_t n)
 {
-	uint8_t h[3] = {flags, (uint8_t)(n >> 8), (uint8_t)n};
+	uint8_t h[3] = { flags, (uint8_t)(n >> 8), (uint8_t)n };
 
 	frame(in, 0, dt);
 	put(in, h, sizeof(h));
@@ -82,7 +82,7 @@ static uint8_t bodybuf[4][1200];
 
 static struct weft_wbuf body(int slot)
 {
-	return (struct weft_wbuf){bodybuf[slot], 0, sizeof(bodybuf[slot]), false};
+	return (struct weft_wbuf){ bodybuf[slot], 0, sizeof(bodybuf[slot]), false };
 }
 
 /* Signed membership news: member 2 raises its incarnation, member 1
@@ -141,7 +141,7 @@ static void member_messages(void)
 	struct weft_wbuf w;
 	struct input in;
 	weft_record_t st, rev, dns;
-	uint8_t zero[WEFT_DIGEST_BUCKETS * 8] = {0}, entries[32], keys[16];
+	uint8_t zero[WEFT_DIGEST_BUCKETS * 8] = { 0 }, entries[32], keys[16];
 	int i;
 
 	w = body(0);
@@ -281,7 +281,7 @@ static void member_messages(void)
 	weft_mp_bin(&w, zero, 16);
 	weft_mp_bin(&w, zero, sizeof(zero));
 	memset(entries, 0, sizeof(entries));
-	entries[7] = 3;   /* sub-bucket 3 */
+	entries[7] = 3; /* sub-bucket 3 */
 	entries[15] = 1;
 	entries[16 + 6] = 1;
 	entries[16 + 7] = 3;
@@ -362,7 +362,7 @@ static void join_messages(void)
 	weft_record_t mem;
 	struct weft_wire_hdr h;
 	struct weft_rbuf rb;
-	uint8_t fpr[8], pad[64] = {0}, msg[1200], sig[64], cookie[16];
+	uint8_t fpr[8], pad[64] = { 0 }, msg[1200], sig[64], cookie[16];
 	const uint8_t *c;
 	uint32_t n;
 	size_t k;
@@ -380,9 +380,10 @@ static void join_messages(void)
 		abort();
 	gfz_frames(&r, first.b + 1, first.n - 1);
 	weft_wire_fingerprint(fpr, &f.admin.pk);
-	if (r.last_len <= 0 || weft_wire_parse(r.last, (size_t)r.last_len, fpr, &h) || h.type != WEFT_MSG_JOIN_COOKIE)
+	if (r.last_len <= 0 || weft_wire_parse(r.last, (size_t)r.last_len, fpr, &h) ||
+	    h.type != WEFT_MSG_JOIN_COOKIE)
 		abort();
-	rb = (struct weft_rbuf){h.body, h.body_len, 0};
+	rb = (struct weft_rbuf){ h.body, h.body_len, 0 };
 	if (weft_mp_read_array(&rb, &n) || weft_mp_read_binfix(&rb, &c, 32) || weft_mp_read_binfix(&rb, &c, 16))
 		abort();
 	memcpy(cookie, c, 16);
@@ -450,7 +451,7 @@ static void join_messages(void)
 
 static void edge_cases(void)
 {
-	static const uint8_t types[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 17, 18, 19, 20};
+	static const uint8_t types[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 17, 18, 19, 20 };
 	uint8_t junk[1300];
 	struct weft_wbuf w;
 	struct input in;

@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "netstate.h"
+#include "daemon/netstate.h"
 
 static const char *dir;
 

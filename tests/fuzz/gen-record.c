@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record.h"
+#include "core/record.h"
 
-#include "record-samples.h"
+#include "tests/fuzz/record-samples.h"
 
 static const char *dir;
 
@@ -108,7 +108,7 @@ static void variants(void)
 static void edges(void)
 {
 	weft_record_t r;
-	uint8_t buf[WEFT_RECORD_MAX + 2];
+	uint8_t buf[WEFT_RECORD_MAX + 2] = { 0 };
 	size_t n;
 
 	put("edge-empty", buf, 0);

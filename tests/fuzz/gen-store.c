@@ -8,8 +8,8 @@
 
 #include <sodium.h>
 
-#include "persist.h"
-#include "store-samples.h"
+#include "core/persist.h"
+#include "tests/fuzz/store-samples.h"
 
 static const char *outdir;
 
@@ -182,7 +182,10 @@ static void persist_corpus(const struct store_samples *ss)
 	put("empty-file", (const uint8_t *)"", 0);
 	put("array16-empty", (const uint8_t *)"\xdc\x00\x00", 3);
 	put("array32-huge", (const uint8_t *)"\xdd\xff\xff\xff\xff\xc4\x00", 7);
-	put("not-bin", (const uint8_t *)"\x91\xa3" "abc", 5);
+	put("not-bin",
+	    (const uint8_t *)"\x91\xa3"
+			     "abc",
+	    5);
 	weft_store_free(empty);
 	weft_store_free(half);
 	weft_store_free(full);

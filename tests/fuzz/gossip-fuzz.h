@@ -2,7 +2,7 @@
  * gen-gossip.c (which writes the stored corpus). A fixed little network
  * (admin, settings, key epoch, invite, three members with states) and one
  * node to feed, either member 0 or a stranger in the middle of joining
- * through member 1. Time comes from the input (STYLE item 15).
+ * through member 1. Time comes from the input (docs/STYLE.md, "Fuzzing").
  *
  * Input: one mode byte (even: member node; odd: joining node), then frames
  *
@@ -41,9 +41,9 @@
 
 #include <sodium.h>
 
-#include "gossip.h"
-#include "token.h"
-#include "wire.h"
+#include "gossip/gossip.h"
+#include "core/token.h"
+#include "gossip/wire.h"
 
 #define GFZ_MEMBERS 3
 #define GFZ_WALL_MS 1700000000000ull
@@ -60,7 +60,7 @@ struct gfz {
 
 static inline void gfz_key(weft_keypair_t *kp, uint8_t role, uint8_t n)
 {
-	uint8_t seed[WEFT_SEED_LEN] = {'f', 'z', role, n};
+	uint8_t seed[WEFT_SEED_LEN] = { 'f', 'z', role, n };
 
 	weft_keypair_from_seed(kp, seed);
 }
@@ -72,7 +72,7 @@ static inline int gfz_sign(weft_record_t *r, const weft_keypair_t *kp)
 
 static inline weft_endpoint_t gfz_endpoint(unsigned i)
 {
-	weft_endpoint_t ep = {.ip = {.family = 4, .b = {10, 7, 0, (uint8_t)(i + 1)}}, .port = 51821};
+	weft_endpoint_t ep = { .ip = { .family = 4, .b = { 10, 7, 0, (uint8_t)(i + 1) } }, .port = 51821 };
 
 	if (i >= GFZ_MEMBERS) {
 		ep.ip.b[0] = 203;
@@ -138,8 +138,8 @@ static inline int gfz_setup(struct gfz *f)
 	for (i = 0; i < GFZ_MEMBERS; i++) {
 		uint8_t xsk[32], x0[32], xj[32];
 
-		if (crypto_sign_ed25519_sk_to_curve25519(xsk, f->node[i].sk) || weft_pk_to_x25519(x0, &f->node[0].pk) ||
-		    weft_pk_to_x25519(xj, &f->joiner.pk) ||
+		if (crypto_sign_ed25519_sk_to_curve25519(xsk, f->node[i].sk) ||
+		    weft_pk_to_x25519(x0, &f->node[0].pk) || weft_pk_to_x25519(xj, &f->joiner.pk) ||
 		    (i && weft_wire_pair_key(f->pair0[i], &f->admin.pk, &f->node[i].pk, xsk, &f->node[0].pk, x0)) ||
 		    weft_wire_pair_key(f->pairj[i], &f->admin.pk, &f->node[i].pk, xsk, &f->joiner.pk, xj))
 			return -1;
@@ -210,7 +210,7 @@ static inline void gfz_drain(struct gfz_run *r)
 /* Starts the node: 0 or a negative code (then nothing is held). */
 static inline int gfz_start(struct gfz_run *r, struct gfz *f, bool joiner)
 {
-	struct weft_gossip_config cfg = {0};
+	struct weft_gossip_config cfg = { 0 };
 	weft_token_t tok;
 	weft_endpoint_t boot = gfz_endpoint(1);
 	unsigned i;
@@ -281,8 +281,8 @@ static inline void gfz_answers(struct gfz_run *r, const weft_endpoint_t *from, s
 	while ((n = weft_gossip_poll_send(r->g, out, sizeof(out), &dg)) != 0) {
 		if (n < 0)
 			abort();
-		if (dg.path == WEFT_PATH_UNDERLAY && weft_endpoint_equal(&dg.to, from) &&
-		    from->ip.b[0] == 203 && out[3] != WEFT_MSG_JOIN_WELCOME)
+		if (dg.path == WEFT_PATH_UNDERLAY && weft_endpoint_equal(&dg.to, from) && from->ip.b[0] == 203 &&
+		    out[3] != WEFT_MSG_JOIN_WELCOME)
 			to_stranger += (size_t)n;
 		memcpy(r->last, out, (size_t)n);
 		r->last_len = n;
@@ -308,7 +308,7 @@ static inline const uint8_t *gfz_pair(const struct gfz_run *r, const uint8_t *bo
 /* Delivers one datagram built per the frame flags. */
 static inline void gfz_datagram(struct gfz_run *r, uint8_t flags, const uint8_t *b, size_t len)
 {
-	uint8_t pkt[WEFT_GOSSIP_MTU + 64], fpr[WEFT_WIRE_FPR_LEN], nonce[24] = {0};
+	uint8_t pkt[WEFT_GOSSIP_MTU + 64], fpr[WEFT_WIRE_FPR_LEN], nonce[24] = { 0 };
 	weft_endpoint_t from = gfz_endpoint((flags >> 2) & 3);
 	uint8_t path = flags & 1 ? WEFT_PATH_OVERLAY : WEFT_PATH_UNDERLAY;
 	size_t n, hdr;

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "record.h"
+#include "core/record.h"
 
 enum sample_key { SAMPLE_ADMIN, SAMPLE_NODE, SAMPLE_INVITE, SAMPLE_KEYS };
 

@@ -67,7 +67,10 @@ static inline void store_samples_build(struct store_samples *ss)
 	fx_invite(r, &ss->admin2, &ss->inv[2].pk, 3, 9000);
 	ss_add(ss, r);
 	for (unsigned i = 0; i < 8; i++) {
-		const weft_keypair_t *signer = i < 4 ? &ss->inv[0] : i < 6 ? &ss->inv[1] : i < 7 ? &ss->inv[2] : &ss->admin2;
+		const weft_keypair_t *signer = i < 4   ? &ss->inv[0]
+					       : i < 6 ? &ss->inv[1]
+					       : i < 7 ? &ss->inv[2]
+						       : &ss->admin2;
 
 		fx_member(r, signer, &ss->node[i].pk, join[i]);
 		ss_add(ss, r);

@@ -21,12 +21,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "keys.h"
-#include "mpack.h"
-#include "persist.h"
-#include "policy.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/keys.h"
+#include "core/mpack.h"
+#include "core/persist.h"
+#include "core/policy.h"
+#include "core/record.h"
 
 #define MAX_RECS 8
 
@@ -153,7 +153,8 @@ static int override(const weft_keypair_t *kp, int argc, char **argv)
 		} else if (!strncmp(a, "tags=", 5)) {
 			o->set |= WEFT_OVR_TAGS;
 			snprintf(buf, sizeof(buf), "%s", a + 5);
-			for (t = strtok_r(buf, ",", &save); t && o->ntags < WEFT_MAX_TAGS; t = strtok_r(NULL, ",", &save))
+			for (t = strtok_r(buf, ",", &save); t && o->ntags < WEFT_MAX_TAGS;
+			     t = strtok_r(NULL, ",", &save))
 				snprintf(o->tags[o->ntags++], WEFT_TAG_MAX + 1, "%s", t);
 		} else if (!strcmp(a, "approve")) {
 			o->set |= WEFT_OVR_APPROVED;
@@ -214,7 +215,7 @@ static int forge(const char *in)
 	return nrecs ? 0 : die(in, "no records");
 }
 
-/* What a node's state file says of its keys (cli/netstate.c's "node"
+/* What a node's state file says of its keys (daemon/netstate.c's "node"
  * file: format, network, network id, identity seed, WireGuard private key,
  * its time, network key, its epoch, ...): "WGPUB KEYTIME EPOCH". */
 static int local(const char *path)

@@ -3,9 +3,9 @@
  * it vanishes with the process): a veth link created, its MTU and state,
  * IPv4 and IPv6 addresses and routes set exactly — checked against ip(8) —
  * routes others added left alone, kernel errors with context, deletion. */
-#include "itest_util.h"
-#include "rtnl.h"
-#include "wg.h"
+#include "tests/integration/itest_util.h"
+#include "wg/rtnl.h"
+#include "wg/wg.h"
 
 static weft_wg_nl_t nl;
 

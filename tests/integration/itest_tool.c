@@ -11,12 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "keys.h"
-#include "persist.h"
-#include "record.h"
-#include "store.h"
-#include "token.h"
+#include "core/error.h"
+#include "core/keys.h"
+#include "core/persist.h"
+#include "core/record.h"
+#include "core/store.h"
+#include "core/token.h"
 
 static int tamper(const char *text)
 {

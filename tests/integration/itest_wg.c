@@ -6,9 +6,9 @@
  * order and build on each other. */
 #include <sodium.h>
 
-#include "itest_util.h"
-#include "wg.h"
-#include "error.h"
+#include "tests/integration/itest_util.h"
+#include "wg/wg.h"
+#include "core/error.h"
 
 #define N_PEERS 100
 #define N_EXTRA 3 /* more real peers: wireguard-go interfaces in B */
@@ -262,7 +262,8 @@ static void test_set_and_read_back(void **state)
 		weft_wgpair_generate(&k);
 		snprintf(a1, sizeof(a1), "10.240.%u.0/24", i);
 		snprintf(a2, sizeof(a2), "fd40:%x::/64", i);
-		add_peer(&S.want_a, &k.pub, i % 2 ? "[2001:db8::7]:4000" : "192.0.2.7:4000", (uint16_t)(i * 10), a1, a2);
+		add_peer(&S.want_a, &k.pub, i % 2 ? "[2001:db8::7]:4000" : "192.0.2.7:4000", (uint16_t)(i * 10), a1,
+			 a2);
 	}
 	enter_ns(S.ns_a);
 	ok_or_fail(weft_wg_apply(S.a, &S.want_a, &ch, &err), &err, "apply A");
@@ -384,7 +385,8 @@ static void test_hundred_peers_one_change(void **state)
 	/* More real peers: wireguard-go interfaces in B, each with A as peer. */
 	enter_ns(S.ns_b);
 	for (i = 0; i < N_EXTRA; i++) {
-		weft_wg_device_t d = { .has_private_key = true, .private_key = S.kextra[i].priv,
+		weft_wg_device_t d = { .has_private_key = true,
+				       .private_key = S.kextra[i].priv,
 				       .listen_port = (uint16_t)(51010 + i) };
 
 		S.extra[i] = open_us(S.if_extra[i]);

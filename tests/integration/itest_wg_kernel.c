@@ -6,10 +6,10 @@
  * that skip a failure. Plain TAP. */
 #include <sodium.h>
 
-#include "error.h"
-#include "itest_util.h"
-#include "backend.h"
-#include "wg.h"
+#include "core/error.h"
+#include "tests/integration/itest_util.h"
+#include "wg/backend.h"
+#include "wg/wg.h"
 
 static unsigned n_tests;
 static unsigned n_failed;
@@ -91,7 +91,8 @@ static void run_kernel_tests(weft_wg_t *wg)
 		}
 	}
 	ret = weft_wg_apply(wg, &want, &ch, &err);
-	tap(!ret && ch.added == 1000, "apply 1000 peers (%u added)%s%s", ch.added, ret ? ": " : "", ret ? err.msg : "");
+	tap(!ret && ch.added == 1000, "apply 1000 peers (%u added)%s%s", ch.added, ret ? ": " : "",
+	    ret ? err.msg : "");
 	ret = weft_wg_get_device(wg, &got, &err);
 	tap(!ret && same_config(&want, &got) && !memcmp(got.public_key.b, kp.pub.b, 32) && got.listen_port == 51900,
 	    "read back exactly what was set");

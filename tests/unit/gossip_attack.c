@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gossip_attack.h"
-#include "wire.h"
+#include "tests/unit/gossip_attack.h"
+#include "gossip/wire.h"
 
 uint64_t atk_bytes;
 
@@ -26,7 +26,7 @@ static int deliver(struct gnet *net, int a, int to, uint8_t type, const uint8_t 
 int atk_update(struct gnet *net, int a, int to, uint8_t kind, int about, uint32_t inc, int accuser)
 {
 	uint8_t body[400], sig[64], msg[WEFT_WIRE_SWIM_MSG_LEN];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 	bool acc = kind == WEFT_UPD_SUSPECT || kind == WEFT_UPD_DEAD;
 
 	/* a can only sign with its own key, whoever the update names. */
@@ -49,7 +49,7 @@ int atk_update(struct gnet *net, int a, int to, uint8_t kind, int about, uint32_
 int atk_impersonate(struct gnet *net, int a, int victim, int to, uint8_t type)
 {
 	uint8_t body[200];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 	static uint32_t seq = 70000;
 
 	if (type == WEFT_MSG_PING) {
@@ -70,7 +70,7 @@ int atk_impersonate(struct gnet *net, int a, int victim, int to, uint8_t type)
 int atk_ack(struct gnet *net, int a, int to, uint32_t seq, int victim)
 {
 	uint8_t body[100];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 
 	weft_mp_array(&w, 4);
 	weft_mp_bin(&w, net->nodes[victim >= 0 ? victim : a].id.pk.b, WEFT_PK_LEN);
@@ -84,7 +84,7 @@ int atk_state(struct gnet *net, int a, int to, uint64_t version, const char *nam
 	      int neps)
 {
 	uint8_t body[1200];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 	struct weft_rec_node_state *ns;
 	weft_record_t r;
 	int i;

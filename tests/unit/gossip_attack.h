@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "gossip_net.h"
+#include "tests/unit/gossip_net.h"
 
 /* A gossip packet from a to node `to` carrying one membership update
  * about node `about` at inc. For suspect and dead, `accuser` is the member

@@ -7,10 +7,10 @@
 
 #include <sodium.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "token.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "core/token.h"
+#include "gossip/wire.h"
 
 struct gnet_pkt {
 	uint64_t at, seq;
@@ -38,7 +38,7 @@ static void die(const char *what, int err)
 
 void gnet_keypair(weft_keypair_t *kp, uint8_t role, uint32_t n)
 {
-	uint8_t seed[WEFT_SEED_LEN] = {0};
+	uint8_t seed[WEFT_SEED_LEN] = { 0 };
 
 	seed[0] = 'g';
 	seed[1] = role;
@@ -236,8 +236,8 @@ void gnet_drain(struct gnet *net, int i)
 		p = calloc(1, sizeof(*p));
 		if (!p)
 			abort();
-		p->at = net->now + net->latency + (net->jitter ? splitmix(&net->rng) % net->jitter : 0) +
-			nd->delay + net->nodes[to].delay;
+		p->at = net->now + net->latency + (net->jitter ? splitmix(&net->rng) % net->jitter : 0) + nd->delay +
+			net->nodes[to].delay;
 		p->seq = net->pkt_seq++;
 		p->from = i;
 		p->to = to;
@@ -281,7 +281,7 @@ struct gnet *gnet_new(uint64_t seed, const struct weft_gossip_params *params)
 	net->settings.u.network.mtu = 1420;
 	sign(&net->settings, &net->admin);
 	gnet_make_invite(net, &net->invite, &net->invite_rec, 0, 1000, 0, false);
-	node_rand(&(struct gnet_node){.rng = seed ^ 0x4b4559}, net->netkey, sizeof(net->netkey));
+	node_rand(&(struct gnet_node){ .rng = seed ^ 0x4b4559 }, net->netkey, sizeof(net->netkey));
 	crypto_generichash(h, sizeof(h), net->netkey, sizeof(net->netkey), NULL, 0);
 	memset(&net->keyring, 0, sizeof(net->keyring));
 	net->keyring.type = WEFT_REC_KEYRING;
@@ -601,7 +601,7 @@ int gnet_restart(struct gnet *net, int i)
 size_t gnet_packet(struct gnet *net, uint8_t *pkt, uint8_t type, bool sealed, const uint8_t *key,
 		   const uint8_t *body, size_t blen)
 {
-	uint8_t fpr[WEFT_WIRE_FPR_LEN], nonce[24] = {0x77};
+	uint8_t fpr[WEFT_WIRE_FPR_LEN], nonce[24] = { 0x77 };
 
 	weft_wire_fingerprint(fpr, &net->admin.pk);
 	weft_wire_header(pkt, type, fpr, sealed ? WEFT_WIRE_FLAG_SEALED : 0);
@@ -620,7 +620,7 @@ size_t gnet_member_packet_as(struct gnet *net, uint8_t *pkt, uint8_t type, bool 
 			     const weft_keypair_t *from, const weft_pk_t *to, uint64_t ctr, const uint8_t *body,
 			     size_t blen)
 {
-	uint8_t fpr[WEFT_WIRE_FPR_LEN], nonce[24] = {0x78}, xsk[32], xpk[32], pair[32];
+	uint8_t fpr[WEFT_WIRE_FPR_LEN], nonce[24] = { 0x78 }, xsk[32], xpk[32], pair[32];
 	size_t hdr = sealed ? WEFT_WIRE_SEALED_HDR_LEN : WEFT_WIRE_HDR_LEN, plen;
 
 	weft_wire_fingerprint(fpr, &net->admin.pk);

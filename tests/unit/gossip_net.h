@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gossip.h"
-#include "mpack.h"
+#include "gossip/gossip.h"
+#include "core/mpack.h"
 
 #define GNET_MAX 1024
 #define GNET_SEC 1000000000ull
@@ -34,7 +34,7 @@ struct gnet_node {
 	int join_err;
 	uint32_t dead_reports; /* LIVENESS dead events about other nodes */
 	uint32_t state_version;
-	uint64_t delay; /* extra one-way latency of its packets, both ways (a slow node) */
+	uint64_t delay;      /* extra one-way latency of its packets, both ways (a slow node) */
 	weft_endpoint_t nat; /* if set, its packets appear to come from here (a NAT) */
 	/* Behind that NAT for real: datagrams to its own (LAN) endpoint are
 	 * lost, only its NAT's address reaches it. */
@@ -61,12 +61,12 @@ struct gnet {
 	bool drop_overlay;        /* the tunnels are broken: overlay datagrams are lost */
 	int cut[16][2];           /* pairs of nodes that cannot reach each other (gnet_cut) */
 	int ncut;
-	int64_t joiner_wall_ms;   /* a joiner's wall clock is this far off */
+	int64_t joiner_wall_ms; /* a joiner's wall clock is this far off */
 	struct weft_gossip_params params;
 	weft_keypair_t admin, invite;
 	weft_record_t settings, invite_rec, keyring;
 	uint8_t netkey[32];
-	uint32_t netkey_epoch;    /* of netkey, what a restarted node gets; 0 = 1 */
+	uint32_t netkey_epoch; /* of netkey, what a restarted node gets; 0 = 1 */
 	weft_recpool_t *pool;
 	weft_vcache_t *cache;
 	weft_gossip_dir_t *dir;

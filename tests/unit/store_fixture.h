@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "keys.h"
-#include "record.h"
-#include "store.h"
+#include "core/error.h"
+#include "core/keys.h"
+#include "core/record.h"
+#include "core/store.h"
 
 enum { FX_ADMIN = 'A', FX_INVITE = 'I', FX_NODE = 'N', FX_OTHER = 'O' };
 
@@ -63,7 +63,8 @@ static inline void fx_network(weft_record_t *r, const weft_keypair_t *admin, uin
 	fx_sign(r, admin);
 }
 
-static inline void fx_invite_body(weft_record_t *r, const weft_pk_t *invite_pk, uint32_t max_uses, uint64_t created_s)
+static inline void fx_invite_body(weft_record_t *r, const weft_pk_t *invite_pk, uint32_t max_uses,
+				  uint64_t created_s)
 {
 	fx_begin(r, WEFT_REC_INVITE);
 	r->u.invite.invite_pk = *invite_pk;
@@ -114,7 +115,8 @@ static inline void fx_override_body(weft_record_t *r, const weft_pk_t *node, uin
 	r->u.override.version = version;
 }
 
-static inline void fx_revocation(weft_record_t *r, const weft_keypair_t *admin, const weft_pk_t *node, uint64_t time_s)
+static inline void fx_revocation(weft_record_t *r, const weft_keypair_t *admin, const weft_pk_t *node,
+				 uint64_t time_s)
 {
 	fx_begin(r, WEFT_REC_REVOCATION);
 	r->u.revocation.node_id = *node;
@@ -147,7 +149,8 @@ static inline void fx_keyshare(weft_record_t *r, const weft_keypair_t *admin, co
 	fx_sign(r, admin);
 }
 
-static inline void fx_roll(weft_record_t *r, const weft_keypair_t *old_admin, const weft_pk_t *new_pk, uint64_t version)
+static inline void fx_roll(weft_record_t *r, const weft_keypair_t *old_admin, const weft_pk_t *new_pk,
+			   uint64_t version)
 {
 	fx_begin(r, WEFT_REC_ADMIN_ROLL);
 	r->u.admin_roll.old_pk = old_admin->pk;

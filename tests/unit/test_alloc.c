@@ -12,9 +12,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "addr.h"
-#include "alloc.h"
-#include "error.h"
+#include "core/addr.h"
+#include "core/alloc.h"
+#include "core/error.h"
 
 /* A seeded generator, so that any failure replays exactly. */
 static uint64_t rng_state;
@@ -205,8 +205,8 @@ static void check_rules(const weft_cidr_t *c, const struct weft_alloc_entry *e, 
 
 /* Assigns, checks the rules, then reassigns many permutations and requires
  * the same result for every node. Returns the reference, sorted by id. */
-static struct weft_alloc_entry *run_permutations(const char *cidr, struct weft_alloc_entry *e, size_t n,
-						 int rounds, int want_ret)
+static struct weft_alloc_entry *run_permutations(const char *cidr, struct weft_alloc_entry *e, size_t n, int rounds,
+						 int want_ret)
 {
 	weft_cidr_t c = cidr_of(cidr);
 	struct weft_alloc_entry *ref = malloc((n ? n : 1) * sizeof(*ref));
@@ -249,10 +249,12 @@ static void test_candidate_definition(void **state)
 	static const struct {
 		const char *cidr;
 		unsigned first; /* first byte of the address that holds host bits */
-		uint8_t mask;    /* host bits in that byte */
+		uint8_t mask;   /* host bits in that byte */
 	} cases[] = {
-		{ "10.1.0.0/16", 2, 0xff }, { "10.0.0.0/28", 3, 0x0f },
-		{ "fd00:1:2:3::/64", 8, 0xff }, { "fd00::/124", 15, 0x0f },
+		{ "10.1.0.0/16", 2, 0xff },
+		{ "10.0.0.0/28", 3, 0x0f },
+		{ "fd00:1:2:3::/64", 8, 0xff },
+		{ "fd00::/124", 15, 0x0f },
 	};
 	uint32_t attempts[] = { 0, 1, 63, 0x01020304 };
 	weft_pk_t id;
@@ -297,20 +299,14 @@ static void test_permutations(void **state)
 		size_t n;
 		int rounds, ret;
 	} cases[] = {
-		{ "10.0.0.0/28", 14, 300, 0 },   /* exactly full */
-		{ "10.0.0.0/28", 10, 300, 0 },
-		{ "10.0.0.0/28", 17, 100, WEFT_EFULL },
-		{ "10.0.0.0/30", 2, 50, 0 },
-		{ "10.0.0.0/31", 2, 50, 0 },
-		{ "10.0.0.9/32", 1, 10, 0 },
-		{ "10.9.8.0/24", 254, 40, 0 },    /* exactly full */
-		{ "10.9.8.0/24", 200, 40, 0 },
-		{ "10.20.0.0/16", 1000, 5, 0 },
-		{ "fd00::/124", 15, 300, 0 },     /* exactly full: 16 minus the anycast */
-		{ "fd00::/124", 16, 100, WEFT_EFULL },
-		{ "fd00::/127", 2, 20, 0 },
-		{ "fd00:aa::/120", 255, 20, 0 },
-		{ "fd00:1:2:3::/64", 300, 10, 0 },
+		{ "10.0.0.0/28", 14, 300, 0 }, /* exactly full */
+		{ "10.0.0.0/28", 10, 300, 0 },         { "10.0.0.0/28", 17, 100, WEFT_EFULL },
+		{ "10.0.0.0/30", 2, 50, 0 },           { "10.0.0.0/31", 2, 50, 0 },
+		{ "10.0.0.9/32", 1, 10, 0 },           { "10.9.8.0/24", 254, 40, 0 }, /* exactly full */
+		{ "10.9.8.0/24", 200, 40, 0 },         { "10.20.0.0/16", 1000, 5, 0 },
+		{ "fd00::/124", 15, 300, 0 }, /* exactly full: 16 minus the anycast */
+		{ "fd00::/124", 16, 100, WEFT_EFULL }, { "fd00::/127", 2, 20, 0 },
+		{ "fd00:aa::/120", 255, 20, 0 },       { "fd00:1:2:3::/64", 300, 10, 0 },
 	};
 	size_t i;
 	uint64_t seed;
@@ -544,11 +540,11 @@ static void test_taken(void **state)
 	assert_int_equal(weft_alloc_assign(&c, e, 6), 0);
 	for (i = 0; i < 4; i++)
 		held[nheld++] = e[i].addr;
-	held[nheld++] = e[0].addr;            /* twice: counts once */
-	held[nheld++] = ip_of("10.0.1.9");    /* outside: ignored */
-	held[nheld++] = ip_of("10.0.0.15");   /* broadcast: ignored */
-	held[nheld++] = ip_of("fd00::1");     /* other family: ignored */
-	e[5].pinned = held[2];                /* a pin on a held address wins it */
+	held[nheld++] = e[0].addr;          /* twice: counts once */
+	held[nheld++] = ip_of("10.0.1.9");  /* outside: ignored */
+	held[nheld++] = ip_of("10.0.0.15"); /* broadcast: ignored */
+	held[nheld++] = ip_of("fd00::1");   /* other family: ignored */
+	e[5].pinned = held[2];              /* a pin on a held address wins it */
 	assert_int_equal(weft_alloc_assign_taken(&c, e, 6, held, nheld), 0);
 	for (i = 0; i < 6; i++) {
 		assert_true(weft_cidr_contains(&c, &e[i].addr));

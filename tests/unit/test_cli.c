@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
-#include "error.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/token.h"
 
 #define NOW_MS 1795168800000ull /* 2026-11-20 10:00:00 UTC */
 
@@ -67,8 +67,8 @@ static void test_duration(void **state)
 		const char *s;
 		uint64_t v;
 	} good[] = {
-		{ "1s", 1 }, { "30m", 1800 }, { "12h", 43200 }, { "7d", 604800 }, { "2w", 1209600 },
-		{ "1d12h", 129600 }, { "90s", 90 }, { "never", 0 }, { "100w", 60480000 },
+		{ "1s", 1 },         { "30m", 1800 }, { "12h", 43200 }, { "7d", 604800 },     { "2w", 1209600 },
+		{ "1d12h", 129600 }, { "90s", 90 },   { "never", 0 },   { "100w", 60480000 },
 	};
 	static const char *bad[] = {
 		"", "0s", "0d0h", "3x", "7", "d", "-1d", "1.5h", "1d 2h", "5300w", "99999999999d", "Never", "1D",
@@ -161,8 +161,11 @@ static void test_parse_cidr_messages(void **state)
 	assert_int_equal(weft_cli_parse_cidr(&cli, "--cidr", "10.0.0.0/+8", 4, &c), -1);
 	assert_int_equal(weft_cli_parse_cidr(&cli, "--cidr6", "fd42::/128", 6, &c), -1);
 	fclose(cli.err);
-	assert_non_null(strstr(err, "bad --cidr '10.42.3.1/20': the address has host bits set; did you mean 10.42.0.0/20?\n"));
-	assert_non_null(strstr(err, "bad --cidr6 'fd42::1/64': the address has host bits set; did you mean fd42::/64?\n"));
+	assert_non_null(
+		strstr(err,
+		       "bad --cidr '10.42.3.1/20': the address has host bits set; did you mean 10.42.0.0/20?\n"));
+	assert_non_null(
+		strstr(err, "bad --cidr6 'fd42::1/64': the address has host bits set; did you mean fd42::/64?\n"));
 	assert_non_null(strstr(err, "bad --cidr '10.42.0.0': give the prefix length too, e.g. 10.42.0.0/16\n"));
 	assert_non_null(strstr(err, "bad --cidr 'fd42::/64': --cidr takes an IPv4 network"));
 	assert_non_null(strstr(err, "bad --cidr '10.0.0.0/+8': not an IPv4 network in CIDR form"));
@@ -219,8 +222,9 @@ static void test_init_invite_inspect(void **state)
 	assert_int_equal(st.st_mode & 0777, 0600);
 	capture_free(&c);
 
-	assert_int_equal(RUN(&i, "invite", "home", "--admin-key", "home.admin.key", "--expires", "2w",
-			     "--bootstrap", "203.0.113.5:51821,node.example:51821"), 0);
+	assert_int_equal(RUN(&i, "invite", "home", "--admin-key", "home.admin.key", "--expires", "2w", "--bootstrap",
+			     "203.0.113.5:51821,node.example:51821"),
+			 0);
 	assert_true(i.outlen > 10 && i.outlen < sizeof(token));
 	assert_memory_equal(i.out, "weft1-", 6);
 	assert_non_null(strchr(i.out, '\n'));
@@ -238,13 +242,16 @@ static void test_init_invite_inspect(void **state)
 	capture_free(&c);
 
 	/* One second before the end, and at the end. */
-	assert_int_equal(run_at(&c, NOW_MS + 14 * 86400000ull - 1000, NULL, "token", "inspect", token, (char *)NULL), 0);
+	assert_int_equal(run_at(&c, NOW_MS + 14 * 86400000ull - 1000, NULL, "token", "inspect", token, (char *)NULL),
+			 0);
 	assert_non_null(strstr(c.out, "(expires in 1s)"));
 	capture_free(&c);
 	assert_int_equal(run_at(&c, NOW_MS + 14 * 86400000ull, NULL, "token", "inspect", token, (char *)NULL), 1);
 	assert_non_null(strstr(c.out, "status       EXPIRED"));
 	assert_non_null(strstr(c.out, "(expired 0s ago)"));
-	assert_string_equal(c.err, "weft: error: invite expired on 2026-12-04 10:00 UTC; ask the network's admin for a new invite\n");
+	assert_string_equal(
+		c.err,
+		"weft: error: invite expired on 2026-12-04 10:00 UTC; ask the network's admin for a new invite\n");
 	capture_free(&c);
 
 	/* Through stdin, with the newline a shell adds. */

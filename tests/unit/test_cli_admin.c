@@ -23,12 +23,12 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "adminops.h"
-#include "cli.h"
-#include "error.h"
-#include "mpack.h"
-#include "persist.h"
-#include "token.h"
+#include "cli/adminops.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/mpack.h"
+#include "core/persist.h"
+#include "core/token.h"
 
 #define NOW_MS 1795168800000ull /* 2026-11-20 10:00:00 UTC */
 #define NOW_S (NOW_MS / 1000)
@@ -107,12 +107,12 @@ static bool has(const char *s, const char *pat)
 }
 
 /* Runs and expects rc with pattern (if not NULL) on stderr. */
-#define EXPECT(rc_, pat, ...)                                                         \
-	do {                                                                          \
-		struct capture c_;                                                    \
-		if (RUN(&c_, __VA_ARGS__) != (rc_) || !has(c_.err, (pat)))                  \
+#define EXPECT(rc_, pat, ...)                                                          \
+	do {                                                                           \
+		struct capture c_;                                                     \
+		if (RUN(&c_, __VA_ARGS__) != (rc_) || !has(c_.err, (pat)))             \
 			fail_msg("rc %d (want %d), stderr: %s", c_.rc, (rc_), c_.err); \
-		capture_free(&c_);                                                    \
+		capture_free(&c_);                                                     \
 	} while (0)
 
 static bool exists(const char *path)
@@ -470,12 +470,13 @@ static void test_node_usage(void **state)
 	       "--out", "n.out");
 	EXPECT(1, "bad tag", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--tags", "a,B", "--out",
 	       "n.out");
-	EXPECT(1, "bad --routes", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--routes",
-	       "10.0.0.1/8", "--out", "n.out");
+	EXPECT(1, "bad --routes", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--routes", "10.0.0.1/8",
+	       "--out", "n.out");
 	/* Routes over the network's own addresses, or a default route, would
 	 * make every member's WireGuard refuse the peer list. */
 	EXPECT(1, "bad --routes: 10.42.0.5/32: it overlaps the network's IPv4 range (10.42.0.0/24)", "node", "lab",
-	       g.hex[0], "set", "--admin-key", "lab.key", "--routes", "192.168.1.0/24,10.42.0.5/32", "--out", "n.out");
+	       g.hex[0], "set", "--admin-key", "lab.key", "--routes", "192.168.1.0/24,10.42.0.5/32", "--out",
+	       "n.out");
 	EXPECT(1, "bad --routes: 10.0.0.0/8: it overlaps the network's IPv4 range", "node", "lab", g.hex[0], "set",
 	       "--admin-key", "lab.key", "--routes", "10.0.0.0/8", "--out", "n.out");
 	EXPECT(1, "bad --routes: 0.0.0.0/0: a default route", "node", "lab", g.hex[0], "set", "--admin-key",
@@ -484,10 +485,10 @@ static void test_node_usage(void **state)
 	       "--routes", "::/0", "--out", "n.out");
 	EXPECT(1, "outside the network's range 10.42.0.0/24", "node", "lab", g.hex[0], "set", "--admin-key",
 	       "lab.key", "--address", "10.43.0.5", "--out", "n.out");
-	EXPECT(1, "broadcast", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--address",
-	       "10.42.0.255", "--out", "n.out");
-	EXPECT(1, "no IPv6 range", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--address",
-	       "fd00::1", "--out", "n.out");
+	EXPECT(1, "broadcast", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--address", "10.42.0.255",
+	       "--out", "n.out");
+	EXPECT(1, "no IPv6 range", "node", "lab", g.hex[0], "set", "--admin-key", "lab.key", "--address", "fd00::1",
+	       "--out", "n.out");
 	/* A name needs the daemon; offline only a full id will do. */
 	EXPECT(1, "give the node's full id", "node", "lab", "web", "set", "--admin-key", "lab.key", "--name", "x",
 	       "--out", "n.out");
@@ -613,8 +614,9 @@ static void test_node_online(void **state)
 	r.u.ext_client.gateway = g.node[0].pk;
 	sign(&r, &g.admin);
 	hold(&r);
-	EXPECT(1, "bad --address '10.42.0.20': external client 'phone' has it; pin another address, or remove the "
-		  "client first (weft ext-client lab rm phone)",
+	EXPECT(1,
+	       "bad --address '10.42.0.20': external client 'phone' has it; pin another address, or remove the "
+	       "client first (weft ext-client lab rm phone)",
 	       "node", "lab", "n1", "set", "--admin-key", "lab.key", "--address", "10.42.0.20");
 	/* A full id the daemon does not know. */
 	{
@@ -630,8 +632,8 @@ static void test_node_online(void **state)
 	{
 		struct capture c;
 
-		assert_int_equal(RUN(&c, "node", "lab", "n1", "set", "--admin-key", "lab.key", "--address", "10.42.0.13",
-				     "--out", "n.out"),
+		assert_int_equal(RUN(&c, "node", "lab", "n1", "set", "--admin-key", "lab.key", "--address",
+				     "10.42.0.13", "--out", "n.out"),
 				 0);
 		assert_non_null(strstr(c.err, "weft: note: n3 ("));
 		assert_non_null(strstr(c.err, "holds that address now"));
@@ -681,7 +683,8 @@ static void open_share(const weft_record_t *keyring, const weft_record_t *share,
 	assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(xpk, kp->pk.b), 0);
 	assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(xsk, kp->sk), 0);
 	assert_int_equal(crypto_box_seal_open(key, share->u.keyshare.sealed, sizeof(share->u.keyshare.sealed), xpk,
-					      xsk), 0);
+					      xsk),
+			 0);
 	crypto_generichash(hash, sizeof(hash), key, sizeof(key), NULL, 0);
 	assert_memory_equal(hash, keyring->u.keyring.key_hash, 32);
 }
@@ -836,8 +839,8 @@ static void test_network(void **state)
 	capture_free(&c);
 	assert_int_equal(read_out("s.out", &r, 1, NULL), 1);
 	assert_int_equal(r.type, WEFT_REC_NETWORK);
-	assert_int_equal(r.u.network.version, NOW_MS > before.u.network.version ? NOW_MS
-										 : before.u.network.version + 1);
+	assert_int_equal(r.u.network.version,
+			 NOW_MS > before.u.network.version ? NOW_MS : before.u.network.version + 1);
 	assert_int_equal(r.u.network.cidr4.prefix, 29);
 	assert_int_equal(r.u.network.cidr4.ip.b[1], 50);
 	assert_int_equal(r.u.network.mtu, 1380);
@@ -1037,8 +1040,10 @@ static void test_policy_set(void **state)
 		size_t off = (size_t)snprintf(big, sizeof(big), "default deny\n");
 
 		for (int i = 0; i < WEFT_MAX_RULES; i++)
-			off += (size_t)snprintf(big + off, sizeof(big) - off,
-						"allow a%02dxxxxxxxxxxxxxxxxxxxxxxxxx -> b%02dyyyyyyyyyyyyyyyyyyyyyyyyy\n", i, i);
+			off += (size_t)
+				snprintf(big + off, sizeof(big) - off,
+					 "allow a%02dxxxxxxxxxxxxxxxxxxxxxxxxx -> b%02dyyyyyyyyyyyyyyyyyyyyyyyyy\n",
+					 i, i);
 		write_file("big.policy", big);
 		EXPECT(1, "big.policy: the policy does not fit in one record", "policy", "lab", "set", "big.policy",
 		       "--admin-key", "lab.key", "--out", "p.out");
@@ -1100,8 +1105,8 @@ static void test_invite_options(void **state)
 	char token[WEFT_TOKEN_MAX + 2];
 
 	assert_int_equal(RUN(&c, "invite", "lab", "--admin-key", "lab.key", "--uses", "3", "--expires", "1d12h",
-			     "--name", "db1", "--address", "10.42.0.50", "--tags", "db,eu", "--approval", "--bootstrap",
-			     "192.0.2.1:51821"),
+			     "--name", "db1", "--address", "10.42.0.50", "--tags", "db,eu", "--approval",
+			     "--bootstrap", "192.0.2.1:51821"),
 			 0);
 	assert_true(c.outlen > 1 && c.outlen < sizeof(token));
 	memcpy(token, c.out, c.outlen - 1);

@@ -16,9 +16,9 @@
 #include <msgpack.h>
 #include <sodium.h>
 
-#include "cli.h"
-#include "cmd_dns.h"
-#include "persist.h"
+#include "cli/cli.h"
+#include "cli/cmd_dns.h"
+#include "core/persist.h"
 
 #define NOW_MS 1795000000000ull
 
@@ -74,8 +74,13 @@ static void test_names(void **state)
 	static const struct {
 		const char *in, *out;
 	} good[] = {
-		{ "db", "db" }, { "DB", "db" }, { "_sip._udp", "_sip._udp" }, { "*.dev", "*.dev" },
-		{ "a.b.c", "a.b.c" }, { "db.office.internal", "db" }, { "x.y.OFFICE.internal", "x.y" },
+		{ "db", "db" },
+		{ "DB", "db" },
+		{ "_sip._udp", "_sip._udp" },
+		{ "*.dev", "*.dev" },
+		{ "a.b.c", "a.b.c" },
+		{ "db.office.internal", "db" },
+		{ "x.y.OFFICE.internal", "x.y" },
 		{ "office.internal.example", "office.internal.example" },
 	};
 	static const struct {
@@ -200,7 +205,8 @@ static size_t records_in(const char *path, weft_record_t *out, size_t cap)
 		msgpack_object *o = &u.data.via.array.ptr[i];
 
 		assert_int_equal(o->type, MSGPACK_OBJECT_BIN);
-		assert_int_equal(weft_record_decode(&out[n], (const uint8_t *)o->via.bin.ptr, o->via.bin.size, &why), 0);
+		assert_int_equal(weft_record_decode(&out[n], (const uint8_t *)o->via.bin.ptr, o->via.bin.size, &why),
+				 0);
 		assert_int_equal(weft_record_verify(&out[n]), 0);
 		n++;
 	}
@@ -245,7 +251,8 @@ static void test_command_line(void **state)
 	assert_int_equal(RUN(&c, "dns", "office", "add", "db", "A", "10.1.2.3", "10.1.2.4", "--admin-key", key), 2);
 	assert_non_null(strstr(c.err, "unexpected argument '10.1.2.4'"));
 	capture_free(&c);
-	assert_int_equal(RUN(&c, "dns", "office", "add", "db", "A", "10.1.2.3", "--ttl", "-1", "--admin-key", key), 2);
+	assert_int_equal(RUN(&c, "dns", "office", "add", "db", "A", "10.1.2.3", "--ttl", "-1", "--admin-key", key),
+			 2);
 	capture_free(&c);
 	assert_int_equal(RUN(&c, "dns", "office", "list", "--admin-key", key), 2);
 	capture_free(&c);
@@ -259,7 +266,8 @@ static void test_command_line(void **state)
 	assert_int_equal(RUN(&c, "dns", "office", "add", "db", "A", "1.2.3", "--admin-key", key, "--out", file), 1);
 	assert_non_null(strstr(c.err, "bad A value '1.2.3'"));
 	capture_free(&c);
-	assert_int_equal(RUN(&c, "dns", "office", "add", "db.", "A", "10.1.2.3", "--admin-key", key, "--out", file), 1);
+	assert_int_equal(RUN(&c, "dns", "office", "add", "db.", "A", "10.1.2.3", "--admin-key", key, "--out", file),
+			 1);
 	assert_non_null(strstr(c.err, "without a trailing dot"));
 	capture_free(&c);
 	assert_int_equal(access(file, F_OK), -1);
@@ -269,8 +277,8 @@ static void test_command_line(void **state)
 	capture_free(&c);
 
 	/* An offline admin: SRV as four words, signed into the file. */
-	assert_int_equal(RUN(&c, "dns", "office", "add", "_sip._udp.office.internal", "srv", "10", "5", "5060", "SIP",
-			     "--ttl", "60", "--admin-key", key, "--out", file),
+	assert_int_equal(RUN(&c, "dns", "office", "add", "_sip._udp.office.internal", "srv", "10", "5", "5060",
+			     "SIP", "--ttl", "60", "--admin-key", key, "--out", file),
 			 0);
 	assert_non_null(strstr(c.out, "wrote 1 signed record"));
 	capture_free(&c);

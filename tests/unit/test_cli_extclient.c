@@ -17,12 +17,12 @@
 #include <json-c/json.h>
 #include <msgpack.h>
 
-#include "cli.h"
-#include "error.h"
-#include "persist.h"
-#include "record.h"
+#include "cli/cli.h"
+#include "core/error.h"
+#include "core/persist.h"
+#include "core/record.h"
 
-#define NOW_MS 1795168800000ull /* 2026-11-20 10:00:00 UTC */
+#define NOW_MS 1795168800000ull            /* 2026-11-20 10:00:00 UTC */
 #define SOCK "/nonexistent/weft-test.sock" /* no daemon: offline */
 #define GWID "abababababababababababababababababababababababababababababababab"
 #define GWKEY "JspNepJrEFrbbuZl7vyjcwdt1xON57KVKrwuuH+SDGo="
@@ -153,20 +153,24 @@ static void test_usage(void **state)
 static void test_offline_checks(void **state)
 {
 	EXPECT(1, "offline, give --address IP, --gateway-key KEY and --endpoint", ADD("--out", "r"));
-	EXPECT(1, "offline, give", ADD("--address", "10.78.0.9", "--endpoint", "203.0.113.5:51820", "--gateway-key",
-				       GWKEY, "--dns", "--out", "r"));
+	EXPECT(1, "offline, give",
+	       ADD("--address", "10.78.0.9", "--endpoint", "203.0.113.5:51820", "--gateway-key", GWKEY, "--dns",
+		   "--out", "r"));
 	EXPECT(1, "bad --gateway-key 'abc'", ADD("--gateway-key", "abc"));
 	EXPECT(1, "bad --keepalive", ADD("--keepalive", "70000"));
-	EXPECT(1, "bad --endpoint 'host:1'", ADD("--address", "10.78.0.9", "--endpoint", "host:1", "--gateway-key",
-						 GWKEY, "--out", "r"));
-	EXPECT(1, "bad --address '10.99.0.9'", ADD("--address", "10.99.0.9", "--endpoint", "203.0.113.5:51820", "--gateway-key",
-				 GWKEY, "--out", "r"));
-	EXPECT(1, "inside the network's range", ADD("--address", "10.78.255.255", "--endpoint",
-						    "203.0.113.5:51820", "--gateway-key", GWKEY, "--out", "r"));
+	EXPECT(1, "bad --endpoint 'host:1'",
+	       ADD("--address", "10.78.0.9", "--endpoint", "host:1", "--gateway-key", GWKEY, "--out", "r"));
+	EXPECT(1, "bad --address '10.99.0.9'",
+	       ADD("--address", "10.99.0.9", "--endpoint", "203.0.113.5:51820", "--gateway-key", GWKEY, "--out",
+		   "r"));
+	EXPECT(1, "inside the network's range",
+	       ADD("--address", "10.78.255.255", "--endpoint", "203.0.113.5:51820", "--gateway-key", GWKEY, "--out",
+		   "r"));
 	EXPECT(1, "no IPv6 range", "ext-client", "lab", "add", "phone", "--admin-key", "lab.k", "--via", GWID,
 	       "--address", "fd78::9", "--endpoint", "203.0.113.5:51820", "--gateway-key", GWKEY, "--out", "r");
-	EXPECT(1, "given twice for IPv4", ADD("--address", "10.78.0.9", "--address", "10.78.0.10", "--endpoint",
-					      "203.0.113.5:51820", "--gateway-key", GWKEY, "--out", "r"));
+	EXPECT(1, "given twice for IPv4",
+	       ADD("--address", "10.78.0.9", "--address", "10.78.0.10", "--endpoint", "203.0.113.5:51820",
+		   "--gateway-key", GWKEY, "--out", "r"));
 	EXPECT(1, "admin key of network 'office', not 'lab'", "ext-client", "lab", "rm", "x", "--admin-key", "k",
 	       "--out", "r");
 	EXPECT(1, "cannot reach the local daemon", "ext-client", "office", "list");
@@ -190,7 +194,8 @@ static size_t read_records(const char *path, weft_record_t *out, size_t cap)
 		const msgpack_object *o = &u.data.via.array.ptr[i];
 
 		assert_int_equal(o->type, MSGPACK_OBJECT_BIN);
-		assert_int_equal(weft_record_decode(&out[n], (const uint8_t *)o->via.bin.ptr, o->via.bin.size, &why), 0);
+		assert_int_equal(weft_record_decode(&out[n], (const uint8_t *)o->via.bin.ptr, o->via.bin.size, &why),
+				 0);
 		assert_int_equal(weft_record_verify(&out[n]), 0);
 	}
 	msgpack_unpacked_destroy(&u);
@@ -226,7 +231,8 @@ static void test_offline_add(void **state)
 	struct json_object *j, *x;
 
 	assert_int_equal(RUN(&c, ADD("--address", "10.78.200.5", "--address", "fd78::c8:5", "--endpoint",
-				     "203.0.113.5:51820", "--gateway-key", GWKEY, "--out", "phone.rec")), 0);
+				     "203.0.113.5:51820", "--gateway-key", GWKEY, "--out", "phone.rec")),
+			 0);
 	/* stdout is the configuration alone, ready for a file; the status
 	 * line is on stderr. */
 	{
@@ -267,7 +273,8 @@ static void test_offline_add(void **state)
 
 	/* A second run makes another key pair. */
 	assert_int_equal(RUN(&c, ADD("--address", "10.78.200.5", "--endpoint", "203.0.113.5:51820", "--gateway-key",
-				     GWKEY, "--keepalive", "0", "--out", "phone2.rec", "--qr")), 0);
+				     GWKEY, "--keepalive", "0", "--out", "phone2.rec", "--qr")),
+			 0);
 	conf_value(c.out, "PrivateKey", v, sizeof(v));
 	assert_int_equal(weft_key_from_base64(priv.b, v), 0);
 	weft_wgkey_public(&pub, &priv);
@@ -280,8 +287,10 @@ static void test_offline_add(void **state)
 	capture_free(&c);
 
 	/* --json: the same, as one object. */
-	assert_int_equal(RUN(&c, "--json", ADD("--address", "10.78.200.6", "--endpoint", "[2001:db8::5]:4500",
-					       "--gateway-key", GWKEY, "--out", "phone3.rec")), 0);
+	assert_int_equal(RUN(&c, "--json",
+			     ADD("--address", "10.78.200.6", "--endpoint", "[2001:db8::5]:4500", "--gateway-key",
+				 GWKEY, "--out", "phone3.rec")),
+			 0);
 	j = json_tokener_parse(c.out);
 	assert_non_null(j);
 	assert_true(json_object_object_get_ex(j, "address", &x));

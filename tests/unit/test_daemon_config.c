@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "log.h"
+#include "daemon/config.h"
+#include "daemon/log.h"
 
 static int parse(struct weft_config *c, const char *text, char *err, size_t errlen)
 {
@@ -37,26 +37,25 @@ static void test_defaults(void **state)
 
 static void test_every_setting(void **state)
 {
-	static const char text[] =
-		"# weft.conf\n"
-		"state_dir = /srv/weft\n"
-		"socket=/tmp/w.sock\n"
-		"\tlog_level = debug   # inline comment\n"
-		"wg_backend = userspace\n"
-		"wg_userspace = \"/opt/wireguard-go # not a comment\"\n"
-		"wg_socket_dir = /run/wg\n"
-		"join_timeout = 4s\n"
-		"probe_interval = 500ms\n"
-		"gossip_interval = 1m\r\n"
-		"; another comment\n"
-		"\n"
-		"[network office]\n"
-		"interface = wg-office\n"
-		"endpoint = 203.0.113.5\n"
-		"endpoint = [2001:db8::5]:4500\n"
-		"keepalive = 25\n"
-		"[ network  lab-2 ]\n"
-		"keepalive = 0\n";
+	static const char text[] = "# weft.conf\n"
+				   "state_dir = /srv/weft\n"
+				   "socket=/tmp/w.sock\n"
+				   "\tlog_level = debug   # inline comment\n"
+				   "wg_backend = userspace\n"
+				   "wg_userspace = \"/opt/wireguard-go # not a comment\"\n"
+				   "wg_socket_dir = /run/wg\n"
+				   "join_timeout = 4s\n"
+				   "probe_interval = 500ms\n"
+				   "gossip_interval = 1m\r\n"
+				   "; another comment\n"
+				   "\n"
+				   "[network office]\n"
+				   "interface = wg-office\n"
+				   "endpoint = 203.0.113.5\n"
+				   "endpoint = [2001:db8::5]:4500\n"
+				   "keepalive = 25\n"
+				   "[ network  lab-2 ]\n"
+				   "keepalive = 0\n";
 	const struct weft_config_net *n;
 	struct weft_config c;
 	char err[256], buf[WEFT_EPSTRLEN];

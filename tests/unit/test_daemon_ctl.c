@@ -13,9 +13,9 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "ctl.h"
-#include "error.h"
-#include "net.h"
+#include "daemon/ctl.h"
+#include "core/error.h"
+#include "daemon/net_internal.h"
 
 static int parse(const char *s, struct weft_ctl_req *req, const char **why)
 {
@@ -187,7 +187,8 @@ static void test_refusals(void **state)
 		memset(&req, 0x5a, sizeof(req));
 		assert_int_equal(parse(cases[i].text, &req, &why), WEFT_EMALFORMED);
 		if (!why || !strstr(why, cases[i].why))
-			fail_msg("case %zu (%s): '%s' lacks '%s'", i, cases[i].text, why ? why : "(null)", cases[i].why);
+			fail_msg("case %zu (%s): '%s' lacks '%s'", i, cases[i].text, why ? why : "(null)",
+				 cases[i].why);
 		/* A refused request leaves nothing to free. */
 		assert_null(req.token);
 		assert_null(req.records);
@@ -312,14 +313,10 @@ static void test_self_row_state(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_simple_commands),
-		cmocka_unit_test(test_join_fields),
-		cmocka_unit_test(test_records),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_size_limit),
-		cmocka_unit_test(test_replies),
-		cmocka_unit_test(test_codes),
-		cmocka_unit_test(test_self_row_state),
+		cmocka_unit_test(test_simple_commands), cmocka_unit_test(test_join_fields),
+		cmocka_unit_test(test_records),         cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_size_limit),      cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_codes),           cmocka_unit_test(test_self_row_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* The daemon's DNS server (cli/dnssrv.c) in-process on loopback, driven by
+/* The daemon's DNS server (daemon/dnssrv.c) in-process on loopback, driven by
  * its libuv loop: UDP answers, REFUSED without upstreams; forwarding (the
  * query goes upstream with a fresh id and a clamped EDNS size, a reply from
  * anyone but the upstream is ignored, the real one reaches the client with
@@ -24,9 +24,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "dnssrv.h"
-#include "store_fixture.h"
-#include "test_dns_util.h"
+#include "daemon/dnssrv.h"
+#include "tests/unit/store_fixture.h"
+#include "tests/unit/test_dns_util.h"
 
 struct fx {
 	uv_loop_t loop;
@@ -73,8 +73,7 @@ static int udp_sock(uint16_t *port)
 
 /* Turns the loop until fd has something (recv > 0 or EOF) or ms pass:
  * the bytes read, 0 at EOF, -1 on timeout. */
-static ssize_t pump_recv(struct fx *f, int fd, uint8_t *buf, size_t cap, unsigned ms,
-			 struct sockaddr_in *from)
+static ssize_t pump_recv(struct fx *f, int fd, uint8_t *buf, size_t cap, unsigned ms, struct sockaddr_in *from)
 {
 	uint64_t end = ms_now() + ms;
 	socklen_t fl = sizeof(*from);
@@ -454,7 +453,7 @@ static void test_forward_tcp_truncated(void **state)
 	up[7] = 40;
 	n = qlen;
 	for (int i = 0; i < 40; i++) {
-		static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 0};
+		static const uint8_t rr[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 0 };
 
 		memcpy(up + n, rr, sizeof(rr));
 		up[n + sizeof(rr) - 1] = (uint8_t)(i + 1);

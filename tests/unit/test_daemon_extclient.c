@@ -18,13 +18,13 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "error.h"
-#include "extclient.h"
-#include "gateway.h"
-#include "peersync.h"
-#include "store.h"
-#include "wg.h"
+#include "daemon/config.h"
+#include "core/error.h"
+#include "mesh/extclient.h"
+#include "daemon/gateway.h"
+#include "mesh/peersync.h"
+#include "core/store.h"
+#include "wg/wg.h"
 
 #define NOW_MS 1795168800000ull
 #define SEC 1000000000ull
@@ -344,16 +344,16 @@ static void test_bad_records_left_out(void **state)
 	weft_peerset_free(&ps);
 
 	client("a-good", 0, "10.77.9.1", NULL, NULL, false, &good);
-	client("b-dup", 0, "10.77.9.1", NULL, NULL, false, &dup_later);   /* a-good has it */
+	client("b-dup", 0, "10.77.9.1", NULL, NULL, false, &dup_later); /* a-good has it */
 	pin(2, member_addr); /* a hash never lands on a client's address (core/view.c): a pin may */
-	client("c-member", 0, member_addr, NULL, NULL, false, NULL);      /* a member's pin */
-	client("d-outside", 0, "192.0.2.7", NULL, NULL, false, NULL);     /* not in the range */
-	client("e-reserved", 0, "10.77.255.255", NULL, NULL, false, NULL); /* broadcast */
-	client("f-key", 0, "10.77.9.6", NULL, &F->wg[1].pub, false, NULL); /* a member's key */
+	client("c-member", 0, member_addr, NULL, NULL, false, NULL);        /* a member's pin */
+	client("d-outside", 0, "192.0.2.7", NULL, NULL, false, NULL);       /* not in the range */
+	client("e-reserved", 0, "10.77.255.255", NULL, NULL, false, NULL);  /* broadcast */
+	client("f-key", 0, "10.77.9.6", NULL, &F->wg[1].pub, false, NULL);  /* a member's key */
 	client("g-self", 0, "10.77.9.7", NULL, &F->wg[0].pub, false, NULL); /* our key */
-	client("h-nogw", -1, "10.77.9.8", NULL, NULL, false, NULL);        /* gateway unknown */
-	client("i-nostate", 3, "10.77.9.9", NULL, NULL, false, NULL);      /* gateway has no state */
-	client("j-samekey", 0, "10.77.9.10", NULL, &good, false, NULL);    /* a-good's key */
+	client("h-nogw", -1, "10.77.9.8", NULL, NULL, false, NULL);         /* gateway unknown */
+	client("i-nostate", 3, "10.77.9.9", NULL, NULL, false, NULL);       /* gateway has no state */
+	client("j-samekey", 0, "10.77.9.10", NULL, &good, false, NULL);     /* a-good's key */
 
 	desired(0, &ps, &want, &st);
 	assert_int_equal(st.served, 1);
@@ -507,7 +507,8 @@ static void test_config_routes(void **state)
 		{ "[network a]\negress_nat = yes\n", "bad egress_nat 'yes'" },
 		{ "routes = 10.1.0.0/16\n", "unknown setting 'routes'" },
 		{ "[network a]\nroutes = 10.1.0.0/24,10.2.0.0/24,10.3.0.0/24,10.4.0.0/24,10.5.0.0/24,10.6.0.0/24,"
-		  "10.7.0.0/24,10.8.0.0/24,10.9.0.0/24\n", "too many routes" },
+		  "10.7.0.0/24,10.8.0.0/24,10.9.0.0/24\n",
+		  "too many routes" },
 	};
 	static const char good[] = "[network a]\nroutes = 10.1.0.0/16,,10.1.0.0/16 ,\negress_nat = on\n";
 	struct weft_config c;
@@ -545,7 +546,8 @@ static void test_nft_script(void **state)
 	weft_cidr_parse(&w.routes[1], "fd50::/64");
 	len = weft_gateway_nft_script("office", "weft-office", &w, s, sizeof(s));
 	assert_int_equal(len, (int)strlen(s));
-	assert_string_equal(s,
+	assert_string_equal(
+		s,
 		"add table inet weft-office\n"
 		"delete table inet weft-office\n"
 		"add table inet weft-office\n"
@@ -605,7 +607,8 @@ static void test_apply_host(void **state)
 	/* A fake nft: appends its script and a separator to a log. */
 	snprintf(log, sizeof(log), "%s/nft.log", F->dir);
 	snprintf(nft, sizeof(nft), "%s/nft", F->dir);
-	snprintf(cmd, sizeof(cmd), "#!/bin/sh\n[ \"$1 $2\" = \"-f -\" ] || exit 2\ncat >>%s\necho --- >>%s\n", log, log);
+	snprintf(cmd, sizeof(cmd), "#!/bin/sh\n[ \"$1 $2\" = \"-f -\" ] || exit 2\ncat >>%s\necho --- >>%s\n", log,
+		 log);
 	write_file(nft, cmd, 0755);
 
 	memset(&gw, 0, sizeof(gw));

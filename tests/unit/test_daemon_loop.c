@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,17 +26,17 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "cli.h"
-#include "daemon.h"
-#include "log.h"
-#include "token.h"
+#include "cli/cli.h"
+#include "daemon/daemon.h"
+#include "daemon/log.h"
+#include "core/token.h"
 
 struct node {
 	char dir[512], state[600], sock[600], conf[600];
 	pthread_t thread;
 	int rc;
 	bool running;
-	unsigned dns_port;  /* its loopback DNS listener (dns_listen) */
+	unsigned dns_port; /* its loopback DNS listener (dns_listen) */
 };
 
 static char top[256];
@@ -60,6 +61,8 @@ static bool answers(const char *path)
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0), ret;
 
+	/* A socket path longer than sun_path would name another socket. */
+	assert_true(strlen(path) < sizeof(sun.sun_path));
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	ret = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
 	close(fd);
@@ -232,8 +235,9 @@ static void node_dirs(struct node *n, const char *name, unsigned gossip)
 	f = fopen(n->conf, "w");
 	assert_non_null(f);
 	/* Announce loopback only: every datagram stays on this host. */
-	fprintf(f, "wg_backend = memory\nlog_level = warn\nresolver = off\ndns_listen = 127.0.0.1:%u\n[network office]\n"
-		   "endpoint = 127.0.0.1\n",
+	fprintf(f,
+		"wg_backend = memory\nlog_level = warn\nresolver = off\ndns_listen = 127.0.0.1:%u\n[network office]\n"
+		"endpoint = 127.0.0.1\n",
 		n->dns_port);
 	fclose(f);
 	(void)gossip;
@@ -297,10 +301,10 @@ static void check_dns(struct node *n, struct node *member, const char *name)
 	assert_true(len > 12 + 4);
 	assert_int_equal(ans[0], 0x42); /* the id */
 	assert_int_equal(ans[1], 0x42);
-	assert_true(ans[2] & 0x80);            /* QR */
-	assert_true(ans[2] & 0x04);            /* AA */
-	assert_int_equal(ans[3] & 0xf, 0);     /* NOERROR */
-	assert_int_equal(ans[6] << 8 | ans[7], 1); /* one answer */
+	assert_true(ans[2] & 0x80);                  /* QR */
+	assert_true(ans[2] & 0x04);                  /* AA */
+	assert_int_equal(ans[3] & 0xf, 0);           /* NOERROR */
+	assert_int_equal(ans[6] << 8 | ans[7], 1);   /* one answer */
 	assert_int_equal(ans[10] << 8 | ans[11], 0); /* no EDNS asked, none given */
 	/* The answer is the last record: its rdata, 4 bytes, ends the packet. */
 	assert_int_equal(ans[len - 6] << 8 | ans[len - 5], 4);

@@ -1,4 +1,4 @@
-/* The host resolver integration (cli/resolver.h): the hosts file's managed
+/* The host resolver integration (daemon/resolver.h): the hosts file's managed
  * block as pure text in, text out (placed, replaced, removed, other lines
  * and other networks' blocks kept byte for byte); which members it names;
  * the daemon's side against a hosts file in a scratch directory and a fake
@@ -18,9 +18,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "config.h"
-#include "resolver.h"
-#include "test_dns_util.h"
+#include "daemon/config.h"
+#include "daemon/resolver.h"
+#include "tests/unit/test_dns_util.h"
 
 static struct weft_hosts_line hl(const char *ip, const char *name)
 {
@@ -53,13 +53,14 @@ static void test_hosts_append(void **state)
 	char *out;
 
 	out = edit("127.0.0.1\tlocalhost\n::1 localhost\n", "office", l, 2);
-	assert_string_equal(out, "127.0.0.1\tlocalhost\n::1 localhost\n" BEGIN("office")
-				 "10.78.0.5\tn1.office.internal\nfd78::5\tn1.office.internal\n" END("office"));
+	assert_string_equal(
+		out, "127.0.0.1\tlocalhost\n::1 localhost\n" BEGIN(
+			     "office") "10.78.0.5\tn1.office.internal\nfd78::5\tn1.office.internal\n" END("office"));
 	free(out);
 	/* No newline at the end of the file: one is added before the block. */
 	out = edit("127.0.0.1 localhost", "office", l, 1);
-	assert_string_equal(out, "127.0.0.1 localhost\n" BEGIN("office") "10.78.0.5\tn1.office.internal\n"
-				 END("office"));
+	assert_string_equal(out,
+			    "127.0.0.1 localhost\n" BEGIN("office") "10.78.0.5\tn1.office.internal\n" END("office"));
 	free(out);
 	/* An empty (or missing) file. */
 	out = edit("", "office", l, 1);
@@ -69,20 +70,22 @@ static void test_hosts_append(void **state)
 
 static void test_hosts_replace_in_place(void **state)
 {
-	static const char before[] = "127.0.0.1 localhost\r\n"
-				     "# a comment the admin wrote\n" BEGIN("office")
-				     "10.78.0.5\told.office.internal\n"
-				     "10.78.0.6\tgone.office.internal\n" END("office")
-				     "192.0.2.7   printer printer.lan   # after our block\n"
-				     "\n";
+	static const char before[] =
+		"127.0.0.1 localhost\r\n"
+		"# a comment the admin wrote\n" BEGIN(
+			"office") "10.78.0.5\told.office.internal\n"
+				  "10.78.0.6\tgone.office.internal\n" END(
+					  "office") "192.0.2.7   printer printer.lan   # after our block\n"
+						    "\n";
 	struct weft_hosts_line l[1] = { hl("10.78.0.9", "new.office.internal") };
 	char *out;
 
 	out = edit(before, "office", l, 1);
-	assert_string_equal(out, "127.0.0.1 localhost\r\n"
-				 "# a comment the admin wrote\n" BEGIN("office") "10.78.0.9\tnew.office.internal\n"
-				 END("office") "192.0.2.7   printer printer.lan   # after our block\n"
-				 "\n");
+	assert_string_equal(out,
+			    "127.0.0.1 localhost\r\n"
+			    "# a comment the admin wrote\n" BEGIN("office") "10.78.0.9\tnew.office.internal\n" END(
+				    "office") "192.0.2.7   printer printer.lan   # after our block\n"
+					      "\n");
 	free(out);
 	/* Removed: every other byte stays. */
 	out = edit(before, "office", NULL, 0);
@@ -107,8 +110,8 @@ static void test_hosts_other_networks(void **state)
 	/* "office" is not "office2": both other blocks stay, ours is added. */
 	out = edit(before, "office", l, 1);
 	assert_string_equal(out, BEGIN("office2") "10.9.0.1\ta.office2.internal\n" END("office2")
-				 BEGIN("lab") "10.8.0.1\tb.lab.internal\n" END("lab")
-				 BEGIN("office") "10.78.0.1\tc.office.internal\n" END("office"));
+					 BEGIN("lab") "10.8.0.1\tb.lab.internal\n" END("lab")
+						 BEGIN("office") "10.78.0.1\tc.office.internal\n" END("office"));
 	free(out);
 	out = edit(before, "lab", NULL, 0);
 	assert_string_equal(out, BEGIN("office2") "10.9.0.1\ta.office2.internal\n" END("office2"));
@@ -255,8 +258,8 @@ static void test_daemon_hosts_file(void **state)
 	assert_non_null(r);
 	weft_resolver_update(r, &t.v, z, NULL, &none, &none);
 	text = slurp(path);
-	assert_string_equal(text, "127.0.0.1 localhost\n" BEGIN("office") "10.78.0.1\talpha.corp.example\n"
-				  END("office"));
+	assert_string_equal(text,
+			    "127.0.0.1 localhost\n" BEGIN("office") "10.78.0.1\talpha.corp.example\n" END("office"));
 	free(text);
 	assert_int_equal(stat(path, &st1), 0);
 	assert_int_equal(st1.st_mode & 0777, 0640); /* the file's mode is kept */
@@ -272,8 +275,9 @@ static void test_daemon_hosts_file(void **state)
 	assert_int_equal(stat(path, &st2), 0);
 	assert_int_not_equal(st1.st_ino, st2.st_ino);
 	text = slurp(path);
-	assert_string_equal(text, "127.0.0.1 localhost\n" BEGIN("office") "10.78.0.1\talpha.corp.example\n"
-				  "10.78.0.2\tbeta.corp.example\n" END("office"));
+	assert_string_equal(text,
+			    "127.0.0.1 localhost\n" BEGIN("office") "10.78.0.1\talpha.corp.example\n"
+								    "10.78.0.2\tbeta.corp.example\n" END("office"));
 	free(text);
 	/* Leave: the block goes, the rest stays. */
 	weft_resolver_remove(r);
@@ -422,14 +426,10 @@ static void test_config_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hosts_append),
-		cmocka_unit_test(test_hosts_replace_in_place),
-		cmocka_unit_test(test_hosts_other_networks),
-		cmocka_unit_test(test_hosts_damaged_block),
-		cmocka_unit_test(test_hosts_lines),
-		cmocka_unit_test(test_daemon_hosts_file),
-		cmocka_unit_test(test_daemon_resolvectl),
-		cmocka_unit_test(test_config_keys),
+		cmocka_unit_test(test_hosts_append),         cmocka_unit_test(test_hosts_replace_in_place),
+		cmocka_unit_test(test_hosts_other_networks), cmocka_unit_test(test_hosts_damaged_block),
+		cmocka_unit_test(test_hosts_lines),          cmocka_unit_test(test_daemon_hosts_file),
+		cmocka_unit_test(test_daemon_resolvectl),    cmocka_unit_test(test_config_keys),
 	};
 
 	if (sodium_init() < 0)

@@ -16,12 +16,12 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "netstate.h"
-#include "persist.h"
-#include "prevkey.h"
-#include "store.h"
-#include "token.h"
+#include "core/error.h"
+#include "daemon/netstate.h"
+#include "core/persist.h"
+#include "daemon/prevkey.h"
+#include "core/store.h"
+#include "core/token.h"
 
 static void sample(struct weft_local *l)
 {
@@ -512,12 +512,9 @@ static void test_list(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_codec_roundtrip),
-		cmocka_unit_test(test_codec_refusals),
-		cmocka_unit_test(test_save_load),
-		cmocka_unit_test(test_list),
-		cmocka_unit_test(test_prev_netkey),
-		cmocka_unit_test(test_pending_token),
+		cmocka_unit_test(test_codec_roundtrip), cmocka_unit_test(test_codec_refusals),
+		cmocka_unit_test(test_save_load),       cmocka_unit_test(test_list),
+		cmocka_unit_test(test_prev_netkey),     cmocka_unit_test(test_pending_token),
 	};
 
 	weft_crypto_init();

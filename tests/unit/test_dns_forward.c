@@ -7,14 +7,13 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "test_dns_util.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/wire.h"
 
 /* An upstream reply to "name A": question as given, then n A records of
  * 93.184.216.x, owners compressed to the question. */
-static size_t upstream_reply(uint8_t *out, uint16_t id, const char *name, uint16_t qtype, unsigned n,
-			     bool edns)
+static size_t upstream_reply(uint8_t *out, uint16_t id, const char *name, uint16_t qtype, unsigned n, bool edns)
 {
 	size_t o, i;
 

@@ -8,10 +8,10 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "store_fixture.h"
-#include "test_dns_util.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/store_fixture.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/wire.h"
 
 #define NOW_MS 1700000000000ull
 #define MAXREC 32
@@ -125,8 +125,8 @@ static void test_zone_from_store(void **state)
 
 	/* PTR for alpha's allocated address. */
 	m = weft_view_find(&v, &w->node[0].pk);
-	snprintf(ptr, sizeof(ptr), "%u.%u.%u.%u.in-addr.arpa", m->address4.b[3], m->address4.b[2],
-		 m->address4.b[1], m->address4.b[0]);
+	snprintf(ptr, sizeof(ptr), "%u.%u.%u.%u.in-addr.arpa", m->address4.b[3], m->address4.b[2], m->address4.b[1],
+		 m->address4.b[0]);
 	assert_int_equal(query(z, ptr, DNS_T_PTR), DNS_R_NOERROR);
 	assert_string_equal(TM.rr[0].data, "alpha.lab.internal");
 

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "dns.h"
-#include "record.h"
-#include "store.h"
+#include "core/addr.h"
+#include "dns/dns.h"
+#include "core/record.h"
+#include "core/store.h"
 
 /* ---- a view by hand ---- */
 
@@ -43,7 +43,7 @@ static inline void tv_init(struct tview *t, const char *name, const char *domain
 
 /* Appends a member (view order = order of calls). id seeds its node id. */
 static inline struct weft_member_view *tv_add(struct tview *t, uint32_t id, const char *name, const char *a4,
-					       const char *a6, uint8_t status)
+					      const char *a6, uint8_t status)
 {
 	struct weft_member_view *m;
 
@@ -98,16 +98,16 @@ static inline void tz_fixture_view(struct tview *t)
 	tv_init(t, "net", NULL, "10.42.0.0/16", "fd00:42::/64");
 	tv_add(t, 1, "web", "10.42.0.5", "fd00:42::5", WEFT_MEMBER_ACTIVE);
 	tv_add(t, 2, "db", "10.42.0.6", NULL, WEFT_MEMBER_ACTIVE);
-	tv_add(t, 3, "Web", "10.42.0.7", NULL, WEFT_MEMBER_ACTIVE);      /* loses to 1 */
+	tv_add(t, 3, "Web", "10.42.0.7", NULL, WEFT_MEMBER_ACTIVE); /* loses to 1 */
 	tv_add(t, 4, "gone", "10.42.0.8", NULL, WEFT_MEMBER_REVOKED);
 	tv_add(t, 5, "pend", "10.42.0.9", NULL, WEFT_MEMBER_PENDING);
 	tv_add(t, 6, "left", "10.42.0.10", NULL, WEFT_MEMBER_LEFT);
 	tv_add(t, 7, "old", "10.42.0.11", NULL, WEFT_MEMBER_EXPIRED);
 	tv_add(t, 8, "over", "10.42.0.12", NULL, WEFT_MEMBER_OVERUSED);
 	tv_add(t, 9, "api", "10.42.1.1", "fd00:42::1:1", WEFT_MEMBER_ACTIVE);
-	tv_add(t, 10, "mail", "10.42.0.13", NULL, WEFT_MEMBER_ACTIVE);   /* loses to the CNAME */
+	tv_add(t, 10, "mail", "10.42.0.13", NULL, WEFT_MEMBER_ACTIVE);     /* loses to the CNAME */
 	tv_add(t, 11, "bad name", "10.42.0.14", NULL, WEFT_MEMBER_ACTIVE); /* not a label */
-	tv_add(t, 12, "", "10.42.0.15", NULL, WEFT_MEMBER_ACTIVE);       /* no name */
+	tv_add(t, 12, "", "10.42.0.15", NULL, WEFT_MEMBER_ACTIVE);         /* no name */
 	tv_add(t, 13, "outside", "192.168.1.1", NULL, WEFT_MEMBER_ACTIVE); /* no PTR */
 }
 
@@ -185,8 +185,8 @@ static inline size_t tq_name(uint8_t *out, const char *name)
 }
 
 /* A standard query; edns < 0: no OPT, else an OPT with that payload size. */
-static inline size_t tq_build(uint8_t *out, uint16_t id, uint16_t flags, const char *name, uint16_t qtype,
-			      int edns, bool dnssec_ok)
+static inline size_t tq_build(uint8_t *out, uint16_t id, uint16_t flags, const char *name, uint16_t qtype, int edns,
+			      bool dnssec_ok)
 {
 	size_t o = 12, n;
 
@@ -276,8 +276,8 @@ struct tm_rr {
 	uint16_t type, klass;
 	uint32_t ttl;
 	uint16_t rdlen;
-	size_t rdoff;     /* offset of the RDATA in the message */
-	char data[1200];  /* A/AAAA printed, names dotted, SRV "p w port target",
+	size_t rdoff;    /* offset of the RDATA in the message */
+	char data[1200]; /* A/AAAA printed, names dotted, SRV "p w port target",
 			   * SOA "mname rname serial refresh retry expire minimum",
 			   * TXT the text, others hex */
 };
@@ -287,7 +287,7 @@ struct tm_msg {
 	unsigned qd, an, ns, ar;
 	char qname[1100];
 	uint16_t qtype, qclass;
-	size_t qend;       /* past the question (12 when there is none) */
+	size_t qend; /* past the question (12 when there is none) */
 	size_t nrr;
 	struct tm_rr rr[TM_MAX_RR];
 	bool edns;
@@ -381,8 +381,10 @@ static inline int tm_rdata(const uint8_t *m, size_t len, struct tm_rr *r, unsign
 		if (tm_name(m, len, &o, n1, sizeof(n1), hops) || tm_name(m, len, &o, n2, sizeof(n2), hops) ||
 		    o + 20 != end)
 			return -1;
-		snprintf(r->data, sizeof(r->data), "%s %s %u %u %u %u %u", n1, n2, tm_be32(m + o), tm_be32(m + o + 4),
-			 tm_be32(m + o + 8), tm_be32(m + o + 12), tm_be32(m + o + 16));
+		if (snprintf(r->data, sizeof(r->data), "%s %s %u %u %u %u %u", n1, n2, tm_be32(m + o),
+			     tm_be32(m + o + 4), tm_be32(m + o + 8), tm_be32(m + o + 12),
+			     tm_be32(m + o + 16)) >= (int)sizeof(r->data))
+			return -1; /* two names too long for one line: not a record we can show */
 		return 0;
 	case 33: {
 		size_t t;
@@ -461,7 +463,8 @@ static inline int tm_parse(const uint8_t *m, size_t len, struct tm_msg *t)
 			return -1;
 		r->type = (uint16_t)(m[off] << 8 | m[off + 1]);
 		r->klass = (uint16_t)(m[off + 2] << 8 | m[off + 3]);
-		r->ttl = (uint32_t)m[off + 4] << 24 | (uint32_t)m[off + 5] << 16 | (uint32_t)m[off + 6] << 8 | m[off + 7];
+		r->ttl = (uint32_t)m[off + 4] << 24 | (uint32_t)m[off + 5] << 16 | (uint32_t)m[off + 6] << 8 |
+			 m[off + 7];
 		r->rdlen = (uint16_t)(m[off + 8] << 8 | m[off + 9]);
 		off += 10;
 		r->rdoff = off;

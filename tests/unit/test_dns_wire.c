@@ -7,9 +7,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "test_dns_util.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/wire.h"
 
 static void test_name_from_text(void **state)
 {
@@ -141,10 +141,16 @@ static void test_name_read_pointers(void **state)
 	off = len;
 	assert_int_equal(weft_dns_wire_name_read(m, len + 6, &off, &n), WEFT_EMALFORMED);
 	/* Reserved label types 0x40 and 0x80. */
-	memcpy(m + len, "\x41" "a\0", 3);
+	memcpy(m + len,
+	       "\x41"
+	       "a\0",
+	       3);
 	off = len;
 	assert_int_equal(weft_dns_wire_name_read(m, len + 3, &off, &n), WEFT_EMALFORMED);
-	memcpy(m + len, "\x81" "a\0", 3);
+	memcpy(m + len,
+	       "\x81"
+	       "a\0",
+	       3);
 	off = len;
 	assert_int_equal(weft_dns_wire_name_read(m, len + 3, &off, &n), WEFT_EMALFORMED);
 	/* Truncated: a label past the end, a half pointer, no root. */
@@ -354,28 +360,87 @@ static void test_reply_limit(void **state)
 static void test_builder_compression(void **state)
 {
 	static const uint8_t expect[] = {
-		0x12, 0x34, 0x81, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		0x12,
+		0x34,
+		0x81,
+		0x00,
+		0,
+		1,
+		0,
+		0,
+		0,
+		0,
+		0,
+		0,
 		/* 12: www.Example.com A IN */
-		3, 'w', 'w', 'w', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+		3,
+		'w',
+		'w',
+		'w',
+		7,
+		'E',
+		'x',
+		'a',
+		'm',
+		'p',
+		'l',
+		'e',
+		3,
+		'c',
+		'o',
+		'm',
+		0,
+		0,
+		1,
+		0,
+		1,
 		/* 33: mail.example.com -> "mail" + pointer to 16 */
-		4, 'm', 'a', 'i', 'l', 0xc0, 16,
+		4,
+		'm',
+		'a',
+		'i',
+		'l',
+		0xc0,
+		16,
 		/* 40: example.com -> pointer to 16 */
-		0xc0, 16,
+		0xc0,
+		16,
 		/* 42: www.example.com -> pointer to 12 */
-		0xc0, 12,
+		0xc0,
+		12,
 		/* 44: a.mail.example.com -> "a" + pointer to 33 */
-		1, 'a', 0xc0, 33,
+		1,
+		'a',
+		0xc0,
+		33,
 		/* 48: org, new */
-		3, 'o', 'r', 'g', 0,
+		3,
+		'o',
+		'r',
+		'g',
+		0,
 		/* 53: root */
 		0,
 		/* 54: uncompressed, not remembered */
-		3, 'x', 'y', 'z', 3, 'o', 'r', 'g', 0,
+		3,
+		'x',
+		'y',
+		'z',
+		3,
+		'o',
+		'r',
+		'g',
+		0,
 		/* 63: xyz.org compressed: only the "org" at 48 is a target */
-		3, 'x', 'y', 'z', 0xc0, 48,
+		3,
+		'x',
+		'y',
+		'z',
+		0xc0,
+		48,
 	};
-	static const char *names[] = { "mail.example.com", "example.com", "WWW.example.com", "a.mail.example.com",
-				       "org", "" };
+	static const char *names[] = { "mail.example.com",   "example.com", "WWW.example.com",
+				       "a.mail.example.com", "org",         "" };
 	uint8_t buf[512];
 	struct weft_dns_builder b;
 	struct weft_dns_name n;
@@ -479,14 +544,10 @@ static void test_builder_many_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_name_from_text),
-		cmocka_unit_test(test_name_under_and_append),
-		cmocka_unit_test(test_name_read_pointers),
-		cmocka_unit_test(test_parse_dig_vectors),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_reply_limit),
-		cmocka_unit_test(test_builder_compression),
-		cmocka_unit_test(test_builder_overflow_and_rollback),
+		cmocka_unit_test(test_name_from_text),      cmocka_unit_test(test_name_under_and_append),
+		cmocka_unit_test(test_name_read_pointers),  cmocka_unit_test(test_parse_dig_vectors),
+		cmocka_unit_test(test_parse_errors),        cmocka_unit_test(test_reply_limit),
+		cmocka_unit_test(test_builder_compression), cmocka_unit_test(test_builder_overflow_and_rollback),
 		cmocka_unit_test(test_builder_many_names),
 	};
 

@@ -8,9 +8,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "test_dns_util.h"
-#include "zone.h"
+#include "core/error.h"
+#include "tests/unit/test_dns_util.h"
+#include "dns/zone.h"
 
 static const struct weft_dns_node *find(const weft_dns_zone_t *z, const char *text)
 {
@@ -107,7 +107,8 @@ static void test_members(void **state)
 	rr = find_rr(z, "5.0.42.10.in-addr.arpa", DNS_T_PTR);
 	assert_non_null(rr);
 	assert_memory_equal(weft_dns_rr_data(z, rr), "\3web\3net\10internal", 18);
-	assert_non_null(find_rr(z, "1.0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.4.0.0.0.0.d.f.ip6.arpa", DNS_T_PTR));
+	assert_non_null(
+		find_rr(z, "1.0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.4.0.0.0.0.d.f.ip6.arpa", DNS_T_PTR));
 	assert_null(find(z, "7.0.42.10.in-addr.arpa"));  /* lost its name */
 	assert_null(find(z, "13.0.42.10.in-addr.arpa")); /* lost to a CNAME */
 	assert_null(find(z, "8.0.42.10.in-addr.arpa"));  /* revoked */
@@ -182,9 +183,9 @@ static void test_skipped_entries(void **state)
 
 	tv_init(&t, "net", NULL, "10.42.0.0/16", NULL);
 	tv_add(&t, 1, "web", "10.42.0.5", NULL, WEFT_MEMBER_ACTIVE);
-	e[n++] = te_entry("a", WEFT_DNS_A, 60, "fd00::1");        /* wrong family */
-	e[n++] = te_entry("b", WEFT_DNS_AAAA, 60, "10.0.0.1");    /* wrong family */
-	e[n++] = te_entry("c", 99, 60, "x");                      /* unknown type */
+	e[n++] = te_entry("a", WEFT_DNS_A, 60, "fd00::1");         /* wrong family */
+	e[n++] = te_entry("b", WEFT_DNS_AAAA, 60, "10.0.0.1");     /* wrong family */
+	e[n++] = te_entry("c", 99, 60, "x");                       /* unknown type */
 	e[n++] = te_entry("d", WEFT_DNS_SRV, 60, "1 2 web");       /* no port */
 	e[n++] = te_entry("e", WEFT_DNS_SRV, 60, "1 2 70000 web"); /* port too big */
 	e[n++] = te_entry("@", WEFT_DNS_CNAME, 60, "web");         /* CNAME at the apex */

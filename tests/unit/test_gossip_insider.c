@@ -13,10 +13,10 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "gossip_attack.h"
-#include "gossip_net.h"
-#include "internal.h"
+#include "core/error.h"
+#include "tests/unit/gossip_attack.h"
+#include "tests/unit/gossip_net.h"
+#include "gossip/internal.h"
 
 #define N 6
 #define A 5 /* the compromised member */
@@ -32,7 +32,7 @@ static bool honest(int i)
 struct watch {
 	uint32_t dead, left, suspect, alive_after_dead;
 	bool v_dead[N];
-	uint32_t misbehaving[N]; /* MISBEHAVING events naming A, per observer */
+	uint32_t misbehaving[N];    /* MISBEHAVING events naming A, per observer */
 	uint32_t misbehaving_other; /* ... naming anyone else */
 };
 
@@ -78,8 +78,8 @@ static int honest_seeing(struct gnet *net, uint8_t st)
 	int i, n = 0;
 
 	for (i = 0; i < N; i++)
-		if (honest(i) && net->nodes[i].up && weft_gossip_member(net->nodes[i].g, &net->nodes[V].id.pk, &mi) == 0 &&
-		    mi.state == st)
+		if (honest(i) && net->nodes[i].up &&
+		    weft_gossip_member(net->nodes[i].g, &net->nodes[V].id.pk, &mi) == 0 && mi.state == st)
 			n++;
 	return n;
 }
@@ -160,8 +160,8 @@ struct redirect {
 	unsigned meant_for_v; /* honest datagrams for V sent to A's address */
 };
 
-static void tap_redirect(struct gnet *net, int from, const struct weft_gossip_dgram *dg, const uint8_t *buf, size_t len,
-			 void *ctx)
+static void tap_redirect(struct gnet *net, int from, const struct weft_gossip_dgram *dg, const uint8_t *buf,
+			 size_t len, void *ctx)
 {
 	struct redirect *r = ctx;
 
@@ -170,8 +170,8 @@ static void tap_redirect(struct gnet *net, int from, const struct weft_gossip_dg
 		memcpy(r->captured, buf, len);
 		r->captured_len = len;
 	}
-	if (honest(from) && dg->path == WEFT_PATH_UNDERLAY && weft_endpoint_equal(&dg->to, &r->a_ep) && dg->has_peer &&
-	    !memcmp(dg->peer.b, r->v_id.b, WEFT_PK_LEN))
+	if (honest(from) && dg->path == WEFT_PATH_UNDERLAY && weft_endpoint_equal(&dg->to, &r->a_ep) &&
+	    dg->has_peer && !memcmp(dg->peer.b, r->v_id.b, WEFT_PK_LEN))
 		r->meant_for_v++;
 }
 
@@ -264,7 +264,8 @@ static uint64_t outage(uint64_t seed, bool attack, struct watch *w)
 			for (i = 0; i < N; i++) {
 				weft_gossip_t *g = net->nodes[i].g;
 
-				if (!honest(i) || !g->probe.active || g->probe.target != weft_dir_find(net->dir, &net->nodes[V].id.pk))
+				if (!honest(i) || !g->probe.active ||
+				    g->probe.target != weft_dir_find(net->dir, &net->nodes[V].id.pk))
 					continue;
 				atk_ack(net, A, i, g->probe.seq, -1);
 				atk_ack(net, A, i, g->probe.seq, V);
@@ -287,8 +288,8 @@ static void test_insider_cannot_keep_dead_alive(void **state)
 
 	base = outage(223, false, &w);
 	att = outage(223, true, &w);
-	printf("# a stopped member dead everywhere after %.1f s, %.1f s with the attacker keeping it alive\n", base / 1e9,
-	       att / 1e9);
+	printf("# a stopped member dead everywhere after %.1f s, %.1f s with the attacker keeping it alive\n",
+	       base / 1e9, att / 1e9);
 	/* Within normal detection, and dead for good (a minute and more). */
 	assert_true(att <= base + 2 * GNET_SEC);
 	assert_int_equal(w.alive_after_dead, 0);
@@ -375,8 +376,10 @@ static void test_insider_colluders_cannot_kill(void **state)
 	/* The victim, and the others, no longer listen to either. */
 	for (i = 0; i < N; i++)
 		if (i != A && i != B) {
-			assert_true(weft_auth_limited(net->nodes[i].g, weft_dir_find(net->dir, &net->nodes[A].id.pk)));
-			assert_true(weft_auth_limited(net->nodes[i].g, weft_dir_find(net->dir, &net->nodes[B].id.pk)));
+			assert_true(
+				weft_auth_limited(net->nodes[i].g, weft_dir_find(net->dir, &net->nodes[A].id.pk)));
+			assert_true(
+				weft_auth_limited(net->nodes[i].g, weft_dir_find(net->dir, &net->nodes[B].id.pk)));
 		}
 	assert_int_equal(gnet_restart(net, 3), 0);
 	gnet_run(net, 5 * GNET_SEC);
@@ -394,7 +397,8 @@ static void test_insider_colluders_cannot_kill(void **state)
 	}
 	gnet_run(net, 10 * GNET_SEC);
 	printf("# 30 s of two limited colluders accusing the victim at a restarted member: %u dead reports, "
-	       "%u suspicions\n", w.dead, w.suspect);
+	       "%u suspicions\n",
+	       w.dead, w.suspect);
 	assert_int_equal(w.dead, 0);
 	assert_int_equal(weft_gossip_member(net->nodes[3].g, &net->nodes[V].id.pk, &mi), 0);
 	assert_int_equal(mi.state, WEFT_LIVE_ALIVE);
@@ -429,7 +433,8 @@ static void test_insider_records(void **state)
 	for (i = 0; i < N; i++) {
 		if (!honest(i))
 			continue;
-		assert_int_equal(weft_store_view(net->nodes[i].store, GNET_WALL_BASE_MS + net->now / GNET_MS, &v), 0);
+		assert_int_equal(weft_store_view(net->nodes[i].store, GNET_WALL_BASE_MS + net->now / GNET_MS, &v),
+				 0);
 		m = weft_view_find(&v, &net->nodes[V].id.pk);
 		assert_non_null(m);
 		assert_string_equal(m->name, "n2");
@@ -463,7 +468,7 @@ static void tap_bytes(struct gnet *net, int from, const struct weft_gossip_dgram
 static void test_insider_state_flood(void **state)
 {
 	struct gnet *net = six(226);
-	struct bytes idle = {0, 0}, flood = {0, 0};
+	struct bytes idle = { 0, 0 }, flood = { 0, 0 };
 	uint64_t version = 1u << 20;
 	int t, i;
 

@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "keys.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "core/keys.h"
 
 static struct gnet *grow(uint64_t seed, int n, uint64_t *settle_ns)
 {
@@ -62,14 +62,13 @@ static void test_converge_5_then_50(void **state)
 	gnet_free(net);
 }
 
-
 /* ---- failure detection ---- */
 
 struct watch {
-	int node;             /* the node watched */
-	uint32_t dead_about;  /* DEAD reports about it, by anyone */
+	int node;            /* the node watched */
+	uint32_t dead_about; /* DEAD reports about it, by anyone */
 	uint32_t suspect_about;
-	uint32_t dead_any;    /* DEAD reports about anyone */
+	uint32_t dead_any; /* DEAD reports about anyone */
 };
 
 static void watch_events(struct gnet *net, int node, const struct weft_gossip_event *ev, void *ctx)
@@ -91,7 +90,7 @@ static void watch_events(struct gnet *net, int node, const struct weft_gossip_ev
 static void test_stopped_node_declared_dead(void **state)
 {
 	struct gnet *net = grow(20, 20, NULL);
-	struct gnet_seen s = {7, WEFT_LIVE_DEAD};
+	struct gnet_seen s = { 7, WEFT_LIVE_DEAD };
 	uint64_t t0;
 
 	gnet_run(net, 5 * GNET_SEC);
@@ -107,8 +106,8 @@ static void test_stopped_node_declared_dead(void **state)
 static void test_slow_node_refutes(void **state)
 {
 	struct gnet *net = grow(21, 20, NULL);
-	struct watch w = {.node = 4};
-	struct gnet_seen s = {4, WEFT_LIVE_ALIVE};
+	struct watch w = { .node = 4 };
+	struct gnet_seen s = { 4, WEFT_LIVE_ALIVE };
 	uint32_t inc0;
 
 	gnet_run(net, 5 * GNET_SEC);
@@ -135,7 +134,7 @@ static void test_slow_node_refutes(void **state)
 static void test_no_false_death_at_5pct_loss(void **state)
 {
 	struct gnet *net = grow(22, 20, NULL);
-	struct watch w = {.node = -1};
+	struct watch w = { .node = -1 };
 	uint64_t probes = 0, failures = 0, sus = 0;
 	struct weft_gossip_stats st;
 	int i;
@@ -202,7 +201,7 @@ static void test_partition_heals(void **state)
 static void test_restart_without_token(void **state)
 {
 	struct gnet *net = grow(40, 10, NULL);
-	struct gnet_seen dead = {5, WEFT_LIVE_DEAD};
+	struct gnet_seen dead = { 5, WEFT_LIVE_DEAD };
 	struct weft_gossip_member_info mi;
 	uint64_t t0;
 
@@ -222,8 +221,8 @@ static void test_restart_without_token(void **state)
 static void test_graceful_leave(void **state)
 {
 	struct gnet *net = grow(50, 10, NULL);
-	struct gnet_seen left = {2, WEFT_LIVE_LEFT};
-	struct watch w = {.node = 2};
+	struct gnet_seen left = { 2, WEFT_LIVE_LEFT };
+	struct watch w = { .node = 2 };
 
 	net->on_event = watch_events;
 	net->ctx = &w;
@@ -284,8 +283,8 @@ static void test_own_invite_joiners_catch_up(void **state)
 {
 	struct gnet *net = gnet_new(31, NULL);
 	static bool was_joined[OWN_N][OWN_N];
-	uint64_t t_join[OWN_N], lat[OWN_N] = {0}, worst = 0, sum = 0;
-	bool done[OWN_N] = {false};
+	uint64_t t_join[OWN_N], lat[OWN_N] = { 0 }, worst = 0, sum = 0;
+	bool done[OWN_N] = { false };
 	int i, k, over2 = 0, left = OWN_N - 1;
 	weft_record_t inv;
 	weft_keypair_t ikp;
@@ -298,7 +297,8 @@ static void test_own_invite_joiners_catch_up(void **state)
 			for (k = 0; k < i; k++)
 				was_joined[i][k] = net->nodes[k].joined || k == 0;
 			t_join[i] = net->now;
-			assert_int_equal(gnet_add_joiner_with(net, (int)(net->rng % (uint64_t)i), &ikp, &inv, NULL), i);
+			assert_int_equal(gnet_add_joiner_with(net, (int)(net->rng % (uint64_t)i), &ikp, &inv, NULL),
+					 i);
 		}
 		gnet_run(net, OWN_PACE);
 		for (k = 1; k < OWN_N && k < i + 1; k++) {

@@ -14,17 +14,17 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "keys.h"
-#include "wire.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "core/keys.h"
+#include "gossip/wire.h"
 
 /* ---- bodies as a member would send them ---- */
 
 /* A gossip body from `from` carrying raw records. */
 static size_t gossip_body(uint8_t *out, size_t cap, const weft_pk_t *from, const weft_record_t **recs, size_t n)
 {
-	struct weft_wbuf w = {out, 0, cap, false};
+	struct weft_wbuf w = { out, 0, cap, false };
 	size_t i;
 
 	weft_mp_array(&w, 2);
@@ -38,7 +38,7 @@ static size_t gossip_body(uint8_t *out, size_t cap, const weft_pk_t *from, const
 
 static size_t ping_body(uint8_t *out, size_t cap, const weft_pk_t *from, uint32_t seq, const weft_pk_t *target)
 {
-	struct weft_wbuf w = {out, 0, cap, false};
+	struct weft_wbuf w = { out, 0, cap, false };
 
 	weft_mp_array(&w, 4);
 	weft_mp_bin(&w, from->b, WEFT_PK_LEN);
@@ -340,8 +340,8 @@ static void tap_out(struct gnet *net, int from, const struct weft_gossip_dgram *
 
 static size_t hello(struct gnet *net, uint8_t *pkt, const weft_pk_t *joiner, size_t pad)
 {
-	uint8_t body[1200], zero[1200] = {0};
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	uint8_t body[1200], zero[1200] = { 0 };
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 
 	weft_mp_array(&w, 2);
 	weft_mp_bin(&w, joiner->b, WEFT_PK_LEN);
@@ -353,7 +353,7 @@ static size_t hello(struct gnet *net, uint8_t *pkt, const weft_pk_t *joiner, siz
  * checks that what comes back is no larger. */
 static size_t answer_bytes(struct gnet *net, struct amp *a, const uint8_t *pkt, size_t len, uint8_t src)
 {
-	weft_endpoint_t from = {.ip = {.family = 4, .b = {203, 0, 113, src}}, .port = 40000};
+	weft_endpoint_t from = { .ip = { .family = 4, .b = { 203, 0, 113, src } }, .port = 40000 };
 
 	a->bytes = a->pkts = 0;
 	weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &from, pkt, len, net->now);
@@ -365,7 +365,7 @@ static size_t answer_bytes(struct gnet *net, struct amp *a, const uint8_t *pkt, 
 static void test_no_amplification(void **state)
 {
 	struct gnet *net = three(5);
-	struct amp a = {.node = 0};
+	struct amp a = { .node = 0 };
 	uint8_t pkt[1300], body[1200], garbage[1200];
 	struct weft_wbuf w;
 	weft_keypair_t j;
@@ -386,7 +386,7 @@ static void test_no_amplification(void **state)
 	len = hello(net, pkt, &j.pk, 63);
 	assert_int_equal(answer_bytes(net, &a, pkt, len, 2), 0);
 	/* A request with a made-up cookie: at most a fresh, smaller cookie. */
-	w = (struct weft_wbuf){body, 0, sizeof(body), false};
+	w = (struct weft_wbuf){ body, 0, sizeof(body), false };
 	weft_mp_array(&w, 6);
 	weft_mp_bin(&w, j.pk.b, WEFT_PK_LEN);
 	weft_mp_bin(&w, garbage, 16);
@@ -414,8 +414,8 @@ static void test_no_amplification(void **state)
 static void test_hello_rate_limited(void **state)
 {
 	struct gnet *net = three(6);
-	struct amp a = {.node = 0};
-	weft_endpoint_t from = {.ip = {.family = 4, .b = {203, 0, 113, 9}}, .port = 40000};
+	struct amp a = { .node = 0 };
+	weft_endpoint_t from = { .ip = { .family = 4, .b = { 203, 0, 113, 9 } }, .port = 40000 };
 	uint8_t pkt[1300];
 	weft_keypair_t j;
 	size_t len;
@@ -621,7 +621,7 @@ static void count_from(struct gnet *net, int from, const struct weft_gossip_dgra
 static void test_revoked_node_is_told(void **state)
 {
 	struct gnet *net = three(13);
-	struct from_count fc = {.node = 2, .to = -1, .type = 0, .member_pkts = 0};
+	struct from_count fc = { .node = 2, .to = -1, .type = 0, .member_pkts = 0 };
 	const weft_record_t *held;
 	weft_record_t rev;
 	uint8_t key[32];
@@ -701,7 +701,7 @@ static void test_revoked_node_told_with_its_key(void **state)
 static void test_revoked_answers_rate_limited(void **state)
 {
 	struct gnet *net = three(14);
-	struct from_count fc = {.node = 0, .to = 2, .type = WEFT_MSG_RECORDS, .member_pkts = 0};
+	struct from_count fc = { .node = 0, .to = 2, .type = WEFT_MSG_RECORDS, .member_pkts = 0 };
 	const weft_record_t *recs[1];
 	uint8_t body[1200], pkt[1300];
 	weft_record_t rev;
@@ -765,7 +765,9 @@ static void test_key_rotation_locks_out(void **state)
 	/* During the grace period the old key still opens packets... */
 	blen = ping_body(body, sizeof(body), &net->nodes[2].id.pk, 99, &net->nodes[0].id.pk);
 	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, NULL, 2, 0, 0, body, blen);
-	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len, net->now), 0);
+	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len,
+					  net->now),
+			 0);
 	gnet_drain(net, 0);
 	/* ...and not after it: node 2, left without a share, is locked out
 	 * of the underlay, and 0 and 1 keep talking with the new key. */
@@ -832,7 +834,8 @@ static void test_restart_keeps_previous_key(void **state)
 	assert_true(again.open_until_ms >= pk.open_until_ms - 1 && again.open_until_ms <= pk.open_until_ms);
 	assert_true(again.seal_until_ms >= pk.seal_until_ms - 1 && again.seal_until_ms <= pk.seal_until_ms);
 	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, oldkey, 2, 0, 0, body, blen);
-	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len, net->now),
+	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len,
+					  net->now),
 			 0);
 	gnet_drain(net, 0);
 

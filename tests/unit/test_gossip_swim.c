@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "internal.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "gossip/internal.h"
 
 static struct gnet *grow(uint64_t seed, int n)
 {
@@ -27,7 +27,7 @@ static struct gnet *grow(uint64_t seed, int n)
 static int tell(struct gnet *net, int to, int from, uint8_t kind, int about, uint32_t inc, int suspector)
 {
 	uint8_t body[300], pkt[400];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 	bool acc = kind == WEFT_UPD_SUSPECT || kind == WEFT_UPD_DEAD;
 
 	weft_mp_array(&w, 2);
@@ -167,10 +167,10 @@ static void test_ping_ack(void **state)
 {
 	struct gnet *net = grow(3, 3);
 	uint8_t body[200], pkt[300], out[1300], plain[1300];
-	struct weft_wbuf w = {body, 0, sizeof(body), false};
+	struct weft_wbuf w = { body, 0, sizeof(body), false };
 	struct weft_gossip_dgram dg;
 	struct weft_wire_hdr h;
-	weft_endpoint_t from = {.ip = {.family = 4, .b = {10, 0, 0, 1}}, .port = 40404}, seen;
+	weft_endpoint_t from = { .ip = { .family = 4, .b = { 10, 0, 0, 1 } }, .port = 40404 }, seen;
 	struct weft_rbuf r;
 	const uint8_t *p;
 	uint64_t v;
@@ -195,7 +195,7 @@ static void test_ping_ack(void **state)
 	assert_int_equal(h.type, WEFT_MSG_ACK);
 	ret = weft_wire_open(out, (size_t)ret, net->netkey, plain, sizeof(plain));
 	assert_true(ret > 0);
-	r = (struct weft_rbuf){plain, (size_t)ret, 0};
+	r = (struct weft_rbuf){ plain, (size_t)ret, 0 };
 	assert_int_equal(weft_mp_read_array(&r, &n), 0);
 	assert_int_equal(n, 4);
 	assert_int_equal(weft_mp_read_binfix(&r, &p, 32), 0);
@@ -269,7 +269,7 @@ static void tap_count(struct gnet *net, int from, const struct weft_gossip_dgram
 static void test_nack_from_helper(void **state)
 {
 	struct gnet *net = grow(5, 3);
-	struct count c = {.from = -1, .type = WEFT_MSG_NACK};
+	struct count c = { .from = -1, .type = WEFT_MSG_NACK };
 
 	net->tap = tap_count;
 	net->ctx = &c;
@@ -284,7 +284,7 @@ static void test_nack_from_helper(void **state)
 static void test_dead_retried_with_backoff(void **state)
 {
 	struct gnet *net = grow(6, 3);
-	struct count c = {.from = -1, .type = WEFT_MSG_PING};
+	struct count c = { .from = -1, .type = WEFT_MSG_PING };
 	struct weft_gossip_member_info mi;
 	uint64_t t0;
 
@@ -339,7 +339,7 @@ static void test_small_partition_heals_soon(void **state)
 static void test_overlay_path_and_fallback(void **state)
 {
 	struct gnet *net = grow(7, 3);
-	struct count c = {.from = 0};
+	struct count c = { .from = 0 };
 	struct weft_gossip_member_info mi;
 	struct weft_gossip_candidate cand[8];
 	weft_endpoint_t wg_ep;
@@ -356,7 +356,7 @@ static void test_overlay_path_and_fallback(void **state)
 	assert_true(has_wg);
 	assert_int_equal(weft_gossip_member(net->nodes[0].g, &net->nodes[1].id.pk, &mi), 0);
 	assert_true(mi.tunnel);
-	c.to = (weft_endpoint_t){0};
+	c.to = (weft_endpoint_t){ 0 };
 	net->tap = tap_count;
 	net->ctx = &c;
 	gnet_run(net, 20 * GNET_SEC);
@@ -397,7 +397,7 @@ static void test_nat_endpoints(void **state)
 {
 	struct gnet *net = gnet_new(8, NULL);
 	struct weft_gossip_candidate cand[8];
-	struct count c = {.from = 0};
+	struct count c = { .from = 0 };
 	size_t n, i;
 	bool observed = false, reflexive = false;
 	int k;
@@ -418,7 +418,8 @@ static void test_nat_endpoints(void **state)
 	/* Node 2 hears its reflexive address from the acks it gets. */
 	n = weft_gossip_candidates(net->nodes[k].g, &net->nodes[k].id.pk, cand, 8);
 	for (i = 0; i < n; i++)
-		reflexive |= cand[i].kind == WEFT_EP_REFLEXIVE && weft_endpoint_equal(&cand[i].ep, &net->nodes[k].nat);
+		reflexive |=
+			cand[i].kind == WEFT_EP_REFLEXIVE && weft_endpoint_equal(&cand[i].ep, &net->nodes[k].nat);
 	assert_true(reflexive);
 	c.to = net->nodes[k].nat;
 	net->tap = tap_count;
@@ -436,8 +437,8 @@ struct holds {
 static bool holds_version(struct gnet *net, void *ctx)
 {
 	const struct holds *h = ctx;
-	const weft_record_t *r = weft_store_get(net->nodes[h->node].store, WEFT_REC_NODE_STATE,
-						net->nodes[h->about].id.pk.b);
+	const weft_record_t *r =
+		weft_store_get(net->nodes[h->node].store, WEFT_REC_NODE_STATE, net->nodes[h->about].id.pk.b);
 
 	return r && r->u.node_state.version >= h->version;
 }

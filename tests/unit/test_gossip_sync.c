@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "gossip_net.h"
-#include "internal.h"
+#include "core/error.h"
+#include "tests/unit/gossip_net.h"
+#include "gossip/internal.h"
 
 static struct gnet *grow(uint64_t seed, int n, const struct weft_gossip_params *p)
 {
@@ -154,14 +154,14 @@ static void test_one_difference_moves_little(void **state)
 static void test_responders_bounded(void **state)
 {
 	struct gnet *net = grow(4, 8, NULL);
-	uint8_t body[700], pkt[800], zero[WEFT_DIGEST_BUCKETS * 8] = {0};
+	uint8_t body[700], pkt[800], zero[WEFT_DIGEST_BUCKETS * 8] = { 0 };
 	struct weft_gossip_dgram dg;
 	uint8_t out[1300];
 	int i, answered = 0;
 
 	/* Seven members ask node 0 at once, each claiming an empty store. */
 	for (i = 1; i < 8; i++) {
-		struct weft_wbuf w = {body, 0, sizeof(body), false};
+		struct weft_wbuf w = { body, 0, sizeof(body), false };
 		size_t len;
 
 		weft_mp_array(&w, 4);
@@ -235,10 +235,8 @@ static void test_unanswered_sync_retried(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_offline_records_spread),
-		cmocka_unit_test(test_idle_exchange_is_small),
-		cmocka_unit_test(test_one_difference_moves_little),
-		cmocka_unit_test(test_responders_bounded),
+		cmocka_unit_test(test_offline_records_spread),      cmocka_unit_test(test_idle_exchange_is_small),
+		cmocka_unit_test(test_one_difference_moves_little), cmocka_unit_test(test_responders_bounded),
 		cmocka_unit_test(test_unanswered_sync_retried),
 	};
 

@@ -9,11 +9,11 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "gossip.h"
-#include "wire.h"
+#include "core/error.h"
+#include "gossip/gossip.h"
+#include "gossip/wire.h"
 
-static const uint8_t fpr[WEFT_WIRE_FPR_LEN] = {1, 2, 3, 4, 5, 6, 7, 8};
+static const uint8_t fpr[WEFT_WIRE_FPR_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 static void test_fingerprint(void **state)
 {
@@ -31,7 +31,7 @@ static void test_fingerprint(void **state)
 
 static void test_header(void **state)
 {
-	uint8_t pkt[1300] = {0}, other[8] = {9};
+	uint8_t pkt[1300] = { 0 }, other[8] = { 9 };
 	struct weft_wire_hdr h;
 
 	assert_int_equal(weft_wire_header(pkt, WEFT_MSG_PING, fpr, 0), WEFT_WIRE_HDR_LEN);
@@ -66,7 +66,7 @@ static void test_header(void **state)
 
 static void test_seal_open(void **state)
 {
-	uint8_t pkt[1300], out[1300], key[32], nonce[24] = {5}, body[100];
+	uint8_t pkt[1300], out[1300], key[32], nonce[24] = { 5 }, body[100];
 	struct weft_wire_hdr h;
 	size_t len, i;
 
@@ -97,8 +97,9 @@ static void test_seal_open(void **state)
  * gets another; every bit of header, body and counter is covered. */
 static void test_auth(void **state)
 {
-	uint8_t seed[WEFT_SEED_LEN] = {1}, kab[32], kba[32], kac[32], xa[32], xb[32], xc[32], sa[32], sb[32];
-	uint8_t pkt[200] = {0}, body[40], mac[16], p1[16], p2[16], m1[WEFT_WIRE_SWIM_MSG_LEN], m2[WEFT_WIRE_SWIM_MSG_LEN];
+	uint8_t seed[WEFT_SEED_LEN] = { 1 }, kab[32], kba[32], kac[32], xa[32], xb[32], xc[32], sa[32], sb[32];
+	uint8_t pkt[200] = { 0 }, body[40], mac[16], p1[16], p2[16], m1[WEFT_WIRE_SWIM_MSG_LEN],
+		m2[WEFT_WIRE_SWIM_MSG_LEN];
 	weft_keypair_t a, b, c;
 	weft_pk_t net, bad;
 	uint64_t ctr;
@@ -167,10 +168,10 @@ static void test_auth(void **state)
 
 static void test_msgpack_roundtrip(void **state)
 {
-	static const uint64_t vals[] = {0, 1, 127, 128, 255, 256, 65535, 65536, 0xffffffffu, 0x100000000ull,
-					UINT64_MAX};
+	static const uint64_t vals[] = { 0,         1, 127, 128, 255, 256, 65535, 65536, 0xffffffffu, 0x100000000ull,
+					 UINT64_MAX };
 	uint8_t buf[600], bin[300];
-	struct weft_wbuf w = {buf, 0, sizeof(buf), false};
+	struct weft_wbuf w = { buf, 0, sizeof(buf), false };
 	struct weft_rbuf r;
 	const uint8_t *p;
 	uint64_t v;
@@ -191,7 +192,7 @@ static void test_msgpack_roundtrip(void **state)
 	weft_mp_nil(&w);
 	assert_false(w.overflow);
 
-	r = (struct weft_rbuf){buf, w.len, 0};
+	r = (struct weft_rbuf){ buf, w.len, 0 };
 	assert_int_equal(weft_mp_peek(&r), WEFT_MP_ARRAY);
 	assert_int_equal(weft_mp_read_array(&r, &n), 0);
 	assert_int_equal(n, 3 + sizeof(vals) / sizeof(vals[0]));
@@ -213,48 +214,48 @@ static void test_msgpack_roundtrip(void **state)
 static void test_msgpack_strict(void **state)
 {
 	/* Non-minimal forms of 5, of a 2-byte bin, of a 1-element array. */
-	static const uint8_t nonmin_uint[] = {0xcc, 0x05};
-	static const uint8_t nonmin_uint16[] = {0xcd, 0x00, 0xff};
-	static const uint8_t nonmin_bin[] = {0xc5, 0x00, 0x02, 1, 2};
-	static const uint8_t nonmin_array[] = {0xdc, 0x00, 0x01, 0x01};
-	static const uint8_t lying_array[] = {0xdd, 0x7f, 0xff, 0xff, 0xff, 0x01};
-	static const uint8_t short_bin[] = {0xc4, 0x05, 1, 2};
-	static const uint8_t str[] = {0xa1, 'x'};
-	static const uint8_t neg[] = {0xff};
+	static const uint8_t nonmin_uint[] = { 0xcc, 0x05 };
+	static const uint8_t nonmin_uint16[] = { 0xcd, 0x00, 0xff };
+	static const uint8_t nonmin_bin[] = { 0xc5, 0x00, 0x02, 1, 2 };
+	static const uint8_t nonmin_array[] = { 0xdc, 0x00, 0x01, 0x01 };
+	static const uint8_t lying_array[] = { 0xdd, 0x7f, 0xff, 0xff, 0xff, 0x01 };
+	static const uint8_t short_bin[] = { 0xc4, 0x05, 1, 2 };
+	static const uint8_t str[] = { 0xa1, 'x' };
+	static const uint8_t neg[] = { 0xff };
 	struct weft_rbuf r;
 	const uint8_t *p;
 	uint64_t v;
 	uint32_t n;
 	size_t len;
 
-	r = (struct weft_rbuf){nonmin_uint, sizeof(nonmin_uint), 0};
+	r = (struct weft_rbuf){ nonmin_uint, sizeof(nonmin_uint), 0 };
 	assert_int_equal(weft_mp_read_uint(&r, &v), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){nonmin_uint16, sizeof(nonmin_uint16), 0};
+	r = (struct weft_rbuf){ nonmin_uint16, sizeof(nonmin_uint16), 0 };
 	assert_int_equal(weft_mp_read_uint(&r, &v), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){nonmin_bin, sizeof(nonmin_bin), 0};
+	r = (struct weft_rbuf){ nonmin_bin, sizeof(nonmin_bin), 0 };
 	assert_int_equal(weft_mp_read_bin(&r, &p, &len), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){nonmin_array, sizeof(nonmin_array), 0};
+	r = (struct weft_rbuf){ nonmin_array, sizeof(nonmin_array), 0 };
 	assert_int_equal(weft_mp_read_array(&r, &n), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){lying_array, sizeof(lying_array), 0};
+	r = (struct weft_rbuf){ lying_array, sizeof(lying_array), 0 };
 	assert_int_equal(weft_mp_read_array(&r, &n), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){short_bin, sizeof(short_bin), 0};
+	r = (struct weft_rbuf){ short_bin, sizeof(short_bin), 0 };
 	assert_int_equal(weft_mp_read_bin(&r, &p, &len), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){str, sizeof(str), 0};
+	r = (struct weft_rbuf){ str, sizeof(str), 0 };
 	assert_int_equal(weft_mp_peek(&r), WEFT_MP_OTHER);
 	assert_int_equal(weft_mp_read_bin(&r, &p, &len), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){neg, sizeof(neg), 0};
+	r = (struct weft_rbuf){ neg, sizeof(neg), 0 };
 	assert_int_equal(weft_mp_read_uint(&r, &v), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){neg, 0, 0};
+	r = (struct weft_rbuf){ neg, 0, 0 };
 	assert_int_equal(weft_mp_read_nil(&r), WEFT_EMALFORMED);
 	assert_int_equal(weft_mp_read_array(&r, &n), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){neg, 1, 0};
+	r = (struct weft_rbuf){ neg, 1, 0 };
 	assert_int_equal(weft_mp_end(&r), WEFT_ETRAILING);
 }
 
 static void test_writer_overflow(void **state)
 {
-	uint8_t buf[8], bin[16] = {0};
-	struct weft_wbuf w = {buf, 0, sizeof(buf), false};
+	uint8_t buf[8], bin[16] = { 0 };
+	struct weft_wbuf w = { buf, 0, sizeof(buf), false };
 	size_t len;
 
 	weft_mp_uint(&w, 1);
@@ -271,7 +272,7 @@ static void test_writer_overflow(void **state)
 static void test_endpoint(void **state)
 {
 	uint8_t buf[64];
-	struct weft_wbuf w = {buf, 0, sizeof(buf), false};
+	struct weft_wbuf w = { buf, 0, sizeof(buf), false };
 	weft_endpoint_t a, b, c;
 	struct weft_rbuf r;
 	const uint8_t *p;
@@ -281,7 +282,7 @@ static void test_endpoint(void **state)
 	assert_int_equal(weft_endpoint_parse(&b, "[2001:db8::5]:1"), 0);
 	weft_wire_put_endpoint(&w, &a);
 	weft_wire_put_endpoint(&w, &b);
-	r = (struct weft_rbuf){buf, w.len, 0};
+	r = (struct weft_rbuf){ buf, w.len, 0 };
 	assert_int_equal(weft_mp_read_bin(&r, &p, &n), 0);
 	assert_int_equal(n, 6);
 	assert_int_equal(weft_wire_get_endpoint(p, n, &c), 0);
@@ -311,14 +312,10 @@ static void test_type_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fingerprint),
-		cmocka_unit_test(test_header),
-		cmocka_unit_test(test_seal_open),
-		cmocka_unit_test(test_auth),
-		cmocka_unit_test(test_msgpack_roundtrip),
-		cmocka_unit_test(test_msgpack_strict),
-		cmocka_unit_test(test_writer_overflow),
-		cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_fingerprint),       cmocka_unit_test(test_header),
+		cmocka_unit_test(test_seal_open),         cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_msgpack_roundtrip), cmocka_unit_test(test_msgpack_strict),
+		cmocka_unit_test(test_writer_overflow),   cmocka_unit_test(test_endpoint),
 		cmocka_unit_test(test_type_table),
 	};
 

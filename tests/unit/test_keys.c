@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "keys.h"
+#include "core/error.h"
+#include "core/keys.h"
 
 static char tmpdir[64];
 
@@ -172,23 +172,25 @@ static void test_base64_strict(void **state)
 {
 	static const char *bad[] = {
 		"",
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",    /* 43, no pad */
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",   /* 44, no pad */
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",  /* 45 */
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",   /* 31 bytes */
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=",   /* pad bits set */
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAD=",   /* pad bits set */
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-A=",  /* url alphabet */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",   /* 43, no pad */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",  /* 44, no pad */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==", /* 45 */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",  /* 31 bytes */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=",  /* pad bits set */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAD=",  /* pad bits set */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-A=", /* url alphabet */
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA_A=",
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA A=",   /* space */
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A",   /* pad inside */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA A=", /* space */
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A", /* pad inside */
 		"=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 		" AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", /* 45 with newline */
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\xc3\xa9",
 		/* libsodium 1.0.18 alone would take these (high bytes). */
-		"AAAAA\x80" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-		"AAECAwQFBgcICQ\x91\xb3\xbb\xbe\xcf\xb0\xbb\x83" "AREhMUFRYXGBkaGxwdHh8=",
+		"AAAAA\x80"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"AAECAwQFBgcICQ\x91\xb3\xbb\xbe\xcf\xb0\xbb\x83"
+		"AREhMUFRYXGBkaGxwdHh8=",
 		"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\xff=",
 	};
 	uint8_t key[32];
@@ -208,7 +210,7 @@ static void test_base64_strict(void **state)
 /* RFC 8032 section 7.1, test 1. */
 #define RFC_SEED "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
 #define RFC_PK "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
-#define RFC_SIG                                                            \
+#define RFC_SIG                                                             \
 	"e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555" \
 	"fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"
 
@@ -294,12 +296,10 @@ static void test_hex(void **state)
 	assert_int_equal(weft_pk_from_hex(&back, RFC_PK "0"), WEFT_EMALFORMED);
 	hex[63] = '\0';
 	assert_int_equal(weft_pk_from_hex(&back, hex), WEFT_EMALFORMED);
-	assert_int_equal(
-		weft_pk_from_hex(&back, "g75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"),
-		WEFT_EMALFORMED);
-	assert_int_equal(
-		weft_pk_from_hex(&back, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f70751 a"),
-		WEFT_EMALFORMED);
+	assert_int_equal(weft_pk_from_hex(&back, "g75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"),
+			 WEFT_EMALFORMED);
+	assert_int_equal(weft_pk_from_hex(&back, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f70751 a"),
+			 WEFT_EMALFORMED);
 	assert_int_equal(weft_pk_from_hex(&back, NULL), WEFT_EMALFORMED);
 }
 
@@ -439,11 +439,11 @@ static void test_keyfile_garbled(void **state)
 		{ "", 1, 1 },
 		{ "\n", 1, 1 },
 		{ "weft-ed25519 \n", 1, 1 },
-		{ "weft-ed25519 nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A", 1, 1 },      /* truncated */
+		{ "weft-ed25519 nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A", 1, 1 }, /* truncated */
 		{ "weft-ed25519 nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2", 1, 1 },
 		{ "weft-ed25519 nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=x\n", 1, 1 }, /* trailing junk */
 		{ "weft-ed25519 nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\nx", 1, 1 },
-		{ "weft-ed25519 nWGxne/9WmC6hEr0kuwsxERJx!l7MmkZcDusAxyuf2A=\n", 1, 1 },  /* bad char */
+		{ "weft-ed25519 nWGxne/9WmC6hEr0kuwsxERJx!l7MmkZcDusAxyuf2A=\n", 1, 1 }, /* bad char */
 		{ "weft-ed25519  nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n", 1, 1 },
 		{ "weft-ed25519\tnWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n", 1, 1 },
 		{ "weft-x25519 nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n", 1, 1 },

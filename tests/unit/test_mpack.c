@@ -13,49 +13,49 @@
 #include <cmocka.h>
 #include <msgpack.h>
 
-#include "error.h"
-#include "mpack.h"
+#include "core/error.h"
+#include "core/mpack.h"
 
 enum kind { K_UINT, K_ARRAY, K_BIN, K_STR, K_NIL, K_BOOL };
 
 struct boundary {
 	enum kind kind;
-	uint64_t v;          /* the value, the count or the length */
-	uint8_t head[9];     /* the tag and length bytes the spec gives */
+	uint64_t v;      /* the value, the count or the length */
+	uint8_t head[9]; /* the tag and length bytes the spec gives */
 	size_t head_len;
 };
 
 static const struct boundary cases[] = {
-	{K_UINT, 0, {0x00}, 1},
-	{K_UINT, 0x7f, {0x7f}, 1},
-	{K_UINT, 0x80, {0xcc, 0x80}, 2},
-	{K_UINT, 0xff, {0xcc, 0xff}, 2},
-	{K_UINT, 0x100, {0xcd, 0x01, 0x00}, 3},
-	{K_UINT, 0xffff, {0xcd, 0xff, 0xff}, 3},
-	{K_UINT, 0x10000, {0xce, 0x00, 0x01, 0x00, 0x00}, 5},
-	{K_UINT, 0xffffffffu, {0xce, 0xff, 0xff, 0xff, 0xff}, 5},
-	{K_UINT, 0x100000000ull, {0xcf, 0, 0, 0, 0x01, 0, 0, 0, 0}, 9},
-	{K_UINT, UINT64_MAX, {0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 9},
-	{K_ARRAY, 0, {0x90}, 1},
-	{K_ARRAY, 15, {0x9f}, 1},
-	{K_ARRAY, 16, {0xdc, 0x00, 0x10}, 3},
-	{K_ARRAY, 0xffff, {0xdc, 0xff, 0xff}, 3},
-	{K_ARRAY, 0x10000, {0xdd, 0x00, 0x01, 0x00, 0x00}, 5},
-	{K_BIN, 0, {0xc4, 0x00}, 2},
-	{K_BIN, 0xff, {0xc4, 0xff}, 2},
-	{K_BIN, 0x100, {0xc5, 0x01, 0x00}, 3},
-	{K_BIN, 0xffff, {0xc5, 0xff, 0xff}, 3},
-	{K_BIN, 0x10000, {0xc6, 0x00, 0x01, 0x00, 0x00}, 5},
-	{K_STR, 0, {0xa0}, 1},
-	{K_STR, 31, {0xbf}, 1},
-	{K_STR, 32, {0xd9, 0x20}, 2},
-	{K_STR, 0xff, {0xd9, 0xff}, 2},
-	{K_STR, 0x100, {0xda, 0x01, 0x00}, 3},
-	{K_STR, 0xffff, {0xda, 0xff, 0xff}, 3},
-	{K_STR, 0x10000, {0xdb, 0x00, 0x01, 0x00, 0x00}, 5},
-	{K_NIL, 0, {0xc0}, 1},
-	{K_BOOL, 0, {0xc2}, 1},
-	{K_BOOL, 1, {0xc3}, 1},
+	{ K_UINT, 0, { 0x00 }, 1 },
+	{ K_UINT, 0x7f, { 0x7f }, 1 },
+	{ K_UINT, 0x80, { 0xcc, 0x80 }, 2 },
+	{ K_UINT, 0xff, { 0xcc, 0xff }, 2 },
+	{ K_UINT, 0x100, { 0xcd, 0x01, 0x00 }, 3 },
+	{ K_UINT, 0xffff, { 0xcd, 0xff, 0xff }, 3 },
+	{ K_UINT, 0x10000, { 0xce, 0x00, 0x01, 0x00, 0x00 }, 5 },
+	{ K_UINT, 0xffffffffu, { 0xce, 0xff, 0xff, 0xff, 0xff }, 5 },
+	{ K_UINT, 0x100000000ull, { 0xcf, 0, 0, 0, 0x01, 0, 0, 0, 0 }, 9 },
+	{ K_UINT, UINT64_MAX, { 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 9 },
+	{ K_ARRAY, 0, { 0x90 }, 1 },
+	{ K_ARRAY, 15, { 0x9f }, 1 },
+	{ K_ARRAY, 16, { 0xdc, 0x00, 0x10 }, 3 },
+	{ K_ARRAY, 0xffff, { 0xdc, 0xff, 0xff }, 3 },
+	{ K_ARRAY, 0x10000, { 0xdd, 0x00, 0x01, 0x00, 0x00 }, 5 },
+	{ K_BIN, 0, { 0xc4, 0x00 }, 2 },
+	{ K_BIN, 0xff, { 0xc4, 0xff }, 2 },
+	{ K_BIN, 0x100, { 0xc5, 0x01, 0x00 }, 3 },
+	{ K_BIN, 0xffff, { 0xc5, 0xff, 0xff }, 3 },
+	{ K_BIN, 0x10000, { 0xc6, 0x00, 0x01, 0x00, 0x00 }, 5 },
+	{ K_STR, 0, { 0xa0 }, 1 },
+	{ K_STR, 31, { 0xbf }, 1 },
+	{ K_STR, 32, { 0xd9, 0x20 }, 2 },
+	{ K_STR, 0xff, { 0xd9, 0xff }, 2 },
+	{ K_STR, 0x100, { 0xda, 0x01, 0x00 }, 3 },
+	{ K_STR, 0xffff, { 0xda, 0xff, 0xff }, 3 },
+	{ K_STR, 0x10000, { 0xdb, 0x00, 0x01, 0x00, 0x00 }, 5 },
+	{ K_NIL, 0, { 0xc0 }, 1 },
+	{ K_BOOL, 0, { 0xc2 }, 1 },
+	{ K_BOOL, 1, { 0xc3 }, 1 },
 };
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
 
@@ -107,7 +107,7 @@ static int write_cb(void *data, const char *buf, size_t len)
 /* The same value through msgpack-c's packer. */
 static size_t write_case_msgpack_c(const struct boundary *c, uint8_t *out, size_t cap)
 {
-	struct weft_wbuf w = {out, 0, cap, false};
+	struct weft_wbuf w = { out, 0, cap, false };
 	msgpack_packer pk;
 	uint64_t i;
 
@@ -228,7 +228,7 @@ static void test_boundaries(void **state)
 	fill_payload();
 	for (i = 0; i < NCASES; i++) {
 		const struct boundary *c = &cases[i];
-		struct weft_wbuf w = {enc, 0, sizeof(enc), false};
+		struct weft_wbuf w = { enc, 0, sizeof(enc), false };
 		struct weft_rbuf r;
 
 		write_case(&w, c);
@@ -240,7 +240,7 @@ static void test_boundaries(void **state)
 		assert_int_equal(olen, len);
 		assert_memory_equal(other, enc, len);
 
-		r = (struct weft_rbuf){enc, len, 0};
+		r = (struct weft_rbuf){ enc, len, 0 };
 		assert_int_equal(read_case(&r, c), 0);
 		assert_int_equal(r.off, len);
 		assert_int_equal(weft_mp_end(&r), 0);
@@ -251,9 +251,9 @@ static void test_boundaries(void **state)
  * test), read by the readers that do not need the body. */
 static void test_largest_heads(void **state)
 {
-	static const uint8_t arr32[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t arr32[] = { 0xdd, 0xff, 0xff, 0xff, 0xff };
 	uint8_t buf[16];
-	struct weft_wbuf w = {buf, 0, sizeof(buf), false};
+	struct weft_wbuf w = { buf, 0, sizeof(buf), false };
 	struct weft_rbuf r;
 	uint32_t n = 0;
 
@@ -264,11 +264,11 @@ static void test_largest_heads(void **state)
 	assert_int_equal(weft_mp_array_size(UINT32_MAX), 5);
 	assert_int_equal(weft_mp_bin_size(0x100000), 0x100000 + 5);
 	assert_int_equal(weft_mp_str_size(0x100000), 0x100000 + 5);
-	r = (struct weft_rbuf){arr32, sizeof(arr32), 0};
+	r = (struct weft_rbuf){ arr32, sizeof(arr32), 0 };
 	assert_int_equal(weft_mp_read_array_head(&r, &n), 0);
 	assert_int_equal(n, UINT32_MAX);
 	/* The bounded reader refuses a count larger than the bytes left. */
-	r = (struct weft_rbuf){arr32, sizeof(arr32), 0};
+	r = (struct weft_rbuf){ arr32, sizeof(arr32), 0 };
 	assert_int_equal(weft_mp_read_array(&r, &n), WEFT_EMALFORMED);
 }
 
@@ -284,18 +284,18 @@ static void test_array_bound(void **state)
 	buf[1] = 0x00;
 	buf[2] = 0x10;
 	memset(buf + 3, 0x01, 16);
-	r = (struct weft_rbuf){buf, sizeof(buf) - 1, 0};
+	r = (struct weft_rbuf){ buf, sizeof(buf) - 1, 0 };
 	assert_int_equal(weft_mp_read_array(&r, &n), WEFT_EMALFORMED);
-	r = (struct weft_rbuf){buf, sizeof(buf) - 1, 0};
+	r = (struct weft_rbuf){ buf, sizeof(buf) - 1, 0 };
 	assert_int_equal(weft_mp_read_array_head(&r, &n), 0);
 	assert_int_equal(n, 16);
 	assert_int_equal(r.off, 3);
-	r = (struct weft_rbuf){buf, sizeof(buf), 0};
+	r = (struct weft_rbuf){ buf, sizeof(buf), 0 };
 	assert_int_equal(weft_mp_read_array(&r, &n), 0);
 	assert_int_equal(n, 16);
 	/* A fixarray's count is small enough to loop on: not checked. */
 	buf[0] = 0x9f;
-	r = (struct weft_rbuf){buf, 1, 0};
+	r = (struct weft_rbuf){ buf, 1, 0 };
 	assert_int_equal(weft_mp_read_array(&r, &n), 0);
 	assert_int_equal(n, 15);
 }
@@ -309,23 +309,23 @@ struct nonmin {
 /* Each value here has a smaller form; the bytes behind the head are there so
  * that only the form, not truncation, can be the reason for refusal. */
 static const struct nonmin nonmins[] = {
-	{{0xcc, 0x00}, 2, K_UINT},
-	{{0xcc, 0x7f}, 2, K_UINT},
-	{{0xcd, 0x00, 0xff}, 3, K_UINT},
-	{{0xce, 0x00, 0x00, 0xff, 0xff}, 5, K_UINT},
-	{{0xcf, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff}, 9, K_UINT},
-	{{0xdc, 0x00, 0x00}, 3, K_ARRAY},
-	{{0xdc, 0x00, 0x01, 0x01}, 4, K_ARRAY},
-	{{0xdc, 0x00, 0x0f, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 12, K_ARRAY},
-	{{0xdd, 0x00, 0x00, 0x00, 0x01, 0x01}, 6, K_ARRAY},
-	{{0xdd, 0x00, 0x00, 0xff, 0xff}, 5, K_ARRAY},
-	{{0xc5, 0x00, 0x00}, 3, K_BIN},
-	{{0xc5, 0x00, 0x02, 1, 2}, 5, K_BIN},
-	{{0xc6, 0x00, 0x00, 0x00, 0x01, 1}, 6, K_BIN},
-	{{0xd9, 0x00}, 2, K_STR},
-	{{0xd9, 0x01, 'x'}, 3, K_STR},
-	{{0xda, 0x00, 0x01, 'x'}, 4, K_STR},
-	{{0xdb, 0x00, 0x00, 0x00, 0x01, 'x'}, 6, K_STR},
+	{ { 0xcc, 0x00 }, 2, K_UINT },
+	{ { 0xcc, 0x7f }, 2, K_UINT },
+	{ { 0xcd, 0x00, 0xff }, 3, K_UINT },
+	{ { 0xce, 0x00, 0x00, 0xff, 0xff }, 5, K_UINT },
+	{ { 0xcf, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff }, 9, K_UINT },
+	{ { 0xdc, 0x00, 0x00 }, 3, K_ARRAY },
+	{ { 0xdc, 0x00, 0x01, 0x01 }, 4, K_ARRAY },
+	{ { 0xdc, 0x00, 0x0f, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 12, K_ARRAY },
+	{ { 0xdd, 0x00, 0x00, 0x00, 0x01, 0x01 }, 6, K_ARRAY },
+	{ { 0xdd, 0x00, 0x00, 0xff, 0xff }, 5, K_ARRAY },
+	{ { 0xc5, 0x00, 0x00 }, 3, K_BIN },
+	{ { 0xc5, 0x00, 0x02, 1, 2 }, 5, K_BIN },
+	{ { 0xc6, 0x00, 0x00, 0x00, 0x01, 1 }, 6, K_BIN },
+	{ { 0xd9, 0x00 }, 2, K_STR },
+	{ { 0xd9, 0x01, 'x' }, 3, K_STR },
+	{ { 0xda, 0x00, 0x01, 'x' }, 4, K_STR },
+	{ { 0xdb, 0x00, 0x00, 0x00, 0x01, 'x' }, 6, K_STR },
 };
 
 static int read_kind(struct weft_rbuf *r, enum kind k)
@@ -361,10 +361,10 @@ static void test_nonminimal(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(nonmins) / sizeof(nonmins[0]); i++) {
-		r = (struct weft_rbuf){nonmins[i].b, nonmins[i].len, 0};
+		r = (struct weft_rbuf){ nonmins[i].b, nonmins[i].len, 0 };
 		assert_int_equal(read_kind(&r, nonmins[i].kind), WEFT_EMALFORMED);
 		if (nonmins[i].kind == K_ARRAY) {
-			r = (struct weft_rbuf){nonmins[i].b, nonmins[i].len, 0};
+			r = (struct weft_rbuf){ nonmins[i].b, nonmins[i].len, 0 };
 			assert_int_equal(weft_mp_read_array_head(&r, &n), WEFT_EMALFORMED);
 		}
 	}
@@ -394,17 +394,20 @@ static void test_wrong_types(void **state)
 		for (k = 0; k < 6; k++) {
 			if (is[k])
 				continue;
-			r = (struct weft_rbuf){buf, sizeof(buf), 0};
+			r = (struct weft_rbuf){ buf, sizeof(buf), 0 };
 			assert_int_equal(read_kind(&r, (enum kind)k), WEFT_EMALFORMED);
 		}
-		want = is[K_UINT] ? WEFT_MP_UINT : is[K_BIN] ? WEFT_MP_BIN : is[K_ARRAY] ? WEFT_MP_ARRAY :
-		       is[K_NIL] ? WEFT_MP_NIL : WEFT_MP_OTHER;
-		r = (struct weft_rbuf){buf, sizeof(buf), 0};
+		want = is[K_UINT]    ? WEFT_MP_UINT
+		       : is[K_BIN]   ? WEFT_MP_BIN
+		       : is[K_ARRAY] ? WEFT_MP_ARRAY
+		       : is[K_NIL]   ? WEFT_MP_NIL
+				     : WEFT_MP_OTHER;
+		r = (struct weft_rbuf){ buf, sizeof(buf), 0 };
 		assert_int_equal(weft_mp_peek(&r), want);
 	}
-	r = (struct weft_rbuf){buf, 0, 0};
+	r = (struct weft_rbuf){ buf, 0, 0 };
 	assert_int_equal(weft_mp_peek(&r), WEFT_MP_END);
-	r = (struct weft_rbuf){buf, 1, 1};
+	r = (struct weft_rbuf){ buf, 1, 1 };
 	assert_int_equal(weft_mp_peek(&r), WEFT_MP_END);
 }
 
@@ -418,7 +421,7 @@ static void test_truncation(void **state)
 	(void)state;
 	fill_payload();
 	for (i = 0; i < NCASES; i++) {
-		struct weft_wbuf w = {enc, 0, sizeof(enc), false};
+		struct weft_wbuf w = { enc, 0, sizeof(enc), false };
 
 		write_case(&w, &cases[i]);
 		len = w.len;
@@ -426,11 +429,11 @@ static void test_truncation(void **state)
 		 * byte of the head and then a spread, for the test's time. */
 		for (cut = 0; cut < len; cut += step) {
 			step = len < 600 || cut < 16 || cut > len - 16 ? 1 : 997;
-			r = (struct weft_rbuf){enc, cut, 0};
+			r = (struct weft_rbuf){ enc, cut, 0 };
 			assert_int_equal(read_case(&r, &cases[i]), WEFT_EMALFORMED);
 		}
 		enc[len] = 0xc0;
-		r = (struct weft_rbuf){enc, len + 1, 0};
+		r = (struct weft_rbuf){ enc, len + 1, 0 };
 		assert_int_equal(read_case(&r, &cases[i]), 0);
 		assert_int_equal(weft_mp_end(&r), WEFT_ETRAILING);
 	}
@@ -439,7 +442,7 @@ static void test_truncation(void **state)
 static void test_u32_and_binfix(void **state)
 {
 	uint8_t buf[64];
-	struct weft_wbuf w = {buf, 0, sizeof(buf), false};
+	struct weft_wbuf w = { buf, 0, sizeof(buf), false };
 	struct weft_rbuf r;
 	const uint8_t *p;
 	uint32_t v;
@@ -451,7 +454,7 @@ static void test_u32_and_binfix(void **state)
 	weft_mp_bin(&w, payload, 4);
 	weft_mp_bin(&w, payload, 4);
 	assert_false(w.overflow);
-	r = (struct weft_rbuf){buf, w.len, 0};
+	r = (struct weft_rbuf){ buf, w.len, 0 };
 	assert_int_equal(weft_mp_read_u32(&r, &v), 0);
 	assert_true(v == UINT32_MAX);
 	assert_int_equal(weft_mp_read_u32(&r, &v), WEFT_EMALFORMED);
@@ -471,7 +474,7 @@ static void test_overflow(void **state)
 	(void)state;
 	fill_payload();
 	for (i = 0; i < NCASES; i++) {
-		struct weft_wbuf w = {full, 0, sizeof(full), false};
+		struct weft_wbuf w = { full, 0, sizeof(full), false };
 
 		if (case_size(&cases[i]) > sizeof(full))
 			continue;
@@ -480,7 +483,7 @@ static void test_overflow(void **state)
 		len = w.len;
 		for (cap = 0; cap < len; cap++) {
 			memset(buf, 0x5a, sizeof(buf));
-			w = (struct weft_wbuf){buf, 0, cap, false};
+			w = (struct weft_wbuf){ buf, 0, cap, false };
 			write_case(&w, &cases[i]);
 			assert_true(w.overflow);
 			assert_true(w.len <= cap);
@@ -492,7 +495,7 @@ static void test_overflow(void **state)
 			len = case_size(&cases[i]);
 		}
 		memset(buf, 0x5a, sizeof(buf));
-		w = (struct weft_wbuf){buf, 0, len, false};
+		w = (struct weft_wbuf){ buf, 0, len, false };
 		write_case(&w, &cases[i]);
 		assert_false(w.overflow);
 		assert_memory_equal(buf, full, len);
@@ -503,14 +506,10 @@ static void test_overflow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_boundaries),
-		cmocka_unit_test(test_largest_heads),
-		cmocka_unit_test(test_array_bound),
-		cmocka_unit_test(test_nonminimal),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_u32_and_binfix),
-		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_boundaries),     cmocka_unit_test(test_largest_heads),
+		cmocka_unit_test(test_array_bound),    cmocka_unit_test(test_nonminimal),
+		cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_u32_and_binfix), cmocka_unit_test(test_overflow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,8 @@
 
 #include <sodium.h>
 
-#include "persist.h"
-#include "store_fixture.h"
+#include "core/persist.h"
+#include "tests/unit/store_fixture.h"
 
 static char dir[256];
 
@@ -275,7 +275,8 @@ static void test_header_errors(void **state)
 	assert_non_null(longer);
 	memcpy(longer, buf, len);
 	longer[len] = 0;
-	assert_int_equal(weft_persist_unframe(longer, len + 1, WEFT_PERSIST_STORE, &pl, &plen, &why), WEFT_ETRAILING);
+	assert_int_equal(weft_persist_unframe(longer, len + 1, WEFT_PERSIST_STORE, &pl, &plen, &why),
+			 WEFT_ETRAILING);
 	assert_int_equal(weft_persist_unframe(buf, len, WEFT_PERSIST_STORE, &pl, &plen, &why), 0);
 	assert_true(pl == buf + 16);
 	free(longer);

@@ -10,10 +10,10 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "keys.h"
-#include "policy.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/keys.h"
+#include "core/policy.h"
+#include "core/record.h"
 
 typedef char tag_t[WEFT_TAG_MAX + 1];
 
@@ -29,7 +29,8 @@ static void test_parse_good(void **state)
 
 	assert_int_equal(parse("# a comment\n\n  default deny   # trailing\r\n"
 			       "allow admin -> *\n\tdeny guest->printer\nallow * -> dns_1\n",
-			       &p, err), 0);
+			       &p, err),
+			 0);
 	assert_int_equal(p.default_action, WEFT_POLICY_DENY);
 	assert_int_equal(p.nrules, 3);
 	assert_int_equal(p.rules[0].action, WEFT_POLICY_ALLOW);
@@ -62,7 +63,8 @@ static void test_parse_errors(void **state)
 		const char *text, *err;
 	} bad[] = {
 		{ "default allow\npermit a -> b\n", "line 2: unknown action 'permit'" },
-		{ "allow a -> b\ndefault deny\n\ndefault allow\n", "line 4: default is given twice (first on line 2)" },
+		{ "allow a -> b\ndefault deny\n\ndefault allow\n",
+		  "line 4: default is given twice (first on line 2)" },
 		{ "default maybe\n", "line 1: bad default" },
 		{ "default\n", "line 1: bad default" },
 		{ "default allow deny\n", "line 1: bad default" },
@@ -163,7 +165,8 @@ static void test_decisions(void **state)
 			       "deny guest -> *\n"
 			       "allow web -> db\n"
 			       "allow * -> dns\n",
-			       &p, err), 0);
+			       &p, err),
+			 0);
 	assert_true(weft_policy_allows(&p, admin, 1, guest, 1));
 	assert_int_equal(weft_policy_match(&p, admin, 1, guest, 1), 0);
 	assert_true(weft_policy_allows(&p, guest, 1, printer, 2));
@@ -254,12 +257,9 @@ static void test_signs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_good),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_too_many_rules),
-		cmocka_unit_test(test_format_round_trip),
-		cmocka_unit_test(test_decisions),
-		cmocka_unit_test(test_symmetry),
+		cmocka_unit_test(test_parse_good),     cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_too_many_rules), cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_decisions),      cmocka_unit_test(test_symmetry),
 		cmocka_unit_test(test_signs),
 	};
 

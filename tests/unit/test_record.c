@@ -12,8 +12,8 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "error.h"
-#include "record.h"
+#include "core/error.h"
+#include "core/record.h"
 
 #include "../fuzz/record-samples.h"
 
@@ -60,8 +60,8 @@ static void expect_subject(const weft_record_t *r)
 		break;
 	}
 	case WEFT_REC_EXT_CLIENT:
-		crypto_generichash(want, 32, (const uint8_t *)r->u.ext_client.name,
-				   strlen(r->u.ext_client.name), NULL, 0);
+		crypto_generichash(want, 32, (const uint8_t *)r->u.ext_client.name, strlen(r->u.ext_client.name),
+				   NULL, 0);
 		break;
 	default:
 		break; /* the network-wide types: all zero */
@@ -77,8 +77,8 @@ static void roundtrip(unsigned type, bool max)
 	weft_keypair_t kp;
 	const char *why = NULL;
 	size_t len;
-	bool immutable = type == WEFT_REC_INVITE || type == WEFT_REC_MEMBER ||
-			 type == WEFT_REC_REVOCATION || type == WEFT_REC_ADMIN_ROLL;
+	bool immutable = type == WEFT_REC_INVITE || type == WEFT_REC_MEMBER || type == WEFT_REC_REVOCATION ||
+			 type == WEFT_REC_ADMIN_ROLL;
 
 	assert_int_equal(sample_signed(&r, type, max), 0);
 	sample_keypair(&kp, sample_signer(type));
@@ -148,8 +148,8 @@ static void test_version_values(void **state)
 static void test_type_names(void **state)
 {
 	static const char *const names[] = {
-		"unknown", "network", "invite", "member", "node_state", "override", "revocation",
-		"dns", "keyring", "keyshare", "rotate", "policy", "ext_client", "admin_roll",
+		"unknown", "network", "invite",   "member", "node_state", "override",   "revocation",
+		"dns",     "keyring", "keyshare", "rotate", "policy",     "ext_client", "admin_roll",
 	};
 	unsigned t;
 
@@ -285,8 +285,7 @@ static void mut_begin(struct mut *m, unsigned type, bool max)
 	memset(m, 0, sizeof(*m));
 	assert_int_equal(sample_signed(&r, type, max), 0);
 	msgpack_unpacked_init(&m->u);
-	assert_int_equal(msgpack_unpack_next(&m->u, (const char *)r.raw, r.raw_len, &off),
-			 MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(msgpack_unpack_next(&m->u, (const char *)r.raw, r.raw_len, &off), MSGPACK_UNPACK_SUCCESS);
 	m->env = m->u.data.via.array.ptr;
 	m->body = m->env[3].via.array.ptr;
 }
@@ -309,8 +308,8 @@ static void put_be(struct mut *m, uint64_t v, unsigned bytes)
 		put_byte(m, (uint8_t)(v >> (8 * bytes)));
 }
 
-static void pack_len(struct mut *m, uint32_t n, uint8_t fix, uint32_t fixmax, uint8_t b8, uint8_t b16,
-		     uint8_t b32, bool wide)
+static void pack_len(struct mut *m, uint32_t n, uint8_t fix, uint32_t fixmax, uint8_t b8, uint8_t b16, uint8_t b32,
+		     bool wide)
 {
 	if (!wide && n <= fixmax && fix) {
 		put_byte(m, (uint8_t)(fix | n));
@@ -822,8 +821,8 @@ static void test_bad_names(void **state)
 static void test_bad_text(void **state)
 {
 	static const char *const bad[] = {
-		"a\nb", "\x1b[31m", "a\x7f", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-		"\xc2\x9b", "\xff",
+		"a\nb",         "\x1b[31m",         "a\x7f",    "\xc3", "\xc0\xaf",
+		"\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc2\x9b", "\xff",
 	};
 	struct mut m;
 	size_t i;
@@ -1397,28 +1396,17 @@ static void test_pk_to_x25519(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_min),
-		cmocka_unit_test(test_roundtrip_max),
-		cmocka_unit_test(test_version_values),
-		cmocka_unit_test(test_type_names),
-		cmocka_unit_test(test_wire_rotate),
-		cmocka_unit_test(test_wire_node_state),
-		cmocka_unit_test(test_bad_envelope),
-		cmocka_unit_test(test_bad_body_length),
-		cmocka_unit_test(test_bad_types),
-		cmocka_unit_test(test_bad_ranges),
-		cmocka_unit_test(test_oversize),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_bad_text),
-		cmocka_unit_test(test_bad_addresses),
-		cmocka_unit_test(test_bad_ports),
-		cmocka_unit_test(test_bad_cross_field),
-		cmocka_unit_test(test_dns_values),
-		cmocka_unit_test(test_non_canonical),
-		cmocka_unit_test(test_bad_bytes),
-		cmocka_unit_test(test_tamper_every_byte),
-		cmocka_unit_test(test_sign_refuses),
-		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_roundtrip_min),  cmocka_unit_test(test_roundtrip_max),
+		cmocka_unit_test(test_version_values), cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_wire_rotate),    cmocka_unit_test(test_wire_node_state),
+		cmocka_unit_test(test_bad_envelope),   cmocka_unit_test(test_bad_body_length),
+		cmocka_unit_test(test_bad_types),      cmocka_unit_test(test_bad_ranges),
+		cmocka_unit_test(test_oversize),       cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_bad_text),       cmocka_unit_test(test_bad_addresses),
+		cmocka_unit_test(test_bad_ports),      cmocka_unit_test(test_bad_cross_field),
+		cmocka_unit_test(test_dns_values),     cmocka_unit_test(test_non_canonical),
+		cmocka_unit_test(test_bad_bytes),      cmocka_unit_test(test_tamper_every_byte),
+		cmocka_unit_test(test_sign_refuses),   cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_pk_to_x25519),
 	};
 

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "sim.h"
+#include "core/error.h"
+#include "sim/sim.h"
 
 #ifdef WEFT_SIM_SANITIZED
 #define SCALE_DIV 2
@@ -174,21 +174,21 @@ static void test_parse_errors(void **state)
 		uint32_t line;
 		const char *words; /* in the message */
 	} bad[] = {
-		{"nodes 1\n", 1, "'nodes'"},
-		{"name ok\nfrobnicate 3\n", 2, "unknown directive"},
-		{"at 5s explode\n", 1, "unknown action"},
-		{"at soon crash 1\n", 1, "'at' needs a time"},
-		{"loss 101%\n", 1, "probability"},
-		{"at 1s partition A B\n", 1, "no group"},
-		{"group A 0 10\ngroup A 10 20\n", 2, "new group name"},
-		{"at 1s crash node\n", 1, "needs an index"},
-		{"at 1s join 0\n", 1, "count of new nodes"},
-		{"every 0s from 1s to 2s publish\n", 1, "every PERIOD"},
-		{"every 1ms from 0s to 100s publish\n", 1, "actions"},
-		{"at 1s publish random extra\n", 1, "unexpected"},
-		{"at 1s cidr 10.0.0.1/8\n", 1, "IPv4 network"},
-		{"wg kernel\n", 1, "model, none or memory"},
-		{"param no_such 3\n", 1, "no gossip parameter"},
+		{ "nodes 1\n", 1, "'nodes'" },
+		{ "name ok\nfrobnicate 3\n", 2, "unknown directive" },
+		{ "at 5s explode\n", 1, "unknown action" },
+		{ "at soon crash 1\n", 1, "'at' needs a time" },
+		{ "loss 101%\n", 1, "probability" },
+		{ "at 1s partition A B\n", 1, "no group" },
+		{ "group A 0 10\ngroup A 10 20\n", 2, "new group name" },
+		{ "at 1s crash node\n", 1, "needs an index" },
+		{ "at 1s join 0\n", 1, "count of new nodes" },
+		{ "every 0s from 1s to 2s publish\n", 1, "every PERIOD" },
+		{ "every 1ms from 0s to 100s publish\n", 1, "actions" },
+		{ "at 1s publish random extra\n", 1, "unexpected" },
+		{ "at 1s cidr 10.0.0.1/8\n", 1, "IPv4 network" },
+		{ "wg kernel\n", 1, "model, none or memory" },
+		{ "param no_such 3\n", 1, "no gossip parameter" },
 	};
 	struct weft_sim_scenario sc;
 	struct weft_sim_perr err;
@@ -422,10 +422,20 @@ static char *json_without_wall(const struct weft_sim_result *res)
 static void test_same_seed_same_run(void **state)
 {
 	static const char *const fields[] = {
-		"\"nodes\":", "\"seed\":", "\"virtual_s\":", "\"wall_s\":", "\"peak_rss_kb\":",
-		"\"dissemination_p50_ms\":", "\"dissemination_p99_ms\":", "\"dissemination_max_ms\":",
-		"\"informed_fraction\":", "\"detection_p50_ms\":", "\"detection_max_ms\":",
-		"\"false_suspicions\":", "\"false_deaths\":", "\"bytes_per_node_per_s\":",
+		"\"nodes\":",
+		"\"seed\":",
+		"\"virtual_s\":",
+		"\"wall_s\":",
+		"\"peak_rss_kb\":",
+		"\"dissemination_p50_ms\":",
+		"\"dissemination_p99_ms\":",
+		"\"dissemination_max_ms\":",
+		"\"informed_fraction\":",
+		"\"detection_p50_ms\":",
+		"\"detection_max_ms\":",
+		"\"false_suspicions\":",
+		"\"false_deaths\":",
+		"\"bytes_per_node_per_s\":",
 		"\"packets_per_node_per_s\":",
 	};
 	static const char text[] = "duration 15s\nloss 5%\nevery 1s from 1s to 5s publish random\n"
@@ -468,16 +478,11 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_directives),
-		cmocka_unit_test(test_parse_errors),
-		cmocka_unit_test(test_shipped_scenarios),
-		cmocka_unit_test(test_dissemination_bound),
-		cmocka_unit_test(test_partition_heals),
-		cmocka_unit_test(test_revocation_reaches_all),
-		cmocka_unit_test(test_crash_detection),
-		cmocka_unit_test(test_restart_and_join),
-		cmocka_unit_test(test_wg_memory),
-		cmocka_unit_test(test_bandwidth_cap),
+		cmocka_unit_test(test_parse_directives),   cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_shipped_scenarios),  cmocka_unit_test(test_dissemination_bound),
+		cmocka_unit_test(test_partition_heals),    cmocka_unit_test(test_revocation_reaches_all),
+		cmocka_unit_test(test_crash_detection),    cmocka_unit_test(test_restart_and_join),
+		cmocka_unit_test(test_wg_memory),          cmocka_unit_test(test_bandwidth_cap),
 		cmocka_unit_test(test_same_seed_same_run),
 	};
 

@@ -35,8 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "sim.h"
+#include "core/error.h"
+#include "sim/sim.h"
 
 #ifdef WEFT_SIM_SANITIZED
 #define SCALE_DIV 2
@@ -198,8 +198,8 @@ static void test_rotation_order(void **state)
 	all_within(&r, "rotate", 1, n - 1, record_bound_ms(n));
 	/* n new keys, each to the n - 1 other nodes. */
 	all_within(&r, "rotate-key", n, (uint64_t)n * (n - 1), bulk_bound_ms(n));
-	print_message("# %u nodes, rotation: %llu records merged, %llu of them by %llu push-pull exchanges\n",
-		      n, (unsigned long long)r.records_merged, (unsigned long long)r.sync_records,
+	print_message("# %u nodes, rotation: %llu records merged, %llu of them by %llu push-pull exchanges\n", n,
+		      (unsigned long long)r.records_merged, (unsigned long long)r.sync_records,
 		      (unsigned long long)r.syncs);
 	assert_true(r.views_checked);
 	assert_true(r.views_agree);
@@ -288,10 +288,8 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_revocation_and_cidr),
-		cmocka_unit_test(test_cidr_too_small_is_seen),
-		cmocka_unit_test(test_rotation_order),
-		cmocka_unit_test(test_invite_race_across_partition),
+		cmocka_unit_test(test_revocation_and_cidr), cmocka_unit_test(test_cidr_too_small_is_seen),
+		cmocka_unit_test(test_rotation_order),      cmocka_unit_test(test_invite_race_across_partition),
 		cmocka_unit_test(test_invite_race_file),
 	};
 

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "sim.h"
+#include "core/error.h"
+#include "sim/sim.h"
 
 #ifdef WEFT_SIM_SANITIZED
 #define SCALE_DIV 2
@@ -72,7 +72,7 @@ static void test_insider_scenario_parses(void **state)
 	struct weft_sim_scenario sc;
 	struct weft_sim_perr err;
 	char names[80];
-	const char *bad[] = {"malicious\n", "malicious x\n", "malicious 10 steal\n", "malicious 1% kill extra\n"};
+	const char *bad[] = { "malicious\n", "malicious x\n", "malicious 10 steal\n", "malicious 1% kill extra\n" };
 	size_t i;
 
 	load(&sc, "insider.sc");

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recpool.h" /* the map's internals, for test_hamt_model */
-#include "store_fixture.h"
-#include "vcache.h"
+#include "core/recpool.h" /* the map's internals, for test_hamt_model */
+#include "tests/unit/store_fixture.h"
+#include "core/vcache.h"
 
 static weft_keypair_t admin, admin2, admin3, other_admin;
 static weft_keypair_t inv[4];
@@ -822,13 +822,13 @@ static void test_view_statuses(void **state)
 	merge_ok(s, r);
 	fx_member(r, &inv[1], &node[3].pk, 40); /* approved by override */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[4].pk, 50);  /* expired by override */
+	fx_member(r, &admin, &node[4].pk, 50); /* expired by override */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[5].pk, 60);  /* revoked */
+	fx_member(r, &admin, &node[5].pk, 60); /* revoked */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[6].pk, 70);  /* left */
+	fx_member(r, &admin, &node[6].pk, 70); /* left */
 	merge_ok(s, r);
-	fx_member(r, &admin, &node[7].pk, 80);  /* override name/tags/address */
+	fx_member(r, &admin, &node[7].pk, 80); /* override name/tags/address */
 	merge_ok(s, r);
 
 	fx_state(r, &node[0], 1, "state-name");
@@ -947,13 +947,13 @@ static void state_eps(weft_record_t *r, int n, uint64_t version, const char *nam
  * whatever the arrival order. */
 static void test_view_names_and_endpoints(void **state)
 {
-	static const char *const e0[] = {"198.51.100.10:51820", "192.168.1.10:51820", NULL};
-	static const char *const e1[] = {"198.51.100.11:51820", "192.168.1.10:51820", NULL};
+	static const char *const e0[] = { "198.51.100.10:51820", "192.168.1.10:51820", NULL };
+	static const char *const e1[] = { "198.51.100.11:51820", "192.168.1.10:51820", NULL };
 	/* Node 2 (joined later) claims node 0's public endpoint, node 1's
 	 * address with another port, an address inside the network, and a
 	 * LAN address node 0 has too (fine: another site's LAN). */
-	static const char *const e2[] = {"198.51.100.10:51820", "198.51.100.11:40000", "10.0.0.9:51820",
-					 "192.168.1.10:51820", NULL};
+	static const char *const e2[] = { "198.51.100.10:51820", "198.51.100.11:40000", "10.0.0.9:51820",
+					  "192.168.1.10:51820", NULL };
 	weft_store_t *s = new_store(), *s2 = new_store();
 	weft_record_t *recs[12];
 	const struct weft_member_view *m;
@@ -1032,7 +1032,7 @@ static void test_view_names_and_endpoints(void **state)
 }
 
 /* A live external client's address is never a member's by hash (it would
- * be dropped, cli/extclient.c); a deleted one's is free again, and a pin
+ * be dropped, mesh/extclient.c); a deleted one's is free again, and a pin
  * still wins it. Every node computes the same whatever the arrival order. */
 static void test_view_ext_clients(void **state)
 {
@@ -1428,8 +1428,8 @@ static void test_property_permutations(void **state)
 
 	for (unsigned round = 0; round < 300; round++) {
 		uint64_t rseed = seed + round;
-		weft_store_t *s = round % 3 == 0 ? weft_store_new(&admin.pk, NULL, NULL) :
-				   weft_store_new(&admin.pk, cache, pool);
+		weft_store_t *s = round % 3 == 0 ? weft_store_new(&admin.pk, NULL, NULL)
+						 : weft_store_new(&admin.pk, cache, pool);
 		size_t n = 0;
 		uint8_t d[32];
 		weft_view_t v;

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_fixture.h"
+#include "tests/unit/store_fixture.h"
 
 static weft_keypair_t admin, admin2, inv, node[8];
 
-#define CREATED_S 1700000000ull          /* the invite's creation, unix s */
+#define CREATED_S 1700000000ull            /* the invite's creation, unix s */
 #define NOW_MS (CREATED_S * 1000 + 600000) /* ten minutes later */
 
 static int group_setup(void **state)
@@ -204,10 +204,10 @@ static void test_keyring_roll_limit(void **state)
 	(void)state;
 	fx_roll(roll, &admin, &admin2.pk, roll_ms);
 	fx_keyring(gen, &admin, 1);
-	fx_keyring(before, &admin, CREATED_S);      /* the roll-over's second */
-	fx_keyring(after, &admin, CREATED_S + 1);   /* signed by the old key later */
+	fx_keyring(before, &admin, CREATED_S);    /* the roll-over's second */
+	fx_keyring(after, &admin, CREATED_S + 1); /* signed by the old key later */
 	fx_keyshare(share, &admin, &node[0].pk, CREATED_S + 1);
-	fx_keyring(fresh, &admin2, CREATED_S + 2);  /* the new key's next ring */
+	fx_keyring(fresh, &admin2, CREATED_S + 2); /* the new key's next ring */
 
 	/* Roll first. */
 	assert_int_equal(weft_store_merge(s, roll), WEFT_MERGE_ADDED);
@@ -215,7 +215,7 @@ static void test_keyring_roll_limit(void **state)
 	assert_int_equal(weft_store_merge(s, before), WEFT_MERGE_REPLACED);
 	assert_int_equal(weft_store_merge(s, after), WEFT_ENORIGHT);
 	assert_int_equal(weft_store_merge(s, share), WEFT_ENORIGHT);
-	held = weft_store_get(s, WEFT_REC_KEYRING, (const uint8_t[32]){0});
+	held = weft_store_get(s, WEFT_REC_KEYRING, (const uint8_t[32]){ 0 });
 	assert_non_null(held);
 	assert_int_equal(held->u.keyring.epoch, CREATED_S);
 	assert_int_equal(weft_store_merge(s, fresh), WEFT_MERGE_REPLACED);
@@ -225,7 +225,7 @@ static void test_keyring_roll_limit(void **state)
 	assert_int_equal(weft_store_merge(t, after), WEFT_MERGE_ADDED);
 	assert_int_equal(weft_store_merge(t, share), WEFT_MERGE_ADDED);
 	assert_int_equal(weft_store_merge(t, roll), WEFT_MERGE_ADDED);
-	assert_null(weft_store_get(t, WEFT_REC_KEYRING, (const uint8_t[32]){0}));
+	assert_null(weft_store_get(t, WEFT_REC_KEYRING, (const uint8_t[32]){ 0 }));
 	assert_null(weft_store_get(t, WEFT_REC_KEYSHARE, node[0].pk.b));
 	assert_int_equal(weft_store_merge(t, before), WEFT_MERGE_ADDED);
 	assert_int_equal(weft_store_merge(t, fresh), WEFT_MERGE_REPLACED);

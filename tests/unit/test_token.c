@@ -14,8 +14,8 @@
 #include <msgpack.h>
 #include <sodium.h>
 
-#include "error.h"
-#include "token.h"
+#include "core/error.h"
+#include "core/token.h"
 
 #define T_CREATED 1795000000ull
 #define T_EXPIRES 1795168800ull /* 2026-11-20 10:00:00 UTC */
@@ -51,8 +51,7 @@ static void make_settings(weft_record_t *r, const weft_keypair_t *admin, const c
 	assert_int_equal(weft_record_sign(r, admin), 0);
 }
 
-static void make_invite(weft_record_t *r, const weft_keypair_t *admin, const weft_keypair_t *ikp,
-			uint64_t expires)
+static void make_invite(weft_record_t *r, const weft_keypair_t *admin, const weft_keypair_t *ikp, uint64_t expires)
 {
 	struct weft_rec_invite *i = &r->u.invite;
 
@@ -119,8 +118,8 @@ static void pack_bin(msgpack_packer *pk, const void *p, size_t n)
 /* The token's array through msgpack-c, so the codec is checked against an
  * encoder it does not share code with. nfields/version/nboot let tests
  * build variants the real encoder refuses to make. */
-static void pack_token(msgpack_sbuffer *sb, const weft_token_t *t, unsigned version, size_t nfields,
-		       size_t nboot, size_t idlen)
+static void pack_token(msgpack_sbuffer *sb, const weft_token_t *t, unsigned version, size_t nfields, size_t nboot,
+		       size_t idlen)
 {
 	msgpack_packer pk;
 	size_t i;
@@ -283,7 +282,11 @@ static void test_reasons(void **state)
 	assert_int_equal(weft_token_decode(&d, "weft1-AAAAAAAAAAAA", &why), WEFT_EBADTOKEN);
 	assert_non_null(strstr(why, "checksum"));
 	/* libsodium 1.0.18 decodes some bytes >= 0x80 as letters. */
-	assert_int_equal(weft_token_decode(&d, "weft1-AAAA\x80" "AAAAAAA", &why), WEFT_EBADTOKEN);
+	assert_int_equal(weft_token_decode(&d,
+					   "weft1-AAAA\x80"
+					   "AAAAAAA",
+					   &why),
+			 WEFT_EBADTOKEN);
 	assert_non_null(strstr(why, "base64url"));
 
 	make_token(&t, T_EXPIRES);
@@ -528,14 +531,32 @@ static void test_bootstrap_limits(void **state)
 static void test_check_bootstrap(void **state)
 {
 	static const char *good[] = {
-		"203.0.113.5:51821", "[2001:db8::1]:51821", "node-1.example.org:1", "a:65535",
-		"localhost:51821", "[::1]:9", "10.0.0.1:80",
+		"203.0.113.5:51821", "[2001:db8::1]:51821", "node-1.example.org:1", "a:65535", "localhost:51821",
+		"[::1]:9",           "10.0.0.1:80",
 	};
 	static const char *bad[] = {
-		"", "host", ":51821", "host:", "host:0", "host:65536", "host:051821", "host:5x",
-		"2001:db8::1:51821", "[2001:db8::1:51821", "[10.0.0.1]:5", "[]:5", "-bad.example:1",
-		"bad-.example:1", "a..b:1", ".a:1", "x.:1", "999.1.1.1:1", "10.0.0:1", "host name:1",
-		"h\xc3\xa9:1", "host:123456",
+		"",
+		"host",
+		":51821",
+		"host:",
+		"host:0",
+		"host:65536",
+		"host:051821",
+		"host:5x",
+		"2001:db8::1:51821",
+		"[2001:db8::1:51821",
+		"[10.0.0.1]:5",
+		"[]:5",
+		"-bad.example:1",
+		"bad-.example:1",
+		"a..b:1",
+		".a:1",
+		"x.:1",
+		"999.1.1.1:1",
+		"10.0.0:1",
+		"host name:1",
+		"h\xc3\xa9:1",
+		"host:123456",
 	};
 	char longhost[300];
 	const char *why;

@@ -10,8 +10,8 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "error.h"
-#include "vcache.h"
+#include "core/error.h"
+#include "core/vcache.h"
 
 #include "../fuzz/record-samples.h"
 

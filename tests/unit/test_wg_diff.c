@@ -1,7 +1,7 @@
 /* Unit tests for wg/diff.c: the change set between a desired and a current
  * device — only what differs, one entry per changed peer, never a
  * replace-all — and the desired states it refuses. */
-#include "test_wg_util.h"
+#include "tests/unit/test_wg_util.h"
 
 static const weft_wg_peer_change_t *find_change(const weft_wg_changeset_t *cs, unsigned n)
 {

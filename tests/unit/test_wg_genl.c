@@ -7,8 +7,8 @@
 #include <linux/wireguard.h>
 #include <netinet/in.h>
 
-#include "genl.h"
-#include "test_wg_util.h"
+#include "wg/genl.h"
+#include "tests/unit/test_wg_util.h"
 
 #define FAMILY 0x1d
 
@@ -263,7 +263,8 @@ static void check_decoded(const weft_wg_changeset_t *cs, const struct decoded *d
 static weft_wg_changeset_t make_cs(size_t n, size_t big, weft_cidr_t **pool)
 {
 	weft_wg_changeset_t cs = { .flags = WEFT_WG_DC_PRIVATE_KEY | WEFT_WG_DC_LISTEN_PORT,
-				   .private_key = tkey(77777), .listen_port = 51820 };
+				   .private_key = tkey(77777),
+				   .listen_port = 51820 };
 	size_t i, used = 0;
 	char s[64];
 
@@ -390,7 +391,8 @@ static bool put_aip(struct nlmsghdr *nlh, size_t L, const weft_cidr_t *c)
 
 static bool put_head(struct nlmsghdr *nlh, size_t L, const weft_wg_peer_t *p)
 {
-	int64_t ts[2] = { (int64_t)(p->last_handshake_ns / 1000000000u), (int64_t)(p->last_handshake_ns % 1000000000u) };
+	int64_t ts[2] = { (int64_t)(p->last_handshake_ns / 1000000000u),
+			  (int64_t)(p->last_handshake_ns % 1000000000u) };
 	uint8_t zero[32] = { 0 };
 
 	if (!mnl_attr_put_check(nlh, L, WGPEER_A_PRESHARED_KEY, 32, zero) ||
@@ -489,8 +491,9 @@ full:
 
 static weft_wg_device_t make_dev(size_t n)
 {
-	weft_wg_device_t d = { .has_private_key = true, .private_key = tkey(1), .public_key = tkey(2),
-			       .listen_port = 51820 };
+	weft_wg_device_t d = {
+		.has_private_key = true, .private_key = tkey(1), .public_key = tkey(2), .listen_port = 51820
+	};
 	static const char *eps[] = { NULL, "192.0.2.1:51820", "[2001:db8::5]:1" };
 	size_t i, j;
 	char s[64];
@@ -607,14 +610,10 @@ static void test_get_malformed(void **state)
 		enum breakage b;
 		const char *needle;
 	} cases[] = {
-		{ B_KEYLEN, "WGPEER_A_PUBLIC_KEY" },
-		{ B_NOKEY, "no public key" },
-		{ B_AIP_FAMILY, "allowed IP" },
-		{ B_AIP_CIDR, "allowed IP" },
-		{ B_AIP_MISSING, "allowed IP" },
-		{ B_TRAILING, "malformed" },
-		{ B_EPLEN, "WGPEER_A_ENDPOINT" },
-		{ B_HSNS, "WGPEER_A_LAST_HANDSHAKE_TIME" },
+		{ B_KEYLEN, "WGPEER_A_PUBLIC_KEY" }, { B_NOKEY, "no public key" },
+		{ B_AIP_FAMILY, "allowed IP" },      { B_AIP_CIDR, "allowed IP" },
+		{ B_AIP_MISSING, "allowed IP" },     { B_TRAILING, "malformed" },
+		{ B_EPLEN, "WGPEER_A_ENDPOINT" },    { B_HSNS, "WGPEER_A_LAST_HANDSHAKE_TIME" },
 	};
 	uint32_t buf[256];
 	weft_wg_device_t got = { 0 };
@@ -681,7 +680,8 @@ static void test_walk_control(void **state)
 	nlh->nlmsg_flags &= (uint16_t)~NLM_F_DUMP_INTR;
 	nlh->nlmsg_seq = 5;
 	assert_int_equal(weft_wg_nl_walk(o.p, MNL_ALIGN(nlh->nlmsg_len), 6, 0, weft_wg_genl_parse_device, &dump,
-					 "dump", &err), 1);
+					 "dump", &err),
+			 1);
 	assert_int_equal(got.n_peers, 0);
 	free(o.p);
 	weft_wg_device_free(&dev);
@@ -699,7 +699,8 @@ static void test_walk_control(void **state)
 	e->error = 0;
 	assert_int_equal(weft_wg_nl_walk(buf, nlh->nlmsg_len, 0, 0, NULL, NULL, "req", &err), 0);
 	nlh->nlmsg_len = MNL_NLMSG_HDRLEN + 2;
-	assert_int_equal(weft_wg_nl_walk(buf, MNL_ALIGN(nlh->nlmsg_len), 0, 0, NULL, NULL, "req", &err), WEFT_EPROTO);
+	assert_int_equal(weft_wg_nl_walk(buf, MNL_ALIGN(nlh->nlmsg_len), 0, 0, NULL, NULL, "req", &err),
+			 WEFT_EPROTO);
 	/* an implausible errno */
 	nlh->nlmsg_len = MNL_NLMSG_HDRLEN + sizeof(*e);
 	e->error = 7;
@@ -709,10 +710,8 @@ static void test_walk_control(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_set_chunks),
-		cmocka_unit_test(test_set_small_cases),
-		cmocka_unit_test(test_get_dump_coalesced),
-		cmocka_unit_test(test_get_malformed),
+		cmocka_unit_test(test_set_chunks),         cmocka_unit_test(test_set_small_cases),
+		cmocka_unit_test(test_get_dump_coalesced), cmocka_unit_test(test_get_malformed),
 		cmocka_unit_test(test_walk_control),
 	};
 

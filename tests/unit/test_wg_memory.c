@@ -3,7 +3,7 @@
  * and keeps every handshake, remove and re-add, the kernel's allowed-IP
  * semantics, addresses, routes, link state, errors with context, and
  * backend selection. */
-#include "test_wg_util.h"
+#include "tests/unit/test_wg_util.h"
 
 static weft_wg_t *open_mem(const char *name, weft_wg_mem_world_t *world)
 {

@@ -6,9 +6,9 @@
 #include <linux/genetlink.h>
 #include <net/if.h>
 
-#include "genl.h"
-#include "rtnl.h"
-#include "test_wg_util.h"
+#include "wg/genl.h"
+#include "wg/rtnl.h"
+#include "tests/unit/test_wg_util.h"
 
 static void test_resolve(void **state)
 {

@@ -1,8 +1,8 @@
 /* Unit tests for wg/uapi.c: the set=1 text a change set becomes, parsing
  * get=1 replies as wireguard-go writes them, errno= replies of both signs,
  * and garbled replies, each refused with the line it failed on. */
-#include "test_wg_util.h"
-#include "uapi.h"
+#include "tests/unit/test_wg_util.h"
+#include "wg/uapi.h"
 
 static char *hexkey(weft_wgkey_t k, char out[65])
 {
@@ -15,13 +15,21 @@ static void test_format_set(void **state)
 	weft_cidr_t aips[2] = { tcidr("10.1.0.0/16"), tcidr("fd00::/64") };
 	weft_wg_peer_change_t pcs[3] = {
 		{ .public_key = tkey(1), .flags = WEFT_WG_PC_REMOVE },
-		{ .public_key = tkey(2), .flags = WEFT_WG_PC_UPDATE_ONLY | WEFT_WG_PC_ENDPOINT | WEFT_WG_PC_KEEPALIVE,
-		  .endpoint = tep("[2001:db8::2]:51820"), .keepalive = 0 },
-		{ .public_key = tkey(3), .flags = WEFT_WG_PC_REPLACE_ALLOWED | WEFT_WG_PC_ENDPOINT,
-		  .endpoint = tep("192.0.2.3:7"), .allowed_ips = aips, .n_allowed_ips = 2 },
+		{ .public_key = tkey(2),
+		  .flags = WEFT_WG_PC_UPDATE_ONLY | WEFT_WG_PC_ENDPOINT | WEFT_WG_PC_KEEPALIVE,
+		  .endpoint = tep("[2001:db8::2]:51820"),
+		  .keepalive = 0 },
+		{ .public_key = tkey(3),
+		  .flags = WEFT_WG_PC_REPLACE_ALLOWED | WEFT_WG_PC_ENDPOINT,
+		  .endpoint = tep("192.0.2.3:7"),
+		  .allowed_ips = aips,
+		  .n_allowed_ips = 2 },
 	};
 	weft_wg_changeset_t cs = { .flags = WEFT_WG_DC_PRIVATE_KEY | WEFT_WG_DC_LISTEN_PORT,
-				   .private_key = tkey(9), .listen_port = 51820, .peers = pcs, .n_peers = 3 };
+				   .private_key = tkey(9),
+				   .listen_port = 51820,
+				   .peers = pcs,
+				   .n_peers = 3 };
 	char want[2048], k[4][65], *out;
 	size_t len;
 
@@ -45,8 +53,9 @@ static void test_format_grows(void **state)
 {
 	enum { N = 300 };
 	weft_cidr_t aips[64];
-	weft_wg_peer_change_t pc = { .public_key = tkey(1), .flags = WEFT_WG_PC_REPLACE_ALLOWED,
-				     .allowed_ips = aips, .n_allowed_ips = 64 };
+	weft_wg_peer_change_t pc = {
+		.public_key = tkey(1), .flags = WEFT_WG_PC_REPLACE_ALLOWED, .allowed_ips = aips, .n_allowed_ips = 64
+	};
 	weft_wg_peer_change_t *pcs = calloc(N, sizeof(*pcs));
 	weft_wg_changeset_t cs = { .peers = pcs, .n_peers = N };
 	char *out, s[32];
@@ -70,29 +79,29 @@ static void test_format_grows(void **state)
 	free(pcs);
 }
 
-#define REPLY_FMT \
-	"private_key=%s\n" \
-	"listen_port=51820\n" \
-	"fwmark=0\n" \
-	"public_key=%s\n" \
+#define REPLY_FMT                                                                          \
+	"private_key=%s\n"                                                                 \
+	"listen_port=51820\n"                                                              \
+	"fwmark=0\n"                                                                       \
+	"public_key=%s\n"                                                                  \
 	"preshared_key=0000000000000000000000000000000000000000000000000000000000000000\n" \
-	"protocol_version=1\n" \
-	"endpoint=[fe80::1%%eth0]:51821\n" \
-	"last_handshake_time_sec=1700000000\n" \
-	"last_handshake_time_nsec=123456789\n" \
-	"tx_bytes=1000\n" \
-	"rx_bytes=2000\n" \
-	"persistent_keepalive_interval=25\n" \
-	"allowed_ip=10.0.0.0/24\n" \
-	"allowed_ip=fd00::1/128\n" \
-	"public_key=%s\n" \
-	"endpoint=192.0.2.9:1\n" \
-	"last_handshake_time_sec=0\n" \
-	"last_handshake_time_nsec=0\n" \
-	"tx_bytes=0\n" \
-	"rx_bytes=0\n" \
-	"persistent_keepalive_interval=0\n" \
-	"some_future_key=whatever\n" \
+	"protocol_version=1\n"                                                             \
+	"endpoint=[fe80::1%%eth0]:51821\n"                                                 \
+	"last_handshake_time_sec=1700000000\n"                                             \
+	"last_handshake_time_nsec=123456789\n"                                             \
+	"tx_bytes=1000\n"                                                                  \
+	"rx_bytes=2000\n"                                                                  \
+	"persistent_keepalive_interval=25\n"                                               \
+	"allowed_ip=10.0.0.0/24\n"                                                         \
+	"allowed_ip=fd00::1/128\n"                                                         \
+	"public_key=%s\n"                                                                  \
+	"endpoint=192.0.2.9:1\n"                                                           \
+	"last_handshake_time_sec=0\n"                                                      \
+	"last_handshake_time_nsec=0\n"                                                     \
+	"tx_bytes=0\n"                                                                     \
+	"rx_bytes=0\n"                                                                     \
+	"persistent_keepalive_interval=0\n"                                                \
+	"some_future_key=whatever\n"                                                       \
 	"errno=0\n\n"
 
 static void test_parse_get(void **state)
@@ -173,15 +182,20 @@ static void test_garbled(void **state)
 		{ "private_key=abc\nerrno=0\n\n", "private_key" },
 		{ "public_key=zz\nerrno=0\n\n", "public_key" },
 		{ "public_key=0101010101010101010101010101010101010101010101010101010101010101\n"
-		  "endpoint=300.1.1.1:5\nerrno=0\n\n", "endpoint" },
+		  "endpoint=300.1.1.1:5\nerrno=0\n\n",
+		  "endpoint" },
 		{ "public_key=0101010101010101010101010101010101010101010101010101010101010101\n"
-		  "allowed_ip=10.0.0.0/33\nerrno=0\n\n", "allowed_ip" },
+		  "allowed_ip=10.0.0.0/33\nerrno=0\n\n",
+		  "allowed_ip" },
 		{ "public_key=0101010101010101010101010101010101010101010101010101010101010101\n"
-		  "allowed_ip=10.0.0.0\nerrno=0\n\n", "allowed_ip" },
+		  "allowed_ip=10.0.0.0\nerrno=0\n\n",
+		  "allowed_ip" },
 		{ "public_key=0101010101010101010101010101010101010101010101010101010101010101\n"
-		  "rx_bytes=18446744073709551616\nerrno=0\n\n", "rx_bytes" },
+		  "rx_bytes=18446744073709551616\nerrno=0\n\n",
+		  "rx_bytes" },
 		{ "public_key=0101010101010101010101010101010101010101010101010101010101010101\n"
-		  "last_handshake_time_nsec=1000000000\nerrno=0\n\n", "last_handshake_time_nsec" },
+		  "last_handshake_time_nsec=1000000000\nerrno=0\n\n",
+		  "last_handshake_time_nsec" },
 		{ "errno=4096\n\n", "errno" },
 		{ "errno=x\n\n", "errno" },
 		{ "errno=0\nerrno=0\n\n", "after errno" },
@@ -213,10 +227,8 @@ static void test_garbled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_set),
-		cmocka_unit_test(test_format_grows),
-		cmocka_unit_test(test_parse_get),
-		cmocka_unit_test(test_errno),
+		cmocka_unit_test(test_format_set), cmocka_unit_test(test_format_grows),
+		cmocka_unit_test(test_parse_get),  cmocka_unit_test(test_errno),
 		cmocka_unit_test(test_garbled),
 	};
 

@@ -15,9 +15,9 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "backend.h"
-#include "error.h"
-#include "wg.h"
+#include "wg/backend.h"
+#include "core/error.h"
+#include "wg/wg.h"
 
 /* A public key that is a function of n (not a real curve point; WireGuard
  * configuration code does not care). */
