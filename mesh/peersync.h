@@ -74,6 +74,10 @@ struct weft_peer {
 	bool poke;            /* a handshake should be started now */
 	bool seen;            /* scratch for update */
 	/* relaying */
+	/* Announced endpoints the view gives nobody, or another member
+	 * (core/store.h, ep_ignored): never candidates (issue #22). */
+	uint8_t nignored;
+	weft_endpoint_t ignored[WEFT_MAX_ENDPOINTS];
 	bool relay_ok;          /* its state offers relaying (WEFT_NODE_RELAY) */
 	bool relayed;           /* its addresses are routed through relay */
 	weft_pk_t relay;        /* the relay's node id, while relayed */
