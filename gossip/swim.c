@@ -231,7 +231,8 @@ static bool accused_by(const struct gsusp *s, uint32_t who)
 
 static struct gping *ping_slot(weft_gossip_t *g);
 
-/* A direct ping to idx whose ack counts as our evidence that it lives. */
+/* A direct ping to idx whose ack counts as our evidence that it lives:
+ * remembered for a probe period, when a slot is free. */
 static bool check_ping(weft_gossip_t *g, uint32_t idx)
 {
 	struct weft_gossip_dgram d;
@@ -683,27 +684,14 @@ static struct gping *ping_slot(weft_gossip_t *g)
 
 static bool retry_ping(weft_gossip_t *g, uint32_t idx)
 {
-	struct weft_gossip_dgram d;
 	struct gmember *m = &g->m[idx];
-	struct gping *q;
 
 	m->aux = weft_g_secs(g) + backoff_s(g, m->retry);
 	if (m->retry < 20)
 		m->retry++;
-	if (!weft_members_dest(g, idx, &d))
-		return false;
-	/* Its ack is our own evidence that it lives: remembered for a probe
-	 * period (when a slot is free; the ack's refutation does the rest). */
-	q = ping_slot(g);
-	if (q) {
-		memset(q, 0, sizeof(*q));
-		q->kind = PING_RETRY;
-		q->target = idx;
-		q->seq = g->seq + 1;
-		q->deadline = g->now + MS(g->p.probe_interval_ms);
-	}
-	send_ping(g, WEFT_MSG_PING, idx, ++g->seq, &d);
-	return true;
+	/* Its ack is our own evidence that it lives (and the ack's
+	 * refutation does the rest). */
+	return check_ping(g, idx);
 }
 
 /* A walk over up to DEAD_SCAN slots from a random start: the table has

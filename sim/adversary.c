@@ -215,23 +215,16 @@ static void attack_records(struct weft_sim *s, struct sim_node *a, uint32_t t, u
 	uint8_t body[1200];
 	struct weft_wbuf w = { body, 0, sizeof(body), false };
 
-	memset(&r, 0, offsetof(weft_record_t, raw));
-	r.type = WEFT_REC_NODE_STATE;
+	/* Its own record as its daemon makes it, then v's name and addresses. */
+	if (sim_node_state_record(s, a, &r))
+		return;
 	ns = &r.u.node_state;
-	ns->node_id = a->id.pk;
-	a->state_version = weft_hlc_next(a->state_version, sim_wall_ms(s));
-	ns->version = a->state_version;
-	ns->wg_pub = a->wg_pub;
-	ns->wg_key_time = a->wg_key_time;
-	ns->wg_port = SIM_WG_PORT;
-	ns->gossip_port = SIM_GOSSIP_PORT;
 	snprintf(ns->name, sizeof(ns->name), "n%u", v);
 	ns->nendpoints = 2;
 	sim_endpoint_of(v, &ns->endpoints[0]);
 	ns->endpoints[0].port = SIM_WG_PORT;
 	sim_overlay_of(v, &ns->endpoints[1]);
 	ns->endpoints[1].port = SIM_WG_PORT;
-	snprintf(ns->sw_version, sizeof(ns->sw_version), "weft-sim");
 	if (weft_record_sign(&r, &a->id))
 		return;
 	gossip_head(s, &w, a->idx, 1);

@@ -303,6 +303,9 @@ int sim_node_join(struct weft_sim *s, struct sim_node *nd, const uint32_t *via, 
  * events, re-arm its timer. */
 void sim_node_drain(struct weft_sim *s, struct sim_node *nd);
 int sim_node_publish_state(struct weft_sim *s, struct sim_node *nd, uint8_t group);
+/* A new version of the node's state record as its daemon would make it,
+ * signed (0, or an error the run has recorded). */
+int sim_node_state_record(struct weft_sim *s, struct sim_node *nd, weft_record_t *r);
 int sim_admin_publish(struct weft_sim *s, struct sim_node *at, weft_record_t *r, uint8_t group);
 uint64_t sim_wall_ms(const struct weft_sim *s);
 void sim_fail(struct weft_sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -78,7 +78,7 @@ static int sign(struct weft_sim *s, weft_record_t *r, const weft_keypair_t *kp)
 	return ret;
 }
 
-static int state_record(struct weft_sim *s, struct sim_node *nd, weft_record_t *r)
+int sim_node_state_record(struct weft_sim *s, struct sim_node *nd, weft_record_t *r)
 {
 	struct weft_rec_node_state *ns = &r->u.node_state;
 
@@ -251,7 +251,7 @@ int sim_network_build(struct weft_sim *s)
 		if ((ret = sign(s, &r, i == 0 ? &s->admin : &s->invite)) || (ret = merge(s, st0, &r)))
 			goto out;
 		nd->state_version = wall - 86400000ull;
-		if ((ret = state_record(s, nd, &r)) || (ret = merge(s, st0, &r)))
+		if ((ret = sim_node_state_record(s, nd, &r)) || (ret = merge(s, st0, &r)))
 			goto out;
 		nd->has_netkey = true;
 		nd->netkey_epoch = 1;
@@ -503,7 +503,7 @@ int sim_node_join(struct weft_sim *s, struct sim_node *nd, const uint32_t *via, 
 	tok.invite_kp = s->join_invite;
 	for (i = 0; i < nvia; i++)
 		sim_endpoint_of(via[i], &boot[i]);
-	if ((ret = state_record(s, nd, &st))) {
+	if ((ret = sim_node_state_record(s, nd, &st))) {
 		weft_token_wipe(&tok);
 		return ret;
 	}
@@ -530,7 +530,7 @@ int sim_node_publish_state(struct weft_sim *s, struct sim_node *nd, uint8_t grou
 
 	if (nd->status != NS_UP)
 		return WEFT_ENOTFOUND;
-	if ((ret = state_record(s, nd, &r)))
+	if ((ret = sim_node_state_record(s, nd, &r)))
 		return ret;
 	ret = weft_gossip_publish(nd->g, &r, s->now);
 	if (ret < 0)
