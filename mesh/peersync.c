@@ -142,6 +142,8 @@ int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t 
 	if (!np)
 		return -ENOMEM;
 	ps->self_status = 0;
+	ps->self_nignored = 0;
+	memset(&ps->self_ep_holder, 0, sizeof(ps->self_ep_holder));
 	memset(&ps->self4, 0, sizeof(ps->self4));
 	memset(&ps->self6, 0, sizeof(ps->self6));
 	for (i = 0; i < v->nmembers; i++) {
@@ -152,6 +154,11 @@ int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t 
 			ps->self_status = mv->status;
 			ps->self4 = mv->address4;
 			ps->self6 = mv->address6;
+			ps->self_ep_holder = mv->ep_holder;
+			for (k = 0; mv->state && k < mv->state->u.node_state.nendpoints && k < WEFT_MAX_ENDPOINTS;
+			     k++)
+				if (mv->ep_ignored & (1u << k))
+					ps->self_ignored[ps->self_nignored++] = mv->state->u.node_state.endpoints[k];
 			continue;
 		}
 		p->node_id = mv->node_id;

@@ -90,7 +90,13 @@ struct weft_peerset {
 	weft_pk_t self;
 	weft_ip_t self4, self6; /* our overlay addresses */
 	uint8_t self_status;    /* weft_member_status_t, 0 = not in the view */
-	struct weft_peer *p;    /* sorted by node id */
+	/* Our announced endpoints the view gives nobody, or another member
+	 * (core/store.h, ep_ignored), and who holds the first of those: what
+	 * weft status tells us (issue #22). */
+	uint8_t self_nignored;
+	weft_endpoint_t self_ignored[WEFT_MAX_ENDPOINTS];
+	weft_pk_t self_ep_holder;
+	struct weft_peer *p; /* sorted by node id */
 	size_t n, cap;
 	size_t members; /* members in the view, self included */
 };

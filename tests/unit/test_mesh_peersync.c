@@ -677,6 +677,19 @@ static void test_claimed_endpoints_ignored(void **state)
 	n = weft_peer_candidates(weft_peerset_find(&ps, &F->node[3].pk), &env, out, WEFT_PEER_MAX_CANDIDATES);
 	assert_int_equal(n, 1);
 	assert_string_equal(weft_endpoint_format(&out[0], buf, sizeof(buf)), "198.51.100.3:52823");
+	/* Node 3 itself is told: two of its endpoints go unused, the first
+	 * of them held by node 2. */
+	{
+		struct weft_peerset me;
+
+		weft_peerset_init(&me, &F->node[3].pk);
+		update(&me, 0);
+		assert_int_equal(me.self_nignored, 2);
+		assert_string_equal(weft_endpoint_format(&me.self_ignored[0], buf, sizeof(buf)), theirs);
+		assert_string_equal(weft_endpoint_format(&me.self_ignored[1], buf, sizeof(buf)), "10.77.0.9:51820");
+		assert_memory_equal(me.self_ep_holder.b, F->node[2].pk.b, WEFT_PK_LEN);
+		weft_peerset_free(&me);
+	}
 	/* Node 2, earlier, keeps its own. */
 	memset(F->ncand, 0, sizeof(F->ncand));
 	cand(2, WEFT_EP_ANNOUNCED, theirs);
