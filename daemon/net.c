@@ -414,7 +414,8 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev, str
 		break;
 	case WEFT_GEV_INCARNATION:
 		/* Saved soon: a restart that comes back below what the others
-		 * hold must climb back up (docs/PROTOCOL.md §5). */
+		 * hold must climb back up (docs/PROTOCOL.md, "5. Membership and failure
+		 * detection"). */
 		weft_net_mark_dirty(n, false, true, now);
 		break;
 	case WEFT_GEV_MISBEHAVING:

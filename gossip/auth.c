@@ -1,5 +1,5 @@
 /* gossip/auth.c: what makes a member unable to speak for another
- * (docs/DESIGN.md, threat model).
+ * (docs/DESIGN.md, "As built: a compromised member").
  *
  *  - Pair keys. Every member message carries a MAC keyed with the pair key
  *    of its sender and its receiver, derived from their X25519 keys

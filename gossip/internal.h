@@ -29,7 +29,7 @@
 #define WEFT_G_HELLO_PAD 64 /* a hello is padded so its cookie is never larger */
 #define WEFT_G_COOKIE_LEN 16
 #define WEFT_G_COOKIE_WINDOW_S 60
-/* Insider limits (docs/DESIGN.md, threat model). */
+/* Insider limits (docs/DESIGN.md, "As built: a compromised member"). */
 #define WEFT_G_PAIRS_MAX (1u << 22) /* cached pair keys in a directory (the simulator shares one) */
 #define WEFT_G_STRIKES 64           /* members whose accusations were refuted, remembered */
 #define WEFT_G_STRIKE_LIMIT 3       /* refuted accusations before a member's are ignored */

@@ -7,14 +7,15 @@
  * Liveness never removes a member: dead members are retried with backoff so
  * that partitions heal by themselves.
  *
- * Against a member that lies (docs/DESIGN.md, threat model): only a node
- * raises its own incarnation (alive and left are signed by it), an
- * accusation is signed by its accuser and names an incarnation the accused
- * has signed, a death needs our own failed probe or two distinct accusers
- * and is never taken on another node's word alone, an ack counts only from
- * the target itself or with the target's proof, and a member whose
- * accusations are refuted again and again is ignored as an accuser for a
- * while (gossip/auth.c). */
+ * Against a member that lies (docs/DESIGN.md, "As built: a compromised
+ * member"): only a node raises its own incarnation (alive and left are
+ * signed by it), an accusation is signed by its accuser and names an
+ * incarnation the accused has signed, a death needs our own failed probe,
+ * or two distinct accusers and no answer to our own ping, and is never
+ * taken on another node's word alone, an ack counts only from the target
+ * itself or with the target's proof, and a member whose accusations are
+ * refuted again and again is ignored as an accuser for a while
+ * (gossip/auth.c). */
 #include <math.h>
 #include <string.h>
 
