@@ -163,6 +163,7 @@ static void status_text(struct weft_cli *cli, struct json_object *o)
 {
 	const char *a6 = field(o, "address6", NULL);
 	struct json_object *nc;
+	size_t i;
 
 	fprintf(cli->out, "network      %s (fingerprint %s)\n", field(o, "network", "?"),
 		field(o, "fingerprint", "?"));
@@ -177,6 +178,10 @@ static void status_text(struct weft_cli *cli, struct json_object *o)
 		ifield(o, "members"), ifield(o, "alive"), ifield(o, "tunnels_up"));
 	if (json_object_object_get_ex(o, "name_conflict", &nc) && json_object_is_type(nc, json_type_object))
 		fprintf(cli->out, "dns          %s\n", field(nc, "message", "no DNS name (a name conflict)"));
+	if (json_object_object_get_ex(o, "endpoints_ignored", &nc) && json_object_is_type(nc, json_type_array))
+		for (i = 0; i < json_object_array_length(nc); i++)
+			fprintf(cli->out, "endpoint     %s\n",
+				field(json_object_array_get_idx(nc, i), "message", "an endpoint nobody uses"));
 	status_health(cli, o);
 }
 
@@ -313,7 +318,9 @@ const struct weft_cli_cmd weft_cli_cmd_status = {
 		"network, network_id, node_id, name, address, address6, interface,\n"
 		"listen_port, gossip_port, members, alive (an array without NETWORK), and\n"
 		"name_conflict: null, or {name, reason, holder, message} when another member\n"
-		"(or an admin CNAME) holds the DNS name this node asked for.\n",
+		"(or an admin CNAME) holds the DNS name this node asked for. endpoints_ignored:\n"
+		"[{endpoint, holder, message}], the endpoints this node announces that nobody uses\n"
+		"(another member announced them first, or they are inside the network).\n",
 };
 
 const struct weft_cli_cmd weft_cli_cmd_peers = {

@@ -296,3 +296,18 @@ bool weft_endpoint_equal(const weft_endpoint_t *a, const weft_endpoint_t *b)
 {
 	return a->port == b->port && weft_ip_equal(&a->ip, &b->ip);
 }
+
+bool weft_ip_site_local(const weft_ip_t *ip)
+{
+	static const uint8_t zero[16], lo6[16] = { [15] = 1 };
+	const uint8_t *b = ip->b;
+
+	if (ip->family == 4)
+		return b[0] == 0 || b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		       (b[0] == 192 && b[1] == 168) || (b[0] == 100 && (b[1] & 0xc0) == 64) ||
+		       (b[0] == 169 && b[1] == 254);
+	if (ip->family == 6)
+		return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || !memcmp(b, zero, 16) ||
+		       !memcmp(b, lo6, 16);
+	return true;
+}

@@ -54,5 +54,10 @@ void weft_cidr_nth(const weft_cidr_t *c, const uint8_t offset[16], weft_ip_t *ip
 int weft_endpoint_parse(weft_endpoint_t *ep, const char *s);
 char *weft_endpoint_format(const weft_endpoint_t *ep, char *out, size_t len);
 bool weft_endpoint_equal(const weft_endpoint_t *a, const weft_endpoint_t *b);
+/* Whether ip is an address many sites reuse, so that two hosts far apart
+ * may both have it: private (RFC 1918, fc00::/7), shared (100.64.0.0/10),
+ * loopback, link-local, unspecified. Everything else names one host on the
+ * internet (documentation ranges included: tests use them as such). */
+bool weft_ip_site_local(const weft_ip_t *ip);
 
 #endif

@@ -195,7 +195,21 @@ struct weft_member_view {
 	const weft_record_t *member;   /* never NULL */
 	const weft_record_t *state;    /* NULL until its node state arrives */
 	const weft_record_t *override; /* NULL if none */
-	char name[WEFT_NAME_MAX + 1];  /* override > invite pin > node state */
+	char name[WEFT_NAME_MAX + 1];  /* override > invite pin > node state; "" when lost */
+	/* A name is one member's (the view decides, the same on every node):
+	 * among the members that hold names (active, pending, expired), one
+	 * the admin set (override or invite pin) before one a member chose
+	 * for itself, then the earlier in view order. The loser has name ""
+	 * and here the name it asked for and who holds it. */
+	char name_lost[WEFT_NAME_MAX + 1];
+	weft_pk_t name_holder;
+	/* Endpoints of its node state that nobody should use (bit i: endpoint
+	 * i): inside the network's own address ranges, or an address that
+	 * names one host (not site-local, weft_ip_site_local) with a port an
+	 * earlier member in view order announces already. ep_holder: the
+	 * member holding the first of the latter (zero if none). */
+	uint8_t ep_ignored;
+	weft_pk_t ep_holder;
 	uint8_t ntags;
 	char tags[WEFT_MAX_TAGS][WEFT_TAG_MAX + 1];
 	weft_ip_t address4; /* from core/alloc */
@@ -222,7 +236,8 @@ typedef struct weft_view {
  * address is never handed to another node while these records exist), pins
  * from the override, else the invite; the addresses of live (not deleted)
  * external clients are taken for everyone but a pin (weft_alloc_assign_taken).
- * No network record: no addresses.
+ * No network record: no addresses. Names and announced endpoints: one
+ * member each, the first claim winning (above, name_lost and ep_ignored).
  * weft_view_find is O(log n). */
 int weft_store_view(const weft_store_t *s, uint64_t now_ms, weft_view_t *v);
 void weft_view_free(weft_view_t *v);

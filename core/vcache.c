@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/error.h"
 #include "core/vcache.h"
 
@@ -61,11 +63,39 @@ static size_t home_slot(const weft_vcache_t *c, const uint8_t key[32])
 	return (size_t)h & c->mask;
 }
 
+/* The slot that holds key, or NULL with *victim set to the slot to use. */
+static struct slot *lookup(weft_vcache_t *c, const uint8_t key[32], struct slot **victim)
+{
+	size_t home = home_slot(c, key), i;
+	struct slot *s;
+
+	*victim = NULL;
+	for (i = 0; i < PROBE; i++) {
+		s = &c->slots[(home + i) & c->mask];
+		if (s->used && memcmp(s->key, key, 32) == 0) {
+			s->used = ++c->tick;
+			c->st.hits++;
+			return s;
+		}
+		if (!*victim || s->used < (*victim)->used)
+			*victim = s;
+	}
+	c->st.misses++;
+	return NULL;
+}
+
+static void insert(weft_vcache_t *c, struct slot *victim, const uint8_t key[32])
+{
+	if (victim->used)
+		c->st.evictions++;
+	memcpy(victim->key, key, 32);
+	victim->used = ++c->tick;
+}
+
 int weft_vcache_verify(weft_vcache_t *c, const weft_record_t *r)
 {
-	struct slot *victim = NULL, *s;
+	struct slot *victim;
 	uint8_t key[32];
-	size_t home, i;
 	int ret;
 
 	/* A hit vouches for raw only; the fields the store acts on (type,
@@ -73,25 +103,37 @@ int weft_vcache_verify(weft_vcache_t *c, const weft_record_t *r)
 	if (!weft_record_raw_matches(r))
 		return WEFT_EBADSIG;
 	weft_record_hash(r, key);
-	home = home_slot(c, key);
-	for (i = 0; i < PROBE; i++) {
-		s = &c->slots[(home + i) & c->mask];
-		if (s->used && memcmp(s->key, key, sizeof(key)) == 0) {
-			s->used = ++c->tick;
-			c->st.hits++;
-			return 0;
-		}
-		if (!victim || s->used < victim->used)
-			victim = s;
-	}
-	c->st.misses++;
+	if (lookup(c, key, &victim))
+		return 0;
 	ret = weft_record_verify(r);
 	if (ret)
 		return ret; /* never cached: the next copy is checked again */
-	if (victim->used)
-		c->st.evictions++;
-	memcpy(victim->key, key, sizeof(key));
-	victim->used = ++c->tick;
+	insert(c, victim, key);
+	return 0;
+}
+
+int weft_vcache_verify_msg(weft_vcache_t *c, const weft_pk_t *signer, const uint8_t *msg, size_t len,
+			   const uint8_t sig[WEFT_SIG_LEN])
+{
+	static const char dom[] = "weft-vcache-msg-v1";
+	crypto_generichash_state st;
+	struct slot *victim;
+	uint8_t key[32];
+
+	/* The whole message is hashed, signature and signer included: a hit
+	 * names exactly one (signer, message, signature). */
+	crypto_generichash_init(&st, NULL, 0, sizeof(key));
+	crypto_generichash_update(&st, (const uint8_t *)dom, sizeof(dom) - 1);
+	crypto_generichash_update(&st, signer->b, WEFT_PK_LEN);
+	crypto_generichash_update(&st, sig, WEFT_SIG_LEN);
+	crypto_generichash_update(&st, msg, len);
+	crypto_generichash_final(&st, key, sizeof(key));
+	if (c && lookup(c, key, &victim))
+		return 0;
+	if (weft_verify(sig, msg, len, signer))
+		return WEFT_EBADSIG;
+	if (c)
+		insert(c, victim, key);
 	return 0;
 }
 

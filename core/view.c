@@ -16,7 +16,20 @@
  *    the records of the one that had it are around;
  *  - a live (not deleted) external client's addresses are taken for the
  *    members' hashes: a pin on one still wins it (the admin asked), but no
- *    member is handed a client's address by chance. */
+ *    member is handed a client's address by chance;
+ *  - a name is held by one member: of those that hold names (active,
+ *    pending, expired) one whose name the admin set wins over one that
+ *    chose its own, then the earlier in view order; a member whose own
+ *    record takes an earlier member's name does not get it (a compromised
+ *    member cannot take over another's DNS name), and is told so
+ *    (name_lost, name_holder);
+ *  - an announced endpoint is one member's too: an endpoint inside the
+ *    network's own ranges is nobody's (it would route the tunnel into
+ *    itself), and an address that names one host, with its port, belongs
+ *    to the earliest member announcing it; the others' claims on it are
+ *    ignored (ep_ignored), so a member cannot point the mesh's WireGuard
+ *    at another member's address. Site-local addresses are exempt: two
+ *    sites may well both have 192.168.1.10. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +214,152 @@ static void fill_names(struct weft_member_view *m, const weft_record_t *inv)
 		m->expires = o->expires;
 }
 
+/* ---- one member per name, one per endpoint ---- */
+
+static bool holds_names(const struct weft_member_view *m)
+{
+	return m->status == WEFT_MEMBER_ACTIVE || m->status == WEFT_MEMBER_PENDING ||
+	       m->status == WEFT_MEMBER_EXPIRED;
+}
+
+/* Whether the admin set m's name (override, or a pin in its invite): the
+ * node state's name is the member's own choice. */
+static bool admin_named(const struct weft_member_view *m)
+{
+	return !m->state || strcmp(m->name, m->state->u.node_state.name) != 0 ||
+	       (m->override && (m->override->u.override.set & WEFT_OVR_NAME) && m->override->u.override.name[0]);
+}
+
+struct claim {
+	uint32_t i;   /* view index */
+	uint8_t rank; /* 0: set by the admin, 1: its own */
+	uint8_t ep;   /* endpoint index (endpoints) */
+	weft_endpoint_t e;
+};
+
+static int name_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct weft_member_view *m = ctx;
+	const struct claim *x = a, *y = b;
+	int c = strcmp(m[x->i].name, m[y->i].name);
+
+	if (c)
+		return c;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static int resolve_names(weft_view_t *v)
+{
+	struct claim *c;
+	size_t n = 0, i, j;
+
+	c = calloc(v->nmembers ? v->nmembers : 1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	for (i = 0; i < v->nmembers; i++) {
+		if (!holds_names(&v->members[i]) || !v->members[i].name[0])
+			continue;
+		c[n].i = (uint32_t)i;
+		c[n].rank = admin_named(&v->members[i]) ? 0 : 1;
+		n++;
+	}
+	if (n > 1)
+		qsort_r(c, n, sizeof(*c), name_cmp, v->members);
+	for (i = 0; i < n; i = j) {
+		const struct weft_member_view *w = &v->members[c[i].i];
+
+		for (j = i + 1; j < n && !strcmp(v->members[c[j].i].name, w->name); j++) {
+			struct weft_member_view *l = &v->members[c[j].i];
+
+			memcpy(l->name_lost, l->name, sizeof(l->name_lost));
+			l->name_holder = w->node_id;
+			l->name[0] = '\0';
+		}
+	}
+	free(c);
+	return 0;
+}
+
+static int ep_cmp(const void *a, const void *b)
+{
+	const struct claim *x = a, *y = b;
+	int c = weft_ip_cmp(&x->e.ip, &y->e.ip);
+
+	if (c)
+		return c;
+	if (x->e.port != y->e.port)
+		return x->e.port < y->e.port ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static bool in_network(const weft_view_t *v, const weft_ip_t *ip)
+{
+	const struct weft_rec_network *net = v->network ? &v->network->u.network : NULL;
+
+	return net && ((net->cidr4.ip.family && weft_cidr_contains(&net->cidr4, ip)) ||
+		       (net->cidr6.ip.family && weft_cidr_contains(&net->cidr6, ip)));
+}
+
+static int resolve_endpoints(weft_view_t *v)
+{
+	struct claim *c = NULL;
+	size_t n = 0, cap = 0, i, j, k;
+
+	for (i = 0; i < v->nmembers; i++) {
+		struct weft_member_view *m = &v->members[i];
+		const struct weft_rec_node_state *st;
+
+		if (!holds_names(m) || !m->state)
+			continue;
+		st = &m->state->u.node_state;
+		for (k = 0; k < st->nendpoints && k < WEFT_MAX_ENDPOINTS; k++) {
+			weft_endpoint_t e = st->endpoints[k];
+
+			if (in_network(v, &e.ip)) {
+				m->ep_ignored |= (uint8_t)(1u << k);
+				continue;
+			}
+			if (weft_ip_site_local(&e.ip))
+				continue;
+			if (!e.port)
+				e.port = st->wg_port; /* no port: its WireGuard port */
+			if (n == cap) {
+				struct claim *nc;
+
+				cap = cap ? cap * 2 : 64;
+				nc = realloc(c, cap * sizeof(*c));
+				if (!nc) {
+					free(c);
+					return -ENOMEM;
+				}
+				c = nc;
+			}
+			c[n].i = (uint32_t)i;
+			c[n].ep = (uint8_t)k;
+			c[n].e = e;
+			n++;
+		}
+	}
+	if (n > 1)
+		qsort(c, n, sizeof(*c), ep_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && weft_endpoint_equal(&c[j].e, &c[i].e); j++) {
+			struct weft_member_view *l = &v->members[c[j].i];
+
+			/* Its own endpoint twice is no conflict. */
+			if (c[j].i == c[i].i)
+				continue;
+			if (!l->ep_ignored || !memcmp(l->ep_holder.b, (uint8_t[WEFT_PK_LEN]){ 0 }, WEFT_PK_LEN))
+				l->ep_holder = v->members[c[i].i].node_id;
+			l->ep_ignored |= (uint8_t)(1u << c[j].ep);
+		}
+	}
+	free(c);
+	return 0;
+}
+
 int weft_store_view(const weft_store_t *s, uint64_t now_ms, weft_view_t *v)
 {
 	struct gather g = { 0 };
@@ -295,6 +454,12 @@ int weft_store_view(const weft_store_t *s, uint64_t now_ms, weft_view_t *v)
 		if (ret)
 			goto fail;
 	}
+
+	ret = resolve_names(v);
+	if (!ret)
+		ret = resolve_endpoints(v);
+	if (ret)
+		goto fail;
 
 	for (i = 0; i < n; i++)
 		v->by_id[i] = (uint32_t)i;

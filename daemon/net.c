@@ -287,6 +287,40 @@ static void drain_send(struct weft_net *n)
 	}
 }
 
+/* How long a member-misbehaving line stays after the last report: gossip
+ * forgives one refuted accusation per 5 minutes (gossip/auth.c), so 15
+ * minutes after a report of three the member is heard again. */
+#define MISBEHAVING_SHOWN_MS (15 * 60 * 1000ull)
+
+void weft_net_misbehaving(struct weft_net *n, const weft_pk_t *who, uint32_t count, struct weft_now now)
+{
+	char label[WEFT_NAME_MAX + 32], ref[WEFT_NAME_MAX + 1], hex[65], msg[512];
+	struct weft_peer *p = weft_peerset_find(&n->peers, who);
+
+	weft_net_peer_label(n, who, label, sizeof(label));
+	/* What `weft revoke` takes: its name, or a prefix of its id. */
+	weft_pk_to_hex(hex, who);
+	snprintf(ref, sizeof(ref), "%.*s", p && p->name[0] ? WEFT_NAME_MAX : 12, p && p->name[0] ? p->name : hex);
+	snprintf(msg, sizeof(msg),
+		 "member %s: %u of its accusations proved wrong lately; ignored for now. Compromised, or on a bad "
+		 "link? To cut it off: weft revoke %s %s --admin-key FILE",
+		 label, count, n->name, ref);
+	if (weft_health_set(&n->health, WEFT_HEALTH_MISBEHAVING, now.wall_ms, msg))
+		weft_log_warn("%s: %s", n->name, msg);
+	else
+		weft_log_info("%s: %s", n->name, msg);
+	n->misbehaving_until_ms = now.wall_ms + MISBEHAVING_SHOWN_MS;
+}
+
+void weft_net_misbehaving_expire(struct weft_net *n, struct weft_now now)
+{
+	if (!n->misbehaving_until_ms || now.wall_ms < n->misbehaving_until_ms)
+		return;
+	n->misbehaving_until_ms = 0;
+	if (weft_health_clear(&n->health, WEFT_HEALTH_MISBEHAVING))
+		weft_log_info("%s: no member has been proved wrong in its accusations lately", n->name);
+}
+
 static void on_event(struct weft_net *n, const struct weft_gossip_event *ev, struct weft_now now)
 {
 	char label[WEFT_NAME_MAX + 32], msg[400];
@@ -377,6 +411,15 @@ static void on_event(struct weft_net *n, const struct weft_gossip_event *ev, str
 		/* Also seen as a revocation record about ourselves; this event
 		 * comes when a member answered us with it, or at start. */
 		weft_net_became_revoked(n, now);
+		break;
+	case WEFT_GEV_INCARNATION:
+		/* Saved soon: a restart that comes back below what the others
+		 * hold must climb back up (docs/PROTOCOL.md, "5. Membership and failure
+		 * detection"). */
+		weft_net_mark_dirty(n, false, true, now);
+		break;
+	case WEFT_GEV_MISBEHAVING:
+		weft_net_misbehaving(n, &ev->node, ev->count, now);
 		break;
 	}
 }
@@ -586,6 +629,7 @@ static void on_tick(uv_timer_t *t)
 		n->dirty_peers = true;
 	if (n->save_due_ns && now.mono_ns >= n->save_due_ns)
 		weft_net_save(n, now);
+	weft_net_misbehaving_expire(n, now);
 	if (n->dirty_peers)
 		weft_net_sync_soon(n, now);
 	weft_net_pump(n, now);

@@ -95,7 +95,8 @@ struct weft_net {
 	size_t ext_served;      /* external clients we are the gateway of */
 	size_t wg_rotate_held;  /* clients a due key rotation waits for (mesh/wgrotate.h) */
 
-	struct weft_health health; /* problems `weft status` shows (health.h) */
+	struct weft_health health;     /* problems `weft status` shows (health.h) */
+	uint64_t misbehaving_until_ms; /* the member-misbehaving line stays until then (unix ms) */
 };
 
 /* ---- net.c: lifecycle and the event pump ---- */
@@ -117,6 +118,12 @@ void weft_net_start_tick(struct weft_net *n);
 void weft_net_became_revoked(struct weft_net *n, struct weft_now now);
 /* The network's settings record, or NULL. */
 const struct weft_rec_network *weft_net_settings(const struct weft_net *n);
+/* Gossip stopped listening to a member whose accusations of others were
+ * proved wrong again and again (WEFT_GEV_MISBEHAVING, issue #22): said in
+ * the log and as weft status's member-misbehaving line, with what to do;
+ * the line goes 15 minutes after the last report (_expire, every tick). */
+void weft_net_misbehaving(struct weft_net *n, const weft_pk_t *who, uint32_t count, struct weft_now now);
+void weft_net_misbehaving_expire(struct weft_net *n, struct weft_now now);
 /* "name (1a2b3c4d)" for logs. */
 const char *weft_net_peer_label(struct weft_net *n, const weft_pk_t *id, char *buf, size_t cap);
 

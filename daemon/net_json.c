@@ -112,6 +112,54 @@ static void count_alive(struct weft_net *n, unsigned *members, unsigned *alive)
 	}
 }
 
+/* Our announced endpoints the view gives nobody, or an earlier member
+ * (issue #22): [{"endpoint", "holder", "message"}]. */
+static struct json_object *endpoints_ignored(struct weft_net *n)
+{
+	static const uint8_t zero[WEFT_PK_LEN];
+	struct json_object *a = json_object_new_array(), *e;
+	char ep[WEFT_EPSTRLEN], label[WEFT_NAME_MAX + 32], msg[300];
+	const struct weft_rec_network *net = weft_net_settings(n);
+	bool inside;
+	size_t i;
+
+	if (!a)
+		return NULL;
+	for (i = 0; i < n->peers.self_nignored; i++) {
+		const weft_endpoint_t *x = &n->peers.self_ignored[i];
+
+		e = json_object_new_object();
+		if (!e)
+			break;
+		weft_endpoint_format(x, ep, sizeof(ep));
+		inside = net && ((net->cidr4.ip.family && weft_cidr_contains(&net->cidr4, &x->ip)) ||
+				 (net->cidr6.ip.family && weft_cidr_contains(&net->cidr6, &x->ip)));
+		if (inside) {
+			snprintf(msg, sizeof(msg),
+				 "%s is inside the network's own addresses: nobody uses it; announce the host's "
+				 "underlay address instead (endpoints in the configuration)",
+				 ep);
+			json_object_object_add(e, "holder", NULL);
+		} else {
+			snprintf(msg, sizeof(msg),
+				 "%s is announced by member %s, which did so first: nobody uses it for this node; if "
+				 "the address is this host's, find out why that member claims it",
+				 ep,
+				 memcmp(n->peers.self_ep_holder.b, zero, WEFT_PK_LEN)
+					 ? weft_net_peer_label(n, &n->peers.self_ep_holder, label, sizeof(label))
+					 : "?");
+			json_object_object_add(e, "holder",
+					       memcmp(n->peers.self_ep_holder.b, zero, WEFT_PK_LEN)
+						       ? hex_of(&n->peers.self_ep_holder)
+						       : NULL);
+		}
+		json_object_object_add(e, "endpoint", json_object_new_string(ep));
+		json_object_object_add(e, "message", json_object_new_string(msg));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
 struct json_object *weft_net_status_json(struct weft_net *n)
 {
 	struct json_object *o = json_object_new_object();
@@ -142,6 +190,7 @@ struct json_object *weft_net_status_json(struct weft_net *n)
 	json_object_object_add(o, "state", json_object_new_string(weft_net_phase_name(n->phase)));
 	json_object_object_add(o, "records", json_object_new_uint64(weft_store_count(n->store)));
 	json_object_object_add(o, "name_conflict", weft_dnssrv_conflict_json(n->dns, &n->local.id.pk));
+	json_object_object_add(o, "endpoints_ignored", endpoints_ignored(n));
 	json_object_object_add(o, "health", weft_health_json(&n->health));
 	return o;
 }

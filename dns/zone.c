@@ -126,7 +126,9 @@ static int conflict_add(struct bld *b, size_t idx, const struct weft_member_view
 	c->c.why = why;
 	if (winner)
 		c->c.winner = *winner;
-	memcpy(c->c.name, m->name, sizeof(c->c.name) - 1);
+	/* A name the view gave another member (core/view.c) is the one it
+	 * asked for. */
+	memcpy(c->c.name, m->name[0] ? m->name : m->name_lost, sizeof(c->c.name) - 1);
 	return 0;
 }
 
@@ -529,6 +531,13 @@ static int add_members(struct bld *b, const weft_view_t *v)
 		char text[WEFT_NAME_MAX + 1];
 		struct weft_dns_name n;
 
+		if (m->status == WEFT_MEMBER_ACTIVE && m->name[0] == '\0' && m->name_lost[0]) {
+			/* The view gave its name to an earlier member. */
+			ret = conflict_add(b, i, m, WEFT_DNS_LOST_TAKEN, &m->name_holder);
+			if (ret)
+				goto out;
+			continue;
+		}
 		if (m->status != WEFT_MEMBER_ACTIVE || m->name[0] == '\0')
 			continue;
 		memcpy(text, m->name, sizeof(text) - 1);

@@ -142,7 +142,8 @@ static int room_for(weft_gossip_t *g, uint8_t prio)
 	return 0;
 }
 
-void weft_bcast_swim(weft_gossip_t *g, uint8_t what, uint32_t node, uint32_t inc, uint32_t from)
+void weft_bcast_swim(weft_gossip_t *g, uint8_t what, uint32_t node, uint32_t inc, uint32_t from,
+		     const uint8_t sig[WEFT_SIG_LEN])
 {
 	struct bitem it;
 	uint32_t i;
@@ -161,6 +162,7 @@ void weft_bcast_swim(weft_gossip_t *g, uint8_t what, uint32_t node, uint32_t inc
 	it.node = node;
 	it.inc = inc;
 	it.from = from;
+	memcpy(it.sig, sig, WEFT_SIG_LEN);
 	place(g, &it, i);
 	arm(g);
 }
@@ -188,22 +190,28 @@ void weft_bcast_record(weft_gossip_t *g, uint8_t type, const uint8_t subject[32]
 	arm(g);
 }
 
-static size_t swim_size(uint32_t inc, bool with_from)
+static bool accusation(uint8_t what)
 {
-	return 1 + 1 + weft_mp_bin_size(WEFT_PK_LEN) + weft_mp_uint_size(inc) +
-	       (with_from ? weft_mp_bin_size(WEFT_PK_LEN) : 0);
+	return what == WEFT_UPD_SUSPECT || what == WEFT_UPD_DEAD;
 }
 
-static void put_swim(weft_gossip_t *g, struct weft_wbuf *w, uint8_t what, uint32_t node, uint32_t inc, uint32_t from)
+/* [kind, id, inc, sig] or, for an accusation, [kind, id, inc, accuser, sig]. */
+static size_t swim_size(uint8_t what, uint32_t inc)
 {
-	bool with_from = what == WEFT_UPD_SUSPECT && from != WEFT_G_NONE;
+	return 1 + 1 + weft_mp_bin_size(WEFT_PK_LEN) + weft_mp_uint_size(inc) + weft_mp_bin_size(WEFT_SIG_LEN) +
+	       (accusation(what) ? weft_mp_bin_size(WEFT_PK_LEN) : 0);
+}
 
-	weft_mp_array(w, with_from ? 4 : 3);
+static void put_swim(weft_gossip_t *g, struct weft_wbuf *w, uint8_t what, uint32_t node, uint32_t inc, uint32_t from,
+		     const uint8_t sig[WEFT_SIG_LEN])
+{
+	weft_mp_array(w, accusation(what) ? 5 : 4);
 	weft_mp_uint(w, what);
 	weft_mp_bin(w, g->dir->ids[node].b, WEFT_PK_LEN);
 	weft_mp_uint(w, inc);
-	if (with_from)
+	if (accusation(what))
 		weft_mp_bin(w, g->dir->ids[from].b, WEFT_PK_LEN);
+	weft_mp_bin(w, sig, WEFT_SIG_LEN);
 }
 
 /* After a datagram: the items it carried (sent[0..k), in queue order,
@@ -256,24 +264,34 @@ void weft_bcast_fill(weft_gossip_t *g, struct weft_wbuf *w, size_t room, uint32_
 	}
 	t.cap = room - 3 < sizeof(tmp) ? room - 3 : sizeof(tmp);
 	/* Lifeguard's buddy system: a suspect hears about its suspicion on the
-	 * very next packet we send it, and so can refute at once. */
+	 * very next packet we send it, and so can refute at once: the
+	 * accusation we hold (signed by its accuser), or our own
+	 * declaration of its death. */
 	if (dest_idx != WEFT_G_NONE && weft_members_known(g, dest_idx))
 		d = &g->m[dest_idx];
-	if (d && (d->state == WEFT_LIVE_SUSPECT || d->state == WEFT_LIVE_DEAD) && swim_size(d->inc, true) <= t.cap) {
-		put_swim(g, &t, d->state, dest_idx, d->inc, g->self);
+	if (d && d->state == WEFT_LIVE_SUSPECT && d->aux && swim_size(WEFT_UPD_DEAD, d->inc) <= t.cap) {
+		const struct gsusp *s = &g->susp[d->aux - 1];
+
+		put_swim(g, &t, s->kind0, dest_idx, s->inc, s->who[0], s->sig0);
+		count++;
+	} else if (d && d->state == WEFT_LIVE_DEAD && swim_size(WEFT_UPD_DEAD, d->inc) <= t.cap) {
+		uint8_t sig[WEFT_SIG_LEN];
+
+		weft_auth_sign_update(g, WEFT_UPD_DEAD, dest_idx, d->inc, sig);
+		put_swim(g, &t, WEFT_UPD_DEAD, dest_idx, d->inc, g->self, sig);
 		count++;
 	}
 	/* In queue order, until no room is left for the smallest item. A
 	 * record is looked up only when its size (noted when it was queued)
 	 * says it fits: a nearly full datagram must not cost a lookup of
 	 * every record in a long queue. */
-	for (i = 0; i < g->nbq && k < FILL_MAX && t.cap - t.len >= swim_size(0, false); i++) {
+	for (i = 0; i < g->nbq && k < FILL_MAX && t.cap - t.len >= swim_size(WEFT_UPD_ALIVE, 0); i++) {
 		it = &g->bq[i];
 		if (it->kind == BI_SWIM) {
-			need = swim_size(it->inc, it->what == WEFT_UPD_SUSPECT && it->from != WEFT_G_NONE);
+			need = swim_size(it->what, it->inc);
 			if (t.cap - t.len < need)
 				continue;
-			put_swim(g, &t, it->what, it->node, it->inc, it->from);
+			put_swim(g, &t, it->what, it->node, it->inc, it->from, it->sig);
 		} else {
 			if (it->len && t.cap - t.len < weft_mp_bin_size(it->len))
 				continue;
@@ -299,7 +317,7 @@ void weft_bcast_fill(weft_gossip_t *g, struct weft_wbuf *w, size_t room, uint32_
 
 int weft_bcast_items(weft_gossip_t *g, struct weft_rbuf *r, bool apply)
 {
-	const uint8_t *p, *node, *from;
+	const uint8_t *p, *node, *from, *sig;
 	uint64_t kind, inc;
 	uint32_t n, k, i;
 	weft_pk_t a, b;
@@ -317,18 +335,20 @@ int weft_bcast_items(weft_gossip_t *g, struct weft_rbuf *r, bool apply)
 			break;
 		case WEFT_MP_ARRAY:
 			from = NULL;
-			if (weft_mp_read_array(r, &k) || (k != 3 && k != 4) || weft_mp_read_uint(r, &kind) ||
-			    kind < WEFT_UPD_ALIVE || kind > WEFT_UPD_LEFT ||
+			if (weft_mp_read_array(r, &k) || weft_mp_read_uint(r, &kind) || kind < WEFT_UPD_ALIVE ||
+			    kind > WEFT_UPD_LEFT || k != (accusation((uint8_t)kind) ? 5u : 4u) ||
 			    weft_mp_read_binfix(r, &node, WEFT_PK_LEN) || weft_mp_read_uint(r, &inc) ||
 			    inc > UINT32_MAX)
 				return WEFT_EMALFORMED;
-			if (k == 4 && (kind != WEFT_UPD_SUSPECT || weft_mp_read_binfix(r, &from, WEFT_PK_LEN)))
+			if (k == 5 && weft_mp_read_binfix(r, &from, WEFT_PK_LEN))
+				return WEFT_EMALFORMED;
+			if (weft_mp_read_binfix(r, &sig, WEFT_SIG_LEN))
 				return WEFT_EMALFORMED;
 			if (apply) {
 				memcpy(a.b, node, WEFT_PK_LEN);
 				if (from)
 					memcpy(b.b, from, WEFT_PK_LEN);
-				weft_swim_apply(g, (uint8_t)kind, &a, (uint32_t)inc, from ? &b : NULL);
+				weft_swim_apply(g, (uint8_t)kind, &a, (uint32_t)inc, from ? &b : NULL, sig);
 			}
 			break;
 		default:

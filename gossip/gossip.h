@@ -113,6 +113,9 @@ struct weft_gossip_config {
 	void *rand_ctx;
 	const weft_gossip_mem_t *mem;            /* NULL: C library */
 	const struct weft_gossip_params *params; /* NULL: defaults */
+	/* Signed membership updates are checked once; may be shared (the
+	 * simulator shares one with the stores). NULL: a private one. */
+	weft_vcache_t *vcache;
 	/* Persisted state of a member that restarts (rejoin without a token):
 	 * the network key and its epoch, and the last incarnation. A joiner
 	 * leaves netkey NULL and calls weft_gossip_join(). */
@@ -174,7 +177,15 @@ enum weft_gossip_event_type {
 	WEFT_GEV_NETKEY = 9,         /* epoch: a network key was installed (persist it) */
 	WEFT_GEV_OVERFLOW = 10,      /* events were dropped: re-read the store */
 	WEFT_GEV_REVOKED = 11,       /* node = us: we are revoked and no longer gossip as a member */
-	WEFT_GEV_MAX = 11,
+	/* node, count: a member whose accusations were refuted count times
+	 * lately; its accusations are ignored until they are forgiven (one
+	 * per 5 minutes). Once per episode. A compromised or badly broken
+	 * member: the admin may want to look at it, or revoke it. */
+	WEFT_GEV_MISBEHAVING = 12,
+	/* incarnation: ours went up (a refutation): persist it, or a restart
+	 * may come back below what the others hold */
+	WEFT_GEV_INCARNATION = 13,
+	WEFT_GEV_MAX = 13,
 };
 
 /* Endpoint candidate kinds. */
@@ -195,6 +206,7 @@ struct weft_gossip_event {
 	uint8_t ep_kind;
 	uint32_t incarnation;
 	uint32_t epoch;
+	uint32_t count;
 	int err;
 	weft_pk_t node;
 	uint8_t subject[32];
@@ -283,6 +295,11 @@ struct weft_gossip_stats {
 	uint64_t probes, probe_failures, suspicions, refutations;
 	uint64_t records_merged; /* accepted into the store from the network */
 	uint64_t syncs, sync_records;
+	/* insider defences (docs/DESIGN.md): packets whose authentication
+	 * failed, updates whose signature or incarnation was refused,
+	 * refuted accusations counted against their accusers, state records
+	 * held back by a member's rate limit */
+	uint64_t auth_failed, updates_refused, strikes, state_deferred;
 	uint32_t members, alive, suspect, dead, left;
 	uint32_t awareness; /* Lifeguard local-health score */
 	uint32_t bcast_queued;

@@ -29,17 +29,48 @@
 #define WEFT_G_HELLO_PAD 64 /* a hello is padded so its cookie is never larger */
 #define WEFT_G_COOKIE_LEN 16
 #define WEFT_G_COOKIE_WINDOW_S 60
+/* Insider limits (docs/DESIGN.md, "As built: a compromised member"). */
+#define WEFT_G_PAIRS_MAX (1u << 22) /* cached pair keys in a directory (the simulator shares one) */
+#define WEFT_G_STRIKES 64           /* members whose accusations were refuted, remembered */
+#define WEFT_G_STRIKE_LIMIT 3       /* refuted accusations before a member's are ignored */
+#define WEFT_G_STRIKE_DECAY_S 300   /* one refuted accusation forgiven per this long */
+#define WEFT_G_INC_SLACK \
+	64                         /* an accusation this far above our incarnation may be one we
+				    * signed before a restart lost it: refuted above it */
+#define WEFT_G_DEAD_EVIDENCE 2     /* distinct accusers a death needs unless we saw it ourselves */
+#define WEFT_G_OWNSIGS 8           /* our own signed updates kept for re-sending */
+#define WEFT_G_STATE_INTERVAL_S 60 /* a member's state records taken: one per interval... */
+#define WEFT_G_STATE_BURST 6       /* ...after a burst of this many */
+#define WEFT_G_DEFER_MAX 16        /* state records held back by that limit */
+#define WEFT_G_STRANGERS 32        /* pair keys of senders not (yet) members here */
+#define WEFT_G_DH_RATE 200         /* Diffie-Hellman per second for such senders... */
+#define WEFT_G_DH_BURST 400        /* ...after a burst of this many */
 #define WEFT_G_NONE UINT32_MAX
 
 #define MS(x) ((uint64_t)(x)*1000000ull)
 
 /* ---- Node-id directory ---- */
+/* A pair key, cached: both sides compute the same one, so a directory
+ * shared by simulated nodes holds each pair once. */
+struct gpair {
+	uint32_t lo1, hi; /* directory indices, lo + 1 (0 = empty) */
+	uint32_t used;    /* tick of the last use, for eviction */
+	uint8_t key[WEFT_WIRE_PAIRKEY_LEN];
+};
+
 struct weft_gossip_dir {
 	weft_gossip_mem_t mem;
 	weft_pk_t *ids;
 	uint32_t n, cap;
 	uint32_t *slots; /* open addressing; index + 1, 0 = empty */
 	uint32_t nslots; /* power of two */
+	/* X25519 public key of each id (converted once), and its state:
+	 * 0 not yet, 1 good, 2 not a valid key. Parallel to ids. */
+	uint8_t (*xpk)[32];
+	uint8_t *xst;
+	uint32_t xcap;
+	struct gpair *pairs; /* open addressing, a power of two */
+	uint32_t npairs, pairs_cap, pairs_tick;
 };
 
 /* ---- Per-member state: 12 bytes, indexed by directory index ---- */
@@ -54,30 +85,36 @@ enum {
 };
 
 struct gmember {
-	uint32_t inc;
+	uint32_t inc; /* the highest incarnation it has signed, as far as we know */
 	/* SUSPECT: index of its suspicion + 1; DEAD: next retry, seconds since
 	 * the node started. */
 	uint32_t aux;
 	uint8_t state; /* enum weft_liveness */
 	uint8_t flags;
-	uint8_t retry; /* dead-retry backoff exponent */
-	uint8_t ep;    /* which announced endpoint to try next */
+	uint8_t retry;   /* dead-retry backoff exponent */
+	uint8_t ep;      /* which announced endpoint to try next */
+	uint32_t st_tat; /* its state records' rate limit (GCRA), seconds since start */
+	uint64_t ctr;    /* highest authentication counter seen from it */
 };
 
 struct gprobe {
 	bool active, acked, indirect;
 	uint8_t nacks_expected, nacks_got;
+	uint8_t nhelpers;
+	uint32_t helpers[8]; /* who we asked: only they may nack or relay an ack */
 	uint32_t target, seq;
 	uint64_t t_indirect, t_end;
 	struct weft_gossip_dgram dest;
 };
 
-/* A ping we send for someone else's probe (ping-req). */
-enum { PING_FREE = 0, PING_RELAY };
+/* A ping we send for someone else's probe (ping-req), or to a member we
+ * hold dead (its answer is our own evidence that it lives). */
+enum { PING_FREE = 0, PING_RELAY, PING_RETRY };
 struct gping {
 	uint8_t kind;
 	bool acked;
 	uint32_t seq;
+	uint32_t target; /* whom we pinged: only its ack counts */
 	uint32_t req_seq;
 	uint64_t deadline;
 	struct weft_gossip_dgram req; /* relay: where the requester is */
@@ -86,8 +123,16 @@ struct gping {
 struct gsusp {
 	uint32_t member, inc;
 	uint64_t start, deadline;
-	uint8_t k, n; /* n suspectors in who[], the first is the original */
+	uint8_t k, n;     /* n accusers in who[], the first is the original */
+	uint8_t ndead;    /* members that declared it dead (their own timeouts passed), in dead_by */
+	uint8_t kind0;    /* the original accusation (suspect or dead), signed sig0 */
+	bool checked;     /* evidence was short at the deadline: we probe it ourselves */
+	bool alive_seen;  /* it answered a ping of ours since: it lives, whoever says not */
+	bool pinged;      /* on others' word alone: we pinged it once before declaring it dead... */
+	uint64_t ping_at; /* ...then */
 	uint32_t who[1 + WEFT_G_SUSPECT_K];
+	uint32_t dead_by[WEFT_G_DEAD_EVIDENCE];
+	uint8_t sig0[WEFT_SIG_LEN];
 };
 
 struct gheap {
@@ -103,9 +148,40 @@ struct bitem {
 	uint8_t kind, prio, what;
 	uint16_t tx;
 	uint32_t seq;
-	uint32_t node, inc, from; /* BI_SWIM; from = WEFT_G_NONE if none */
-	uint8_t subject[32];      /* BI_RECORD; what = record type */
-	uint16_t len;             /* BI_RECORD: its size when queued (0 = unknown) */
+	uint32_t node, inc, from;  /* BI_SWIM; from = the accuser (suspect, dead) */
+	uint8_t subject[32];       /* BI_RECORD; what = record type */
+	uint16_t len;              /* BI_RECORD: its size when queued (0 = unknown) */
+	uint8_t sig[WEFT_SIG_LEN]; /* BI_SWIM: the signer's (node, or accuser) */
+};
+
+/* A member whose accusations were refuted: counted, forgiven slowly. */
+struct gstrike {
+	uint32_t member1; /* member index + 1, 0 = free */
+	uint16_t count;
+	bool reported;   /* the MISBEHAVING event went out for this run */
+	uint32_t last_s; /* seconds since start of the last count or decay */
+};
+
+/* The pair key of a sender that is no member here (yet): a few, kept. */
+struct gstranger {
+	weft_pk_t id;
+	uint32_t used; /* 0 = free */
+	uint8_t key[WEFT_WIRE_PAIRKEY_LEN];
+};
+
+/* One of our own signed membership updates, kept to send again. */
+struct gownsig {
+	uint8_t kind;
+	uint32_t node, inc;
+	uint8_t sig[WEFT_SIG_LEN];
+};
+
+/* A member's state record held back by its rate limit, merged when due. */
+struct gdefer {
+	uint32_t member1; /* 0 = free */
+	uint32_t due_s;
+	uint16_t len;
+	uint8_t raw[WEFT_RECORD_MAX];
 };
 
 struct gobs {
@@ -198,6 +274,20 @@ struct weft_gossip {
 	uint8_t nonce_prefix[16];
 	uint64_t nonce_ctr;
 	uint8_t cookie_key[32];
+	uint8_t xsk[32];                             /* our X25519 secret (from the identity), for pair keys */
+	uint64_t tx_ctr;                             /* the authentication counter of our last member packet */
+	uint8_t pair_scratch[WEFT_WIRE_PAIRKEY_LEN]; /* a pair key not cached (wiped after use) */
+	struct gstranger strangers[WEFT_G_STRANGERS];
+	uint32_t stranger_tick;
+	uint64_t dh_last;   /* the budget of Diffie-Hellman for strangers */
+	uint32_t dh_tokens; /* milli-tokens */
+	weft_vcache_t *vc;  /* signed updates checked once */
+	bool own_vc;
+	struct gstrike strikes[WEFT_G_STRIKES];
+	struct gownsig ownsig[WEFT_G_OWNSIGS];
+	uint32_t ownsig_next;
+	struct gdefer *defer;
+	uint32_t ndefer;
 
 	/* members */
 	struct gmember *m;
@@ -267,8 +357,9 @@ struct grx {
 	const weft_endpoint_t *from;
 	uint32_t nfields; /* body array elements left after the sender */
 	struct weft_rbuf r;
-	weft_pk_t sender;    /* member messages */
+	weft_pk_t sender;    /* member messages: authenticated */
 	uint32_t sender_idx; /* directory index of a present member, else WEFT_G_NONE */
+	bool fresh;          /* its counter is above every earlier one of the sender */
 	struct weft_gossip_dgram reply;
 	size_t pkt_len; /* the whole datagram, for amplification checks */
 };
@@ -307,6 +398,9 @@ void weft_g_event(weft_gossip_t *g, const struct weft_gossip_event *ev);
 /* Merge raw record bytes from the network; processes what entered. */
 int weft_g_merge_raw(weft_gossip_t *g, const uint8_t *raw, size_t len);
 int weft_g_merge(weft_gossip_t *g, const weft_record_t *r);
+/* A member's state record whose member publishes faster than its pace
+ * (WEFT_G_STATE_*): no reason for anti-entropy to hurry. */
+bool weft_g_state_throttled(weft_gossip_t *g, const weft_record_t *r);
 /* Recompute whether this node takes part (key + member record, not revoked). */
 void weft_g_membership(weft_gossip_t *g);
 
@@ -345,15 +439,20 @@ int weft_swim_on_ping(weft_gossip_t *g, struct grx *rx);
 int weft_swim_on_ack(weft_gossip_t *g, struct grx *rx);
 int weft_swim_on_ping_req(weft_gossip_t *g, struct grx *rx);
 int weft_swim_on_nack(weft_gossip_t *g, struct grx *rx);
-/* Apply one piggybacked membership update. */
-void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint32_t inc, const weft_pk_t *from);
+/* Apply one piggybacked membership update; from is the accuser (suspect,
+ * dead), NULL otherwise; sig is checked here before it counts. */
+void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint32_t inc, const weft_pk_t *from,
+		     const uint8_t sig[WEFT_SIG_LEN]);
 void weft_swim_clear_suspicion(weft_gossip_t *g, uint32_t idx);
 /* A datagram from member idx was accepted. */
 void weft_swim_heard_from(weft_gossip_t *g, uint32_t idx);
 void weft_swim_leave(weft_gossip_t *g);
 
 /* ---- bcast.c ---- */
-void weft_bcast_swim(weft_gossip_t *g, uint8_t what, uint32_t node, uint32_t inc, uint32_t from);
+/* Queue a signed membership update: sig is the node's (alive, left) or
+ * the accuser's (suspect, dead: from). */
+void weft_bcast_swim(weft_gossip_t *g, uint8_t what, uint32_t node, uint32_t inc, uint32_t from,
+		     const uint8_t sig[WEFT_SIG_LEN]);
 void weft_bcast_record(weft_gossip_t *g, uint8_t type, const uint8_t subject[32]);
 /* Write the items array (room permitting) for a packet to dest_idx. */
 void weft_bcast_fill(weft_gossip_t *g, struct weft_wbuf *w, size_t room, uint32_t dest_idx);
@@ -388,6 +487,25 @@ int weft_join_on_welcome(weft_gossip_t *g, struct grx *rx);
 int weft_join_on_refuse(weft_gossip_t *g, struct grx *rx);
 int weft_join_start(weft_gossip_t *g, const weft_token_t *tok, const weft_endpoint_t *boot, size_t n,
 		    const weft_record_t *state);
+
+/* ---- auth.c ---- */
+/* The pair key shared with peer (idx its directory index, or WEFT_G_NONE
+ * for an id not interned: computed, not cached). NULL when the id is not a
+ * valid key. The pointer is good until the next call. */
+const uint8_t *weft_auth_pair_key(weft_gossip_t *g, const weft_pk_t *peer, uint32_t idx);
+/* Our counter for the next member packet. */
+uint64_t weft_auth_next_ctr(weft_gossip_t *g);
+/* Our signature on a membership update (kind, node idx, inc), made or
+ * taken from the small cache of our own. */
+void weft_auth_sign_update(weft_gossip_t *g, uint8_t kind, uint32_t node, uint32_t inc, uint8_t sig[WEFT_SIG_LEN]);
+/* Whether signer signed (kind, node, inc). */
+bool weft_auth_check_update(weft_gossip_t *g, const weft_pk_t *signer, uint8_t kind, const weft_pk_t *node,
+			    uint32_t inc, const uint8_t sig[WEFT_SIG_LEN]);
+/* A member's accusation was refuted: count it against the member. */
+void weft_auth_strike(weft_gossip_t *g, uint32_t member);
+/* Whether a member's accusations are ignored for now. */
+bool weft_auth_limited(weft_gossip_t *g, uint32_t member);
+void weft_auth_dir_free(weft_gossip_dir_t *d);
 
 /* ---- ratelimit.c ---- */
 /* True when a packet from ip may be processed now (token bucket). */

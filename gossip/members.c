@@ -46,6 +46,7 @@ void weft_gossip_dir_free(weft_gossip_dir_t *d)
 	if (!d)
 		return;
 	mem = d->mem;
+	weft_auth_dir_free(d);
 	weft_g_free(&mem, d->ids);
 	weft_g_free(&mem, d->slots);
 	weft_g_free(&mem, d);

@@ -104,6 +104,8 @@ const char *weft_gossip_event_name(unsigned type)
 		[WEFT_GEV_NETKEY] = "netkey",
 		[WEFT_GEV_OVERFLOW] = "overflow",
 		[WEFT_GEV_REVOKED] = "revoked",
+		[WEFT_GEV_MISBEHAVING] = "misbehaving",
+		[WEFT_GEV_INCARNATION] = "incarnation",
 	};
 
 	return type <= WEFT_GEV_MAX && names[type] ? names[type] : "unknown";
@@ -325,7 +327,9 @@ void weft_g_pkt_start(weft_gossip_t *g, struct gpkt *pk, uint8_t type, const str
 	hdr = pk->sealed ? WEFT_WIRE_SEALED_HDR_LEN : WEFT_WIRE_HDR_LEN;
 	pk->w.p = pk->buf + hdr;
 	pk->w.len = 0;
-	pk->w.cap = WEFT_GOSSIP_MTU - hdr - (pk->sealed ? WEFT_WIRE_TAG_LEN : 0);
+	/* A member message ends with the sender's counter and MAC. */
+	pk->w.cap = WEFT_GOSSIP_MTU - hdr - (pk->sealed ? WEFT_WIRE_TAG_LEN : 0) -
+		    (handlers[type].cls == CLS_M ? WEFT_WIRE_AUTH_LEN : 0);
 	pk->w.overflow = false;
 }
 
@@ -341,9 +345,23 @@ int weft_g_pkt_send(weft_gossip_t *g, struct gpkt *pk)
 	uint64_t ctr;
 	int i, ret;
 
+	size_t plen = pk->w.len;
+	const uint8_t *pair;
+
 	if (pk->w.overflow)
 		return WEFT_EOVERSIZE;
 	weft_wire_header(pk->buf, pk->type, g->fpr, pk->sealed ? WEFT_WIRE_FLAG_SEALED : 0);
+	if (handlers[pk->type].cls == CLS_M) {
+		/* Only the receiver can check it: the MAC is keyed with our
+		 * pair key. Every member message names its receiver. */
+		if (!pk->dest.has_peer)
+			return WEFT_EPROTO;
+		pair = weft_auth_pair_key(g, &pk->dest.peer, weft_dir_find(g->dir, &pk->dest.peer));
+		if (!pair)
+			return WEFT_EBADSIG;
+		plen = weft_wire_auth(pk->w.p, pk->w.len, pk->buf, pair, weft_auth_next_ctr(g));
+		sodium_memzero(g->pair_scratch, sizeof(g->pair_scratch));
+	}
 	if (pk->sealed) {
 		const struct gkey *k = weft_netkey_sealing(g);
 		const uint8_t *key = k ? k->key : NULL;
@@ -361,9 +379,9 @@ int weft_g_pkt_send(weft_gossip_t *g, struct gpkt *pk)
 		memcpy(nonce, g->nonce_prefix, 16);
 		for (i = 0; i < 8; i++)
 			nonce[16 + i] = (uint8_t)(ctr >> (56 - 8 * i));
-		len = weft_wire_seal(pk->buf, pk->w.len, epoch, nonce, key);
+		len = weft_wire_seal(pk->buf, plen, epoch, nonce, key);
 	} else {
-		len = WEFT_WIRE_HDR_LEN + pk->w.len;
+		len = WEFT_WIRE_HDR_LEN + plen;
 	}
 	ret = outq_push(g, &pk->dest, pk->buf, len);
 	return ret ? ret : (int)len;
@@ -440,9 +458,138 @@ static void flush_changes(weft_gossip_t *g)
 	weft_g_membership(g);
 }
 
+/* ---- a member's state records, rate-limited ---- */
+
+/* A member signs its own state record as often as it likes; forwarded at
+ * that rate, one member's flood would multiply the whole mesh's traffic.
+ * So each member's new versions enter the store (and so the dissemination
+ * queue and the anti-entropy digests) at most WEFT_G_STATE_BURST at once
+ * and then one per WEFT_G_STATE_INTERVAL_S (a generic cell rate: st_tat is
+ * when the next would be on time); one that comes sooner waits here, the
+ * newest per member, and enters when its turn comes. */
+static void defer_state(weft_gossip_t *g, uint32_t idx, const weft_record_t *r, uint32_t due_s)
+{
+	struct gdefer *d, *slot = NULL;
+	weft_record_t held;
+	uint32_t i;
+
+	if (!g->defer) {
+		g->defer = weft_g_calloc(&g->mem, WEFT_G_DEFER_MAX, sizeof(*g->defer));
+		if (!g->defer)
+			return; /* anti-entropy will bring it */
+	}
+	for (i = 0; i < WEFT_G_DEFER_MAX; i++) {
+		d = &g->defer[i];
+		if (d->member1 == idx + 1) {
+			/* Keep the newer of the two. */
+			if (weft_record_decode(&held, d->raw, d->len, NULL) == 0 &&
+			    held.u.node_state.version >= r->u.node_state.version)
+				return;
+			slot = d;
+			break;
+		}
+		if (!d->member1 && !slot)
+			slot = d;
+	}
+	if (!slot)
+		return; /* full: anti-entropy will bring it */
+	if (!slot->member1)
+		g->ndefer++;
+	slot->member1 = idx + 1;
+	slot->due_s = due_s;
+	slot->len = r->raw_len;
+	memcpy(slot->raw, r->raw, r->raw_len);
+	g->st.state_deferred++;
+}
+
+/* True when raw is a member's state record that must wait its turn (it
+ * was put aside). */
+static bool state_limited(weft_gossip_t *g, const uint8_t *raw, size_t len)
+{
+	const uint32_t slack = (WEFT_G_STATE_BURST - 1) * WEFT_G_STATE_INTERVAL_S;
+	const weft_record_t *held;
+	weft_record_t r;
+	struct gmember *m;
+	uint32_t idx, now_s, tat;
+
+	/* [1, type, ...]: only node state records are limited. */
+	if (len < 3 || raw[0] != 0x95 || raw[1] != WEFT_RECORD_FORMAT || raw[2] != WEFT_REC_NODE_STATE)
+		return false;
+	if (weft_record_decode(&r, raw, len, NULL))
+		return false;
+	idx = weft_dir_find(g->dir, &r.u.node_state.node_id);
+	if (idx == WEFT_G_NONE || !weft_members_known(g, idx))
+		return false;
+	/* The first one, and anything not newer, the store decides on. */
+	held = weft_store_get(g->store, WEFT_REC_NODE_STATE, r.u.node_state.node_id.b);
+	if (!held || r.u.node_state.version <= held->u.node_state.version)
+		return false;
+	/* Someone else's forgery must not use up the member's turns. */
+	if (weft_vcache_verify(g->vc, &r))
+		return false;
+	m = &g->m[idx];
+	now_s = weft_g_secs(g);
+	tat = m->st_tat > now_s ? m->st_tat : now_s;
+	if (tat - now_s > slack) {
+		defer_state(g, idx, &r, tat - slack);
+		return true;
+	}
+	m->st_tat = tat + WEFT_G_STATE_INTERVAL_S;
+	return false;
+}
+
+bool weft_g_state_throttled(weft_gossip_t *g, const weft_record_t *r)
+{
+	uint32_t idx, now_s;
+
+	if (r->type != WEFT_REC_NODE_STATE)
+		return false;
+	idx = weft_dir_find(g->dir, &r->u.node_state.node_id);
+	if (idx == WEFT_G_NONE || idx >= g->mcap)
+		return false;
+	now_s = weft_g_secs(g);
+	/* At most one more allowed now: it publishes faster than its pace. */
+	return g->m[idx].st_tat > now_s &&
+	       g->m[idx].st_tat - now_s >= (WEFT_G_STATE_BURST - 2) * WEFT_G_STATE_INTERVAL_S;
+}
+
+static void defer_timers(weft_gossip_t *g)
+{
+	uint32_t now_s = weft_g_secs(g), i;
+	struct gdefer *d;
+
+	for (i = 0; i < WEFT_G_DEFER_MAX && g->ndefer; i++) {
+		d = &g->defer[i];
+		if (!d->member1 || d->due_s > now_s)
+			continue;
+		d->member1 = 0;
+		g->ndefer--;
+		weft_g_merge_raw(g, d->raw, d->len);
+	}
+}
+
+static uint64_t defer_deadline(const weft_gossip_t *g)
+{
+	uint64_t t = UINT64_MAX, at;
+	uint32_t i;
+
+	for (i = 0; i < WEFT_G_DEFER_MAX && g->ndefer; i++) {
+		if (!g->defer[i].member1)
+			continue;
+		at = g->t0 + (uint64_t)g->defer[i].due_s * 1000000000ull;
+		if (at < t)
+			t = at;
+	}
+	return t;
+}
+
 int weft_g_merge_raw(weft_gossip_t *g, const uint8_t *raw, size_t len)
 {
-	int ret = weft_store_merge_bytes(g->store, raw, len, NULL);
+	int ret;
+
+	if (state_limited(g, raw, len))
+		return WEFT_EPENDING;
+	ret = weft_store_merge_bytes(g->store, raw, len, NULL);
 
 	if (ret > 0 && ret != WEFT_MERGE_PENDING)
 		g->st.records_merged++;
@@ -514,6 +661,20 @@ weft_gossip_t *weft_gossip_new(const struct weft_gossip_config *cfg, uint64_t no
 	sodium_memzero(seed, sizeof(seed));
 	g->rand(g->rand_ctx, g->nonce_prefix, sizeof(g->nonce_prefix));
 	g->rand(g->rand_ctx, g->cookie_key, sizeof(g->cookie_key));
+	if (crypto_sign_ed25519_sk_to_curve25519(g->xsk, g->id.sk)) {
+		ret = -EINVAL;
+		goto fail;
+	}
+	if (cfg->vcache) {
+		g->vc = cfg->vcache;
+	} else {
+		g->vc = weft_vcache_new(256);
+		g->own_vc = true;
+		if (!g->vc) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+	}
 
 	if (cfg->dir) {
 		g->dir = cfg->dir;
@@ -580,6 +741,9 @@ void weft_gossip_free(weft_gossip_t *g)
 	weft_g_free(&mem, g->scratch);
 	weft_g_free(&mem, g->rl);
 	weft_g_free(&mem, g->obs);
+	weft_g_free(&mem, g->defer);
+	if (g->own_vc)
+		weft_vcache_free(g->vc);
 	if (g->join) {
 		sodium_memzero(g->join, sizeof(*g->join));
 		weft_g_free(&mem, g->join);
@@ -594,16 +758,17 @@ void weft_gossip_free(weft_gossip_t *g)
 
 /* A packet sealed with the network key came from a node we hold a
  * revocation for: it still has the key and does not know. Answer with a
- * records packet carrying the revocation, so it stops gossiping; rate
- * limited per source address, as join traffic is, so a revoked node (or
- * someone replaying its packets) cannot make us its amplifier. */
+ * records packet carrying the revocation, so it stops gossiping. The caller
+ * rate-limits these answers per source address, as join traffic is, so a
+ * revoked node (or someone replaying its packets) cannot make us its
+ * amplifier. */
 static void tell_revoked(weft_gossip_t *g, const struct grx *rx, uint32_t epoch)
 {
 	const weft_record_t *rev;
 	struct gpkt pk;
 
 	rev = weft_store_get(g->store, WEFT_REC_REVOCATION, rx->sender.b);
-	if (!rev || !weft_ratelimit_allow(g, &rx->from->ip))
+	if (!rev)
 		return;
 	weft_g_pkt_start(g, &pk, WEFT_MSG_RECORDS, &rx->reply);
 	/* Sealed with the key its packet came with: a revocation usually
@@ -624,10 +789,13 @@ static void tell_revoked(weft_gossip_t *g, const struct grx *rx, uint32_t epoch)
 static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_hdr *h, const uint8_t *pkt,
 		       size_t len, uint8_t *plain)
 {
-	const uint8_t *body = h->body, *id;
-	size_t blen = h->body_len;
+	const uint8_t *payload = h->body, *id, *pair;
+	size_t plen = h->body_len, blen;
 	const uint8_t *key;
-	uint32_t n;
+	struct gmember *m;
+	uint64_t ctr;
+	uint32_t n, idx;
+	bool revoked;
 	int ret;
 
 	if (!g->member)
@@ -641,31 +809,53 @@ static int recv_member(weft_gossip_t *g, struct grx *rx, const struct weft_wire_
 		ret = weft_wire_open(pkt, len, key, plain, WEFT_GOSSIP_MTU);
 		if (ret < 0)
 			return ret;
-		body = plain;
-		blen = (size_t)ret;
+		payload = plain;
+		plen = (size_t)ret;
 	} else if (h->flags & WEFT_WIRE_FLAG_SEALED) {
 		return WEFT_EPROTO;
 	}
-	rx->r = (struct weft_rbuf){ body, blen, 0 };
+	if (plen <= WEFT_WIRE_AUTH_LEN)
+		return WEFT_EMALFORMED;
+	rx->r = (struct weft_rbuf){ payload, plen - WEFT_WIRE_AUTH_LEN, 0 };
 	if (weft_mp_read_array(&rx->r, &n) || n < 2 || weft_mp_read_binfix(&rx->r, &id, WEFT_PK_LEN))
 		return WEFT_EMALFORMED;
 	memcpy(rx->sender.b, id, WEFT_PK_LEN);
 	if (sodium_memcmp(id, g->id.pk.b, WEFT_PK_LEN) == 0)
 		return WEFT_EPROTO; /* our own packet reflected back */
+	idx = weft_dir_find(g->dir, &rx->sender);
+	revoked = idx != WEFT_G_NONE && idx < g->mcap && (g->m[idx].flags & MF_REVOKED);
+	/* The sender is who the MAC says, not who the body says: a member
+	 * holding the network key, or a relay that can put any overlay
+	 * source address on a packet, cannot speak for another. */
+	pair = weft_auth_pair_key(g, &rx->sender, idx);
+	if (!pair)
+		return WEFT_EBADSIG;
+	ret = weft_wire_auth_check(payload, plen, pkt, pair, &blen, &ctr);
+	sodium_memzero(g->pair_scratch, sizeof(g->pair_scratch));
+	if (ret) {
+		g->st.auth_failed++;
+		return ret;
+	}
 	rx->nfields = n - 1;
-	rx->sender_idx = weft_dir_find(g->dir, &rx->sender);
+	rx->sender_idx = idx;
 	rx->reply.path = rx->path;
 	rx->reply.to = *rx->from;
 	rx->reply.has_peer = true;
 	rx->reply.peer = rx->sender;
-	if (rx->sender_idx != WEFT_G_NONE && g->m && rx->sender_idx < g->mcap &&
-	    (g->m[rx->sender_idx].flags & MF_REVOKED)) {
-		if (rx->path == WEFT_PATH_UNDERLAY)
+	if (revoked) {
+		if (rx->path == WEFT_PATH_UNDERLAY && weft_ratelimit_allow(g, &rx->from->ip))
 			tell_revoked(g, rx, h->epoch);
 		return WEFT_EREVOKED;
 	}
-	if (rx->sender_idx != WEFT_G_NONE && !weft_members_known(g, rx->sender_idx))
+	if (idx != WEFT_G_NONE && !weft_members_known(g, idx))
 		rx->sender_idx = WEFT_G_NONE;
+	if (rx->sender_idx != WEFT_G_NONE) {
+		/* Newer than anything it sent us before: not a replay. */
+		m = &g->m[idx];
+		rx->fresh = ctr > m->ctr;
+		if (rx->fresh)
+			m->ctr = ctr;
+	}
 	return 0;
 }
 
@@ -724,7 +914,9 @@ int weft_gossip_recv(weft_gossip_t *g, uint8_t path, const weft_endpoint_t *from
 	flush_changes(g);
 	if (ret < 0)
 		goto drop;
-	if (hd->cls == CLS_M && rx.sender_idx != WEFT_G_NONE) {
+	/* Where a member is, and that it lives, is learnt only from its own
+	 * authenticated packets, and not from a replayed one. */
+	if (hd->cls == CLS_M && rx.sender_idx != WEFT_G_NONE && rx.fresh) {
 		if (path == WEFT_PATH_OVERLAY)
 			g->m[rx.sender_idx].flags &= (uint8_t)~MF_OVL_FAIL;
 		else
@@ -747,6 +939,8 @@ void weft_gossip_handle_timeout(weft_gossip_t *g, uint64_t now)
 		g->old_key_until = UINT64_MAX;
 	}
 	weft_join_timers(g);
+	if (g->ndefer)
+		defer_timers(g);
 	if (g->member) {
 		weft_swim_timers(g);
 		if (!g->left && g->now >= g->next_probe)
@@ -771,6 +965,8 @@ uint64_t weft_gossip_next_deadline(const weft_gossip_t *g)
 
 	if (g->old_key.valid)
 		t = min64(t, g->old_key_until);
+	if (g->ndefer)
+		t = min64(t, defer_deadline(g));
 	if (g->member) {
 		t = min64(t, weft_swim_deadline(g));
 		t = min64(t, g->next_gossip);

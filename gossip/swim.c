@@ -5,9 +5,21 @@
  * local-health multiplier that slows our probing when we are the slow one,
  * and the suspicion piggybacked on pings to the suspect ("buddy system").
  * Liveness never removes a member: dead members are retried with backoff so
- * that partitions heal by themselves. */
+ * that partitions heal by themselves.
+ *
+ * Against a member that lies (docs/DESIGN.md, "As built: a compromised
+ * member"): only a node raises its own incarnation (alive and left are
+ * signed by it), an accusation is signed by its accuser and names an
+ * incarnation the accused has signed, a death needs our own failed probe,
+ * or two distinct accusers and no answer to our own ping, and is never
+ * taken on another node's word alone, an ack counts only from the target
+ * itself or with the target's proof, and a member whose accusations are
+ * refuted again and again is ignored as an accuser for a while
+ * (gossip/auth.c). */
 #include <math.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "core/error.h"
 #include "gossip/internal.h"
@@ -39,35 +51,51 @@ static void awareness(weft_gossip_t *g, int delta)
 
 /* ---- sending ---- */
 
-static void send_ping(weft_gossip_t *g, uint8_t type, uint32_t target, uint32_t seq,
-		      const struct weft_gossip_dgram *dest)
+/* ping and ping-req: [from, seq, target, items]; a ping we send for
+ * someone's ping-req also names the requester and its seq, so the target
+ * can prove its ack to the requester through us. */
+static void send_ping_for(weft_gossip_t *g, uint8_t type, uint32_t target, uint32_t seq,
+			  const struct weft_gossip_dgram *dest, uint32_t requester, uint32_t req_seq)
 {
 	struct gpkt pk;
 	uint32_t to = type == WEFT_MSG_PING ? target : weft_dir_find(g->dir, &dest->peer);
+	bool relayed = requester != WEFT_G_NONE;
 
 	weft_g_pkt_start(g, &pk, type, dest);
-	weft_mp_array(&pk.w, 4);
+	weft_mp_array(&pk.w, relayed ? 6 : 4);
 	weft_mp_bin(&pk.w, g->id.pk.b, WEFT_PK_LEN);
 	weft_mp_uint(&pk.w, seq);
 	weft_mp_bin(&pk.w, g->dir->ids[target].b, WEFT_PK_LEN);
-	weft_bcast_fill(g, &pk.w, weft_g_pkt_room(&pk), to);
+	weft_bcast_fill(g, &pk.w, weft_g_pkt_room(&pk) - (relayed ? 34 + 5 : 0), to);
+	if (relayed) {
+		weft_mp_bin(&pk.w, g->dir->ids[requester].b, WEFT_PK_LEN);
+		weft_mp_uint(&pk.w, req_seq);
+	}
 	weft_g_pkt_send(g, &pk);
 }
 
+static void send_ping(weft_gossip_t *g, uint8_t type, uint32_t target, uint32_t seq,
+		      const struct weft_gossip_dgram *dest)
+{
+	send_ping_for(g, type, target, seq, dest, WEFT_G_NONE, 0);
+}
+
 static void send_ack(weft_gossip_t *g, const struct weft_gossip_dgram *dest, uint32_t seq,
-		     const weft_endpoint_t *observed, uint32_t dest_idx)
+		     const weft_endpoint_t *observed, uint32_t dest_idx, const uint8_t *proof)
 {
 	struct gpkt pk;
 
 	weft_g_pkt_start(g, &pk, WEFT_MSG_ACK, dest);
-	weft_mp_array(&pk.w, 4);
+	weft_mp_array(&pk.w, proof ? 5 : 4);
 	weft_mp_bin(&pk.w, g->id.pk.b, WEFT_PK_LEN);
 	weft_mp_uint(&pk.w, seq);
 	if (observed)
 		weft_wire_put_endpoint(&pk.w, observed);
 	else
 		weft_mp_nil(&pk.w);
-	weft_bcast_fill(g, &pk.w, weft_g_pkt_room(&pk), dest_idx);
+	weft_bcast_fill(g, &pk.w, weft_g_pkt_room(&pk) - (proof ? 2 + WEFT_WIRE_PROOF_LEN : 0), dest_idx);
+	if (proof)
+		weft_mp_bin(&pk.w, proof, WEFT_WIRE_PROOF_LEN);
 	weft_g_pkt_send(g, &pk);
 }
 
@@ -152,7 +180,17 @@ static uint64_t susp_timeout(const weft_gossip_t *g, const struct gsusp *s)
 	return MS((uint64_t)(max < min ? min : max));
 }
 
-static void suspicion_start(weft_gossip_t *g, uint32_t idx, uint32_t inc, uint32_t from)
+static uint64_t susp_min(const weft_gossip_t *g)
+{
+	double lg = log10((double)n_live(g));
+
+	if (lg < 2.0)
+		lg = 2.0;
+	return MS((uint64_t)((double)g->p.suspicion_mult * lg * (double)g->p.probe_interval_ms));
+}
+
+static void suspicion_start(weft_gossip_t *g, uint32_t idx, uint32_t inc, uint32_t from, uint8_t kind,
+			    const uint8_t sig[WEFT_SIG_LEN])
 {
 	struct gsusp *s;
 	uint32_t cap, n = n_live(g);
@@ -173,23 +211,101 @@ static void suspicion_start(weft_gossip_t *g, uint32_t idx, uint32_t inc, uint32
 	s->k = n >= 2 + WEFT_G_SUSPECT_K ? WEFT_G_SUSPECT_K : 0;
 	s->n = 1;
 	s->who[0] = from;
+	s->kind0 = kind;
+	if (kind == WEFT_UPD_DEAD)
+		s->dead_by[s->ndead++] = from;
+	memcpy(s->sig0, sig, WEFT_SIG_LEN);
 	s->deadline = s->start + susp_timeout(g, s);
 	g->m[idx].aux = g->nsusp;
 	heap_push(g, s->deadline, idx, inc);
 }
 
-static bool suspicion_confirm(weft_gossip_t *g, struct gsusp *s, uint32_t from)
+static bool accused_by(const struct gsusp *s, uint32_t who)
 {
 	unsigned i;
 
-	if (from == WEFT_G_NONE || s->n >= 1 + s->k)
-		return false;
 	for (i = 0; i < s->n; i++)
-		if (s->who[i] == from)
-			return false;
+		if (s->who[i] == who)
+			return true;
+	return false;
+}
+
+static struct gping *ping_slot(weft_gossip_t *g);
+
+/* A direct ping to idx whose ack counts as our evidence that it lives:
+ * remembered for a probe period, when a slot is free. */
+static bool check_ping(weft_gossip_t *g, uint32_t idx)
+{
+	struct weft_gossip_dgram d;
+	struct gping *q;
+
+	if (!weft_members_dest(g, idx, &d))
+		return false;
+	q = ping_slot(g);
+	if (q) {
+		memset(q, 0, sizeof(*q));
+		q->kind = PING_RETRY;
+		q->target = idx;
+		q->seq = g->seq + 1;
+		q->deadline = g->now + MS(g->p.probe_interval_ms);
+	}
+	send_ping(g, WEFT_MSG_PING, idx, ++g->seq, &d);
+	return true;
+}
+
+/* Our own check before a death on others' word: the ping carries the
+ * accusation, so it may refute, and its ack is our evidence that it lives
+ * (accusers it has stopped listening to cannot get it killed here). */
+static void ping_suspect(weft_gossip_t *g, struct gsusp *s)
+{
+	s->pinged = true;
+	s->ping_at = g->now;
+	if (!check_ping(g, s->member))
+		s->ping_at = 0;
+}
+
+static bool declared_by(const struct gsusp *s, uint32_t who)
+{
+	unsigned i;
+
+	for (i = 0; i < s->ndead; i++)
+		if (s->dead_by[i] == who)
+			return true;
+	return false;
+}
+
+/* `from` declared it dead: its own timeout passed. Two of them and there
+ * is no reason to wait out ours; what is left is our own check
+ * (expire_suspicions). */
+static void declared_dead(weft_gossip_t *g, struct gsusp *s, uint32_t from)
+{
+	if (s->ndead >= WEFT_G_DEAD_EVIDENCE || declared_by(s, from))
+		return;
+	s->dead_by[s->ndead++] = from;
+	if (s->ndead >= WEFT_G_DEAD_EVIDENCE && s->deadline > g->now) {
+		s->deadline = g->now;
+		heap_push(g, s->deadline, s->member, s->inc);
+	}
+}
+
+static bool suspicion_confirm(weft_gossip_t *g, struct gsusp *s, uint32_t from)
+{
+	/* Up to 1 + K accusers are kept whatever k (the timeout counts k of
+	 * them): they are the evidence for a death, and whom a refutation
+	 * blames. */
+	if (from == WEFT_G_NONE || s->n >= 1 + WEFT_G_SUSPECT_K || accused_by(s, from))
+		return false;
 	s->who[s->n++] = from;
-	s->deadline = s->start + susp_timeout(g, s);
-	heap_push(g, s->deadline, s->member, s->inc);
+	if (s->n == WEFT_G_DEAD_EVIDENCE && !s->pinged && !accused_by(s, g->self))
+		ping_suspect(g, s);
+	/* A confirmation shortens the timeout, never lengthens one we had
+	 * already extended to check for ourselves. */
+	if (s->start + susp_timeout(g, s) < s->deadline) {
+		s->deadline = s->start + susp_timeout(g, s);
+		if (s->deadline < g->now)
+			s->deadline = g->now;
+		heap_push(g, s->deadline, s->member, s->inc);
+	}
 	return true;
 }
 
@@ -210,15 +326,18 @@ void weft_swim_clear_suspicion(weft_gossip_t *g, uint32_t idx)
 	m->aux = 0;
 }
 
-static void suspect(weft_gossip_t *g, uint32_t idx, uint32_t inc, uint32_t from)
+/* An accusation of idx at its incarnation inc by `from` (signed sig,
+ * already checked, or ours). */
+static void suspect(weft_gossip_t *g, uint32_t idx, uint8_t kind, uint32_t inc, uint32_t from,
+		    const uint8_t sig[WEFT_SIG_LEN])
 {
 	struct gmember *m = &g->m[idx];
 
-	if (inc < m->inc)
+	if (inc != m->inc)
 		return;
 	if (m->state == WEFT_LIVE_ALIVE) {
 		weft_members_set_state(g, idx, WEFT_LIVE_SUSPECT, inc);
-		suspicion_start(g, idx, inc, from);
+		suspicion_start(g, idx, inc, from, kind, sig);
 		g->st.suspicions++;
 		/* About 2k members that hear of it probe the suspect next: a
 		 * dead one collects its k confirmations within a probe period,
@@ -226,24 +345,45 @@ static void suspect(weft_gossip_t *g, uint32_t idx, uint32_t inc, uint32_t from)
 		 * and the cost stays constant in N. */
 		if (from != g->self && weft_g_rand_below(g, n_live(g)) < 2 * WEFT_G_SUSPECT_K)
 			g->probe_next = idx;
-	} else if (m->state == WEFT_LIVE_SUSPECT && inc > m->inc) {
-		weft_swim_clear_suspicion(g, idx);
-		m->inc = inc;
-		suspicion_start(g, idx, inc, from);
 	} else if (m->state == WEFT_LIVE_SUSPECT && m->aux) {
-		/* Only a new, independent suspicion is news worth passing on. */
-		if (!suspicion_confirm(g, &g->susp[m->aux - 1], from))
+		struct gsusp *s = &g->susp[m->aux - 1];
+
+		if (kind == WEFT_UPD_DEAD)
+			declared_dead(g, s, from);
+		/* Only a new, independent accusation is news worth passing on. */
+		if (!suspicion_confirm(g, s, from))
 			return;
 	} else {
 		return;
 	}
-	weft_bcast_swim(g, WEFT_UPD_SUSPECT, idx, inc, from);
+	weft_bcast_swim(g, kind, idx, inc, from, sig);
+}
+
+/* Our own accusation: we probed it and it did not answer. */
+static void suspect_self(weft_gossip_t *g, uint32_t idx)
+{
+	uint8_t sig[WEFT_SIG_LEN];
+	struct gmember *m = &g->m[idx];
+
+	if (m->state != WEFT_LIVE_ALIVE && !(m->state == WEFT_LIVE_SUSPECT && m->aux))
+		return;
+	weft_auth_sign_update(g, WEFT_UPD_SUSPECT, idx, m->inc, sig);
+	suspect(g, idx, WEFT_UPD_SUSPECT, m->inc, g->self, sig);
+}
+
+/* Enough to declare a death: our own failed probe, or distinct accusers
+ * enough that no single member can kill another by saying so. */
+static bool enough_evidence(const weft_gossip_t *g, const struct gsusp *s)
+{
+	return accused_by(s, g->self) || s->n >= WEFT_G_DEAD_EVIDENCE;
 }
 
 static void expire_suspicions(weft_gossip_t *g)
 {
+	uint8_t sig[WEFT_SIG_LEN];
 	struct gheap top;
 	struct gmember *m;
+	struct gsusp *s;
 
 	while (g->nheap && g->heap[0].deadline <= g->now) {
 		top = heap_pop(g);
@@ -251,42 +391,145 @@ static void expire_suspicions(weft_gossip_t *g)
 		if (m->state != WEFT_LIVE_SUSPECT || m->inc != top.inc || !m->aux ||
 		    g->susp[m->aux - 1].deadline != top.deadline)
 			continue; /* refuted, confirmed again, or replaced */
+		s = &g->susp[m->aux - 1];
+		if (s->alive_seen && !accused_by(s, g->self)) {
+			/* It answered our own ping since: alive, whoever says
+			 * otherwise (it may not refute an accuser it has
+			 * stopped listening to). */
+			weft_members_set_state(g, top.member, WEFT_LIVE_ALIVE, m->inc);
+			continue;
+		}
+		if (!enough_evidence(g, s)) {
+			/* One member's word: see for ourselves before anyone is
+			 * declared dead here, and give it one more period. */
+			s->checked = true;
+			if (g->probe_next == WEFT_G_NONE)
+				g->probe_next = top.member;
+			s->deadline = g->now + susp_min(g);
+			heap_push(g, s->deadline, top.member, m->inc);
+			continue;
+		}
+		if (!accused_by(s, g->self)) {
+			/* Others' word only: one ping of our own first (sent as
+			 * soon as the evidence was there), and its answer, or a
+			 * probe timeout without one. */
+			if (!s->pinged)
+				ping_suspect(g, s);
+			if (s->pinged && g->now < s->ping_at + scaled(g, g->p.probe_timeout_ms)) {
+				s->deadline = s->ping_at + scaled(g, g->p.probe_timeout_ms);
+				heap_push(g, s->deadline, top.member, m->inc);
+				continue;
+			}
+		}
+		/* Ours is news unless two others already said it: then
+		 * theirs is spreading, and every node's own at 137 bytes
+		 * times retransmit would triple what a death costs. */
+		if (s->ndead < WEFT_G_DEAD_EVIDENCE) {
+			weft_auth_sign_update(g, WEFT_UPD_DEAD, top.member, m->inc, sig);
+			weft_bcast_swim(g, WEFT_UPD_DEAD, top.member, m->inc, g->self, sig);
+		}
 		weft_members_set_state(g, top.member, WEFT_LIVE_DEAD, m->inc);
-		weft_bcast_swim(g, WEFT_UPD_DEAD, top.member, m->inc, g->self);
 	}
 }
 
 /* ---- updates about members ---- */
 
-static void refute(weft_gossip_t *g, uint32_t inc)
+static void own_alive(weft_gossip_t *g)
 {
-	g->inc = inc + 1;
-	g->m[g->self].inc = g->inc;
-	g->st.refutations++;
-	awareness(g, 1);
-	weft_bcast_swim(g, WEFT_UPD_ALIVE, g->self, g->inc, WEFT_G_NONE);
+	uint8_t sig[WEFT_SIG_LEN];
+
+	weft_auth_sign_update(g, WEFT_UPD_ALIVE, g->self, g->inc, sig);
+	weft_bcast_swim(g, WEFT_UPD_ALIVE, g->self, g->inc, WEFT_G_NONE, sig);
 }
 
-static void self_update(weft_gossip_t *g, uint8_t kind, uint32_t inc)
+static void inc_changed(weft_gossip_t *g)
+{
+	struct weft_gossip_event ev;
+
+	g->m[g->self].inc = g->inc;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = WEFT_GEV_INCARNATION;
+	ev.node = g->id.pk;
+	ev.incarnation = g->inc;
+	weft_g_event(g, &ev);
+}
+
+/* Refute an accusation at inc: a signed alive above it. Incarnations are
+ * bounded: at the maximum there is nothing above to say (it takes 2^32
+ * refutations to get there, and nobody else can push it). */
+static void refute(weft_gossip_t *g, uint32_t inc)
+{
+	if (inc == UINT32_MAX)
+		return;
+	g->inc = inc + 1;
+	inc_changed(g);
+	g->st.refutations++;
+	awareness(g, 1);
+	own_alive(g);
+}
+
+static void self_update(weft_gossip_t *g, uint8_t kind, uint32_t inc, uint32_t acc)
 {
 	if (g->left)
 		return; /* we said goodbye: do not argue */
-	if (kind == WEFT_UPD_ALIVE ? inc > g->inc : inc >= g->inc)
-		refute(g, inc);
-	else if (kind != WEFT_UPD_ALIVE)
+	if (kind == WEFT_UPD_ALIVE || kind == WEFT_UPD_LEFT) {
+		/* Our own signature (the caller checked it) on an incarnation
+		 * above ours: signed before a restart that lost it. Carry on
+		 * from there, and refute a goodbye we did not mean. */
+		if (inc > g->inc) {
+			g->inc = inc;
+			inc_changed(g);
+			if (kind == WEFT_UPD_LEFT)
+				refute(g, inc);
+		}
+		return;
+	}
+	if (weft_auth_limited(g, acc))
+		return; /* it has cried wolf: nobody listens to it any more */
+	if (inc < g->inc) {
 		/* A stale accusation: its sender missed our refutation (a lost
 		 * update, a healed partition). Say it again; it rides on our
 		 * answer to that very sender first. */
-		weft_bcast_swim(g, WEFT_UPD_ALIVE, g->self, g->inc, WEFT_G_NONE);
+		own_alive(g);
+		return;
+	}
+	if (inc - g->inc > WEFT_G_INC_SLACK) {
+		/* We never signed that: a lie. */
+		g->st.updates_refused++;
+		weft_auth_strike(g, acc);
+		return;
+	}
+	weft_auth_strike(g, acc);
+	refute(g, inc);
 }
 
-void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint32_t inc, const weft_pk_t *from)
+void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint32_t inc, const weft_pk_t *from,
+		     const uint8_t sig[WEFT_SIG_LEN])
 {
-	uint32_t idx = weft_dir_find(g->dir, node);
+	uint32_t idx = weft_dir_find(g->dir, node), acc = WEFT_G_NONE, i;
+	bool news, dead_news;
 	struct gmember *m;
+	struct gsusp *s;
 
+	if (kind == WEFT_UPD_SUSPECT || kind == WEFT_UPD_DEAD) {
+		/* An accuser must be another member, and one still heard. */
+		acc = from ? weft_dir_find(g->dir, from) : WEFT_G_NONE;
+		if (acc == WEFT_G_NONE || acc == idx || (acc != g->self && !weft_members_known(g, acc)))
+			return;
+		if (acc == g->self)
+			return; /* our own accusation, back to us */
+		if (idx != g->self && weft_auth_limited(g, acc))
+			return;
+	}
 	if (idx == g->self) {
-		self_update(g, kind, inc);
+		if (kind == WEFT_UPD_ALIVE || kind == WEFT_UPD_LEFT) {
+			if (inc <= g->inc || !weft_auth_check_update(g, node, kind, node, inc, sig))
+				return;
+		} else if (!weft_auth_check_update(g, from, kind, node, inc, sig)) {
+			g->st.updates_refused++;
+			return;
+		}
+		self_update(g, kind, inc, acc);
 		return;
 	}
 	if (idx == WEFT_G_NONE || !weft_members_known(g, idx))
@@ -296,6 +539,17 @@ void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint
 	case WEFT_UPD_ALIVE:
 		if (inc <= m->inc)
 			return;
+		/* Only the member itself raises its incarnation. */
+		if (!weft_auth_check_update(g, node, kind, node, inc, sig)) {
+			g->st.updates_refused++;
+			return;
+		}
+		/* A refutation: whoever accused it was wrong. */
+		if (m->state == WEFT_LIVE_SUSPECT && m->aux) {
+			s = &g->susp[m->aux - 1];
+			for (i = 0; i < s->n; i++)
+				weft_auth_strike(g, s->who[i]);
+		}
 		/* A dead member came back: a partition may have healed, so
 		 * the other dead ones are worth trying now, not at backoff. */
 		if (m->state == WEFT_LIVE_DEAD) {
@@ -304,21 +558,52 @@ void weft_swim_apply(weft_gossip_t *g, uint8_t kind, const weft_pk_t *node, uint
 		}
 		m->retry = 0;
 		weft_members_set_state(g, idx, WEFT_LIVE_ALIVE, inc);
-		break;
-	case WEFT_UPD_SUSPECT:
-		suspect(g, idx, inc, from ? weft_dir_find(g->dir, from) : WEFT_G_NONE);
+		weft_bcast_swim(g, kind, idx, inc, WEFT_G_NONE, sig);
 		return;
-	case WEFT_UPD_DEAD:
 	case WEFT_UPD_LEFT:
-		if (inc < m->inc || m->state == WEFT_LIVE_LEFT ||
-		    (kind == WEFT_UPD_DEAD && m->state == WEFT_LIVE_DEAD))
+		if (inc < m->inc || m->state == WEFT_LIVE_LEFT)
 			return;
-		weft_members_set_state(g, idx, kind == WEFT_UPD_DEAD ? WEFT_LIVE_DEAD : WEFT_LIVE_LEFT, inc);
-		break;
+		if (!weft_auth_check_update(g, node, kind, node, inc, sig)) {
+			g->st.updates_refused++;
+			return;
+		}
+		weft_members_set_state(g, idx, WEFT_LIVE_LEFT, inc);
+		weft_bcast_swim(g, kind, idx, inc, WEFT_G_NONE, sig);
+		return;
+	case WEFT_UPD_SUSPECT:
+	case WEFT_UPD_DEAD:
+		if (inc < m->inc || m->state == WEFT_LIVE_DEAD || m->state == WEFT_LIVE_LEFT)
+			return;
+		s = m->state == WEFT_LIVE_SUSPECT && m->aux ? &g->susp[m->aux - 1] : NULL;
+		news = !s || (!accused_by(s, acc) && s->n < 1 + WEFT_G_SUSPECT_K);
+		dead_news = s && kind == WEFT_UPD_DEAD && inc == m->inc && s->ndead < WEFT_G_DEAD_EVIDENCE &&
+			    !declared_by(s, acc);
+		if (!news && !dead_news)
+			return; /* no news: checked no further */
+		if (!weft_auth_check_update(g, from, kind, node, inc, sig)) {
+			g->st.updates_refused++;
+			return;
+		}
+		if (!news) {
+			declared_dead(g, s, acc);
+			return;
+		}
+		if (inc > m->inc) {
+			/* An incarnation it never signed, as far as we know: a
+			 * lie, or news we missed. Not passed on; it confirms a
+			 * suspicion we hold, and otherwise we look ourselves. */
+			g->st.updates_refused++;
+			if (s)
+				suspicion_confirm(g, s, acc);
+			else if (g->probe_next == WEFT_G_NONE)
+				g->probe_next = idx;
+			return;
+		}
+		suspect(g, idx, kind, inc, acc, sig);
+		return;
 	default:
 		return;
 	}
-	weft_bcast_swim(g, kind, idx, inc, from ? weft_dir_find(g->dir, from) : WEFT_G_NONE);
 }
 
 /* ---- probing ---- */
@@ -341,7 +626,7 @@ static void probe_failed(weft_gossip_t *g)
 	 * on to the member's next announced endpoint. */
 	weft_members_forget_observed(g, p->target, WEFT_EP_OBSERVED);
 	m->ep++;
-	suspect(g, p->target, m->inc, g->self);
+	suspect_self(g, p->target);
 }
 
 static void probe_indirect(weft_gossip_t *g)
@@ -361,6 +646,7 @@ static void probe_indirect(weft_gossip_t *g)
 			continue;
 		send_ping(g, WEFT_MSG_PING_REQ, p->target, p->seq, &d);
 		p->nacks_expected++;
+		p->helpers[p->nhelpers++] = h;
 	}
 	/* A second direct ping (memberlist sends one over TCP): a lost
 	 * datagram then costs a suspicion only if this one is lost as well,
@@ -387,18 +673,26 @@ static uint32_t backoff_s(const weft_gossip_t *g, uint8_t retry)
 	return (uint32_t)((b + 999) / 1000);
 }
 
+static struct gping *ping_slot(weft_gossip_t *g)
+{
+	unsigned i;
+
+	for (i = 0; i < WEFT_G_PINGS; i++)
+		if (g->pings[i].kind == PING_FREE)
+			return &g->pings[i];
+	return NULL;
+}
+
 static bool retry_ping(weft_gossip_t *g, uint32_t idx)
 {
-	struct weft_gossip_dgram d;
 	struct gmember *m = &g->m[idx];
 
 	m->aux = weft_g_secs(g) + backoff_s(g, m->retry);
 	if (m->retry < 20)
 		m->retry++;
-	if (!weft_members_dest(g, idx, &d))
-		return false;
-	send_ping(g, WEFT_MSG_PING, idx, ++g->seq, &d);
-	return true;
+	/* Its ack is our own evidence that it lives (and the ack's
+	 * refutation does the rest). */
+	return check_ping(g, idx);
 }
 
 /* A walk over up to DEAD_SCAN slots from a random start: the table has
@@ -486,9 +780,9 @@ void weft_swim_timers(weft_gossip_t *g)
 	}
 	for (i = 0; i < WEFT_G_PINGS; i++) {
 		q = &g->pings[i];
-		if (q->kind != PING_RELAY || g->now < q->deadline)
+		if (q->kind == PING_FREE || g->now < q->deadline)
 			continue;
-		if (!q->acked)
+		if (q->kind == PING_RELAY && !q->acked)
 			send_nack(g, &q->req, q->req_seq);
 		q->kind = PING_FREE;
 	}
@@ -504,7 +798,7 @@ uint64_t weft_swim_deadline(const weft_gossip_t *g)
 	if (p->active && !p->acked)
 		t = p->indirect ? p->t_end : p->t_indirect;
 	for (i = 0; i < WEFT_G_PINGS; i++)
-		if (g->pings[i].kind == PING_RELAY && g->pings[i].deadline < t)
+		if (g->pings[i].kind != PING_FREE && g->pings[i].deadline < t)
 			t = g->pings[i].deadline;
 	if (g->nheap && g->heap[0].deadline < t)
 		t = g->heap[0].deadline;
@@ -513,28 +807,63 @@ uint64_t weft_swim_deadline(const weft_gossip_t *g)
 
 void weft_swim_leave(weft_gossip_t *g)
 {
+	uint8_t sig[WEFT_SIG_LEN];
+
 	g->left = true;
-	g->inc++;
+	if (g->inc < UINT32_MAX) {
+		g->inc++;
+		inc_changed(g);
+	}
 	g->probe.active = false;
 	weft_members_set_state(g, g->self, WEFT_LIVE_LEFT, g->inc);
-	weft_bcast_swim(g, WEFT_UPD_LEFT, g->self, g->inc, WEFT_G_NONE);
+	weft_auth_sign_update(g, WEFT_UPD_LEFT, g->self, g->inc, sig);
+	weft_bcast_swim(g, WEFT_UPD_LEFT, g->self, g->inc, WEFT_G_NONE, sig);
 	g->next_gossip = g->now;
+}
+
+/* It answered a ping of ours itself: first-hand evidence that it lives. A
+ * suspicion we hold is then not ours to turn into a death, and a member we
+ * held dead is back (its refutation, if it sent one, came first). */
+static void answered(weft_gossip_t *g, uint32_t idx)
+{
+	struct gmember *m = &g->m[idx];
+
+	if (!weft_members_known(g, idx))
+		return;
+	if (m->state == WEFT_LIVE_SUSPECT && m->aux) {
+		g->susp[m->aux - 1].alive_seen = true;
+	} else if (m->state == WEFT_LIVE_DEAD) {
+		g->heal_until = g->now + 10 * MS(g->p.probe_interval_ms);
+		weft_sync_soon(g, idx);
+		m->retry = 0;
+		weft_members_set_state(g, idx, WEFT_LIVE_ALIVE, m->inc);
+	}
 }
 
 /* ---- handlers ---- */
 
-/* ping and ping-req share a body: [from, seq, target, items]. The body is
+/* ping and ping-req share a body: [from, seq, target, items], and a ping
+ * relayed for a ping-req adds [requester, requester seq]. The body is
  * checked whole before anything in it is applied. */
-static int read_probe(weft_gossip_t *g, struct grx *rx, uint32_t *seq, weft_pk_t *target)
+static int read_probe(weft_gossip_t *g, struct grx *rx, uint32_t *seq, weft_pk_t *target, weft_pk_t *req,
+		      uint32_t *req_seq)
 {
 	struct weft_rbuf items;
 	const uint8_t *t;
 
-	if (rx->nfields != 3 || weft_mp_read_u32(&rx->r, seq) || weft_mp_read_binfix(&rx->r, &t, WEFT_PK_LEN))
+	if ((rx->nfields != 3 && !(req && rx->nfields == 5)) || weft_mp_read_u32(&rx->r, seq) ||
+	    weft_mp_read_binfix(&rx->r, &t, WEFT_PK_LEN))
 		return WEFT_EMALFORMED;
 	memcpy(target->b, t, WEFT_PK_LEN);
 	items = rx->r;
-	if (weft_bcast_items(g, &rx->r, false) || weft_mp_end(&rx->r))
+	if (weft_bcast_items(g, &rx->r, false))
+		return WEFT_EMALFORMED;
+	if (rx->nfields == 5) {
+		if (weft_mp_read_binfix(&rx->r, &t, WEFT_PK_LEN) || weft_mp_read_u32(&rx->r, req_seq))
+			return WEFT_EMALFORMED;
+		memcpy(req->b, t, WEFT_PK_LEN);
+	}
+	if (weft_mp_end(&rx->r))
 		return WEFT_EMALFORMED;
 	weft_bcast_items(g, &items, true);
 	return 0;
@@ -542,11 +871,13 @@ static int read_probe(weft_gossip_t *g, struct grx *rx, uint32_t *seq, weft_pk_t
 
 int weft_swim_on_ping(weft_gossip_t *g, struct grx *rx)
 {
-	weft_pk_t target;
-	uint32_t seq;
+	uint8_t proof[WEFT_WIRE_PROOF_LEN];
+	const uint8_t *pair = NULL;
+	weft_pk_t target, req;
+	uint32_t seq, req_seq = 0, ridx;
 	int ret;
 
-	if (rx->nfields != 3)
+	if (rx->nfields != 3 && rx->nfields != 5)
 		return WEFT_EMALFORMED;
 	/* Checked before the items are applied: a ping meant for someone else
 	 * (an address reused by another node) changes nothing here. */
@@ -559,16 +890,25 @@ int weft_swim_on_ping(weft_gossip_t *g, struct grx *rx)
 		if (memcmp(t, g->id.pk.b, WEFT_PK_LEN) != 0)
 			return WEFT_EPROTO;
 	}
-	ret = read_probe(g, rx, &seq, &target);
+	ret = read_probe(g, rx, &seq, &target, &req, &req_seq);
 	if (ret)
 		return ret;
+	/* Relayed for a member's ping-req: the ack carries our proof to that
+	 * member (keyed with our pair key), so the helper cannot make it up. */
+	if (rx->nfields == 5) {
+		ridx = weft_dir_find(g->dir, &req);
+		if (ridx != WEFT_G_NONE && weft_members_known(g, ridx))
+			pair = weft_auth_pair_key(g, &req, ridx);
+		if (pair)
+			weft_wire_ack_proof(proof, pair, &req, req_seq);
+	}
 	/* Where the pinger's packets come from: on the underlay, this very
 	 * ping's source (its gossip port's mapping); inside the tunnel, where
 	 * our WireGuard sees its WireGuard (that port's mapping), if known. */
 	send_ack(g, &rx->reply, seq,
 		 rx->path == WEFT_PATH_UNDERLAY ? rx->from
 						: weft_members_wg_seen(g, weft_dir_find(g->dir, &rx->sender)),
-		 weft_dir_find(g->dir, &rx->sender));
+		 weft_dir_find(g->dir, &rx->sender), pair ? proof : NULL);
 	return 0;
 }
 
@@ -577,43 +917,53 @@ int weft_swim_on_ping_req(weft_gossip_t *g, struct grx *rx)
 	struct weft_gossip_dgram d;
 	weft_pk_t target;
 	uint32_t seq, idx;
-	struct gping *q = NULL;
-	unsigned i;
+	struct gping *q;
 	int ret;
 
-	ret = read_probe(g, rx, &seq, &target);
+	ret = read_probe(g, rx, &seq, &target, NULL, NULL);
 	if (ret)
 		return ret;
 	idx = weft_dir_find(g->dir, &target);
-	if (idx == WEFT_G_NONE || !weft_members_known(g, idx) || !weft_members_dest(g, idx, &d))
+	if (rx->sender_idx == WEFT_G_NONE || idx == WEFT_G_NONE || !weft_members_known(g, idx) ||
+	    !weft_members_dest(g, idx, &d))
 		return 0; /* we cannot help; the requester's timer covers it */
-	for (i = 0; i < WEFT_G_PINGS && !q; i++)
-		if (g->pings[i].kind == PING_FREE)
-			q = &g->pings[i];
+	q = ping_slot(g);
 	if (!q)
 		return 0;
+	memset(q, 0, sizeof(*q));
 	q->kind = PING_RELAY;
-	q->acked = false;
 	q->seq = ++g->seq;
+	q->target = idx;
 	q->req_seq = seq;
 	q->req = rx->reply;
 	q->deadline = g->now + MS(g->p.probe_timeout_ms);
-	send_ping(g, WEFT_MSG_PING, idx, q->seq, &d);
+	send_ping_for(g, WEFT_MSG_PING, idx, q->seq, &d, rx->sender_idx, seq);
 	return 0;
+}
+
+static bool asked(const struct gprobe *p, uint32_t idx)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nhelpers; i++)
+		if (p->helpers[i] == idx)
+			return true;
+	return false;
 }
 
 int weft_swim_on_ack(weft_gossip_t *g, struct grx *rx)
 {
+	uint8_t want[WEFT_WIRE_PROOF_LEN];
 	struct gprobe *p = &g->probe;
+	const uint8_t *b, *proof = NULL, *pair;
 	struct weft_rbuf items;
 	weft_endpoint_t ep;
-	bool has_ep = false;
-	const uint8_t *b;
+	bool has_ep = false, direct;
 	size_t n;
 	uint32_t seq;
 	unsigned i;
 
-	if (rx->nfields != 3 || weft_mp_read_u32(&rx->r, &seq))
+	if ((rx->nfields != 3 && rx->nfields != 4) || weft_mp_read_u32(&rx->r, &seq))
 		return WEFT_EMALFORMED;
 	if (weft_mp_peek(&rx->r) == WEFT_MP_NIL) {
 		weft_mp_read_nil(&rx->r);
@@ -623,28 +973,51 @@ int weft_swim_on_ack(weft_gossip_t *g, struct grx *rx)
 		has_ep = true;
 	}
 	items = rx->r;
-	if (weft_bcast_items(g, &rx->r, false) || weft_mp_end(&rx->r))
+	if (weft_bcast_items(g, &rx->r, false) ||
+	    (rx->nfields == 4 && weft_mp_read_binfix(&rx->r, &proof, WEFT_WIRE_PROOF_LEN)) || weft_mp_end(&rx->r))
 		return WEFT_EMALFORMED;
 	weft_bcast_items(g, &items, true);
+	if (rx->sender_idx == WEFT_G_NONE)
+		return 0;
 
 	if (p->active && !p->acked && seq == p->seq) {
+		/* An ack counts from the target itself, or from a helper we
+		 * asked when it carries the target's proof: nobody else can
+		 * keep a dead member alive by answering for it. */
+		direct = rx->sender_idx == p->target;
+		if (!direct) {
+			if (!p->indirect || !proof || !asked(p, rx->sender_idx))
+				return 0;
+			pair = weft_auth_pair_key(g, &g->dir->ids[p->target], p->target);
+			if (!pair)
+				return 0;
+			weft_wire_ack_proof(want, pair, &g->id.pk, seq);
+			if (sodium_memcmp(want, proof, sizeof(want)) != 0)
+				return 0;
+		}
 		p->acked = true;
 		p->active = false;
 		awareness(g, -1);
-		if (has_ep && memcmp(rx->sender.b, g->dir->ids[p->target].b, WEFT_PK_LEN) == 0)
+		if (direct && has_ep)
 			weft_members_reflexive(g,
 					       rx->path == WEFT_PATH_UNDERLAY ? WEFT_EP_REFLEXIVE
 									      : WEFT_EP_REFLEXIVE_WG,
 					       &ep);
+		answered(g, p->target);
 		return 0;
 	}
 	for (i = 0; i < WEFT_G_PINGS; i++) {
 		struct gping *q = &g->pings[i];
 
-		if (q->kind != PING_RELAY || q->seq != seq || q->acked)
+		if (q->kind == PING_FREE || q->seq != seq || q->acked || q->target != rx->sender_idx)
 			continue;
+		if (q->kind == PING_RETRY) {
+			q->kind = PING_FREE;
+			answered(g, q->target);
+			return 0;
+		}
 		q->acked = true;
-		send_ack(g, &q->req, q->req_seq, NULL, weft_dir_find(g->dir, &q->req.peer));
+		send_ack(g, &q->req, q->req_seq, NULL, weft_dir_find(g->dir, &q->req.peer), proof);
 		q->kind = PING_FREE;
 		return 0;
 	}
@@ -658,7 +1031,8 @@ int weft_swim_on_nack(weft_gossip_t *g, struct grx *rx)
 
 	if (rx->nfields != 1 || weft_mp_read_u32(&rx->r, &seq) || weft_mp_end(&rx->r))
 		return WEFT_EMALFORMED;
-	if (p->active && seq == p->seq && p->nacks_got < p->nacks_expected)
+	if (p->active && seq == p->seq && p->nacks_got < p->nacks_expected && rx->sender_idx != WEFT_G_NONE &&
+	    asked(p, rx->sender_idx))
 		p->nacks_got++;
 	return 0;
 }

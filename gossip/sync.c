@@ -82,14 +82,16 @@ struct batch {
 	weft_gossip_t *g;
 	uint8_t type;
 	uint32_t xid, count;
+	uint32_t news; /* records sent that are worth hurrying for */
 	const struct weft_gossip_dgram *dest;
 	struct weft_wbuf t;
 	uint8_t tmp[WEFT_GOSSIP_MTU];
 };
 
 /* Room for the elements: the MTU less the sealed header and tag, the
- * array headers, the sender id and the xid. */
-#define BATCH_ROOM (WEFT_GOSSIP_MTU - WEFT_WIRE_SEALED_HDR_LEN - WEFT_WIRE_TAG_LEN - 1 - 34 - 5 - 3)
+ * sender's authentication, the array headers, the sender id and the xid. */
+#define BATCH_ROOM \
+	(WEFT_GOSSIP_MTU - WEFT_WIRE_SEALED_HDR_LEN - WEFT_WIRE_TAG_LEN - WEFT_WIRE_AUTH_LEN - 1 - 34 - 5 - 3)
 
 static void batch_init(struct batch *b, weft_gossip_t *g, uint8_t type, uint32_t xid,
 		       const struct weft_gossip_dgram *dest)
@@ -98,6 +100,7 @@ static void batch_init(struct batch *b, weft_gossip_t *g, uint8_t type, uint32_t
 	b->type = type;
 	b->xid = xid;
 	b->count = 0;
+	b->news = 0;
 	b->dest = dest;
 	b->t = (struct weft_wbuf){ b->tmp, 0, BATCH_ROOM, false };
 }
@@ -385,11 +388,7 @@ int weft_sync_on_diff(weft_gossip_t *g, struct grx *rx)
 		g->sync.active = false; /* in sync */
 		return 0;
 	}
-	if (!g->sync.diff) {
-		g->sync.diff = true;
-		if (g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
-			g->next_sync = g->now + MS(g->p.pushpull_fast_ms);
-	}
+	g->sync.diff = true;
 	batch_init(&bt, g, WEFT_MSG_SYNC_LIST, xid, &g->sync.dest);
 	for (i = 0; i < n; i++) {
 		weft_mp_read_array(&list, &k);
@@ -445,6 +444,8 @@ static void send_records_of(weft_gossip_t *g, struct batch *rec, uint32_t *sent,
 	r = weft_store_get_by_key(g->store, key);
 	if (!r)
 		return;
+	if (!weft_g_state_throttled(g, r))
+		rec->news++;
 	/* A member record goes with its invite: without it the other side
 	 * would park the member in its pending pool until a later exchange
 	 * reached the invite's bucket (every member has its own invite when
@@ -583,17 +584,33 @@ int weft_sync_on_want(weft_gossip_t *g, struct grx *rx)
 	for (j = 0; j < len; j += 8)
 		send_records_of(g, &rec, &g->sync.records, keys + j);
 	batch_flush(&rec, false);
+	/* We hold what others lack: spread it at the fast pace too. */
+	if (rec.news && g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
+		g->next_sync = g->now + MS(g->p.pushpull_fast_ms);
 	return 0;
 }
 
 /* ---- both: records ---- */
+
+static bool throttled(weft_gossip_t *g, const uint8_t *raw, size_t len)
+{
+	const weft_record_t *r;
+	weft_record_t dec;
+
+	if (len < 3 || raw[2] != WEFT_REC_NODE_STATE || weft_record_decode(&dec, raw, len, NULL))
+		return false;
+	r = weft_store_get(g->store, WEFT_REC_NODE_STATE, dec.u.node_state.node_id.b);
+	return r && weft_g_state_throttled(g, r);
+}
 
 int weft_sync_on_records(weft_gossip_t *g, struct grx *rx)
 {
 	struct weft_rbuf list;
 	const uint8_t *p;
 	uint32_t xid, n, i;
+	bool merged = false;
 	size_t len;
+	int ret;
 
 	if (rx->nfields != 2 || weft_mp_read_u32(&rx->r, &xid) || weft_mp_read_array(&rx->r, &n))
 		return WEFT_EMALFORMED;
@@ -605,8 +622,18 @@ int weft_sync_on_records(weft_gossip_t *g, struct grx *rx)
 		return WEFT_EMALFORMED;
 	for (i = 0; i < n; i++) {
 		weft_mp_read_bin(&list, &p, &len);
-		if (weft_g_merge_raw(g, p, len) > 0)
+		ret = weft_g_merge_raw(g, p, len);
+		if (ret > 0)
 			g->st.sync_records++;
+		if (ret > 0 && ret != WEFT_MERGE_PENDING && !throttled(g, p, len))
+			merged = true;
 	}
+	/* An exchange that brought us something is followed by the next one
+	 * soon (there may be more, beyond what one exchange carries). One
+	 * that found differences but brought nothing we took (a record we
+	 * hold back, a stale one) is not: one member's stream of new state
+	 * records must not keep every node's anti-entropy at its fast pace. */
+	if (merged && init_session(g, rx, xid) && g->next_sync > g->now + MS(g->p.pushpull_fast_ms))
+		g->next_sync = g->now + MS(g->p.pushpull_fast_ms);
 	return 0;
 }

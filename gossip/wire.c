@@ -107,6 +107,117 @@ int weft_wire_open(const uint8_t *pkt, size_t len, const uint8_t key[32], uint8_
 	return (int)mlen;
 }
 
+int weft_wire_pair_key(uint8_t out[WEFT_WIRE_PAIRKEY_LEN], const weft_pk_t *network_id, const weft_pk_t *self,
+		       const uint8_t self_x25519_sk[32], const weft_pk_t *peer, const uint8_t peer_x25519[32])
+{
+	static const char dom[] = "weft-pair-v1";
+	crypto_generichash_state st;
+	const weft_pk_t *lo = self, *hi = peer;
+	uint8_t shared[crypto_scalarmult_BYTES];
+
+	if (memcmp(self->b, peer->b, WEFT_PK_LEN) > 0) {
+		lo = peer;
+		hi = self;
+	}
+	/* crypto_scalarmult refuses a low-order point (an all-zero result). */
+	if (crypto_scalarmult(shared, self_x25519_sk, peer_x25519) != 0)
+		return WEFT_EMALFORMED;
+	crypto_generichash_init(&st, NULL, 0, WEFT_WIRE_PAIRKEY_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)dom, sizeof(dom) - 1);
+	crypto_generichash_update(&st, network_id->b, WEFT_PK_LEN);
+	crypto_generichash_update(&st, shared, sizeof(shared));
+	crypto_generichash_update(&st, lo->b, WEFT_PK_LEN);
+	crypto_generichash_update(&st, hi->b, WEFT_PK_LEN);
+	crypto_generichash_final(&st, out, WEFT_WIRE_PAIRKEY_LEN);
+	sodium_memzero(shared, sizeof(shared));
+	sodium_memzero(&st, sizeof(st));
+	return 0;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void weft_wire_mac(uint8_t out[WEFT_WIRE_MAC_LEN], const uint8_t key[WEFT_WIRE_PAIRKEY_LEN], const uint8_t *hdr,
+		   const uint8_t *body, size_t blen, uint64_t ctr)
+{
+	crypto_generichash_state st;
+	uint8_t c[8];
+
+	put_be64(c, ctr);
+	crypto_generichash_init(&st, key, WEFT_WIRE_PAIRKEY_LEN, WEFT_WIRE_MAC_LEN);
+	crypto_generichash_update(&st, hdr, WEFT_WIRE_HDR_LEN);
+	crypto_generichash_update(&st, body, blen);
+	crypto_generichash_update(&st, c, sizeof(c));
+	crypto_generichash_final(&st, out, WEFT_WIRE_MAC_LEN);
+}
+
+size_t weft_wire_auth(uint8_t *body, size_t blen, const uint8_t *hdr, const uint8_t key[WEFT_WIRE_PAIRKEY_LEN],
+		      uint64_t ctr)
+{
+	put_be64(body + blen, ctr);
+	weft_wire_mac(body + blen + WEFT_WIRE_CTR_LEN, key, hdr, body, blen, ctr);
+	return blen + WEFT_WIRE_AUTH_LEN;
+}
+
+int weft_wire_auth_check(const uint8_t *payload, size_t len, const uint8_t *hdr,
+			 const uint8_t key[WEFT_WIRE_PAIRKEY_LEN], size_t *blen, uint64_t *ctr)
+{
+	uint8_t mac[WEFT_WIRE_MAC_LEN];
+	size_t n;
+
+	if (len < WEFT_WIRE_AUTH_LEN + 1)
+		return WEFT_EMALFORMED;
+	n = len - WEFT_WIRE_AUTH_LEN;
+	*ctr = get_be64(payload + n);
+	weft_wire_mac(mac, key, hdr, payload, n, *ctr);
+	if (sodium_memcmp(mac, payload + n + WEFT_WIRE_CTR_LEN, WEFT_WIRE_MAC_LEN) != 0)
+		return WEFT_EBADSIG;
+	*blen = n;
+	return 0;
+}
+
+void weft_wire_ack_proof(uint8_t out[WEFT_WIRE_PROOF_LEN], const uint8_t key[WEFT_WIRE_PAIRKEY_LEN],
+			 const weft_pk_t *requester, uint32_t seq)
+{
+	static const char dom[] = "weft-ack-v1";
+	crypto_generichash_state st;
+	uint8_t s[4] = { (uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq };
+
+	crypto_generichash_init(&st, key, WEFT_WIRE_PAIRKEY_LEN, WEFT_WIRE_PROOF_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)dom, sizeof(dom) - 1);
+	crypto_generichash_update(&st, requester->b, WEFT_PK_LEN);
+	crypto_generichash_update(&st, s, sizeof(s));
+	crypto_generichash_final(&st, out, WEFT_WIRE_PROOF_LEN);
+}
+
+void weft_wire_swim_msg(uint8_t out[WEFT_WIRE_SWIM_MSG_LEN], const weft_pk_t *network_id, uint8_t kind,
+			const weft_pk_t *node, uint32_t inc)
+{
+	memcpy(out, "weft-swim-v1", 12);
+	memcpy(out + 12, network_id->b, 32);
+	out[44] = kind;
+	memcpy(out + 45, node->b, 32);
+	out[77] = (uint8_t)(inc >> 24);
+	out[78] = (uint8_t)(inc >> 16);
+	out[79] = (uint8_t)(inc >> 8);
+	out[80] = (uint8_t)inc;
+}
+
 void weft_wire_put_endpoint(struct weft_wbuf *w, const weft_endpoint_t *ep)
 {
 	uint8_t b[18];

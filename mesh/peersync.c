@@ -136,12 +136,14 @@ static void schedule_now(struct weft_peer *p, uint64_t now_ns)
 int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t now_ns)
 {
 	struct weft_peer *np, *old;
-	size_t i, n = 0;
+	size_t i, k, n = 0;
 
 	np = calloc(v->nmembers ? v->nmembers : 1, sizeof(*np));
 	if (!np)
 		return -ENOMEM;
 	ps->self_status = 0;
+	ps->self_nignored = 0;
+	memset(&ps->self_ep_holder, 0, sizeof(ps->self_ep_holder));
 	memset(&ps->self4, 0, sizeof(ps->self4));
 	memset(&ps->self6, 0, sizeof(ps->self6));
 	for (i = 0; i < v->nmembers; i++) {
@@ -152,6 +154,11 @@ int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t 
 			ps->self_status = mv->status;
 			ps->self4 = mv->address4;
 			ps->self6 = mv->address6;
+			ps->self_ep_holder = mv->ep_holder;
+			for (k = 0; mv->state && k < mv->state->u.node_state.nendpoints && k < WEFT_MAX_ENDPOINTS;
+			     k++)
+				if (mv->ep_ignored & (1u << k))
+					ps->self_ignored[ps->self_nignored++] = mv->state->u.node_state.endpoints[k];
 			continue;
 		}
 		p->node_id = mv->node_id;
@@ -191,6 +198,15 @@ int weft_peerset_update(struct weft_peerset *ps, const weft_view_t *v, uint64_t 
 			p->wg_port = st->wg_port;
 			p->gossip_port = st->gossip_port;
 			p->relay_ok = (st->flags & WEFT_NODE_RELAY) && !(st->flags & WEFT_NODE_LEFT);
+			p->nignored = 0;
+			for (k = 0; k < st->nendpoints && k < WEFT_MAX_ENDPOINTS; k++) {
+				if (!(mv->ep_ignored & (1u << k)))
+					continue;
+				p->ignored[p->nignored] = st->endpoints[k];
+				if (!p->ignored[p->nignored].port)
+					p->ignored[p->nignored].port = st->wg_port;
+				p->nignored++;
+			}
 		} else {
 			p->relay_ok = false;
 		}
@@ -242,6 +258,18 @@ bool weft_peer_addr_private(const weft_ip_t *ip)
 	return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || !memcmp(b, lo6, 16);
 }
 
+/* Another member's address, or one inside the network: the view gives
+ * this claim to nobody (core/view.c). */
+static bool ignored(const struct weft_peer *p, const weft_endpoint_t *ep)
+{
+	unsigned i;
+
+	for (i = 0; i < p->nignored; i++)
+		if (weft_endpoint_equal(&p->ignored[i], ep))
+			return true;
+	return false;
+}
+
 size_t weft_peer_candidates(const struct weft_peer *p, const struct weft_peersync_env *env, weft_endpoint_t *out,
 			    size_t cap)
 {
@@ -272,6 +300,8 @@ size_t weft_peer_candidates(const struct weft_peer *p, const struct weft_peersyn
 					continue;
 				if (!ep.port)
 					ep.port = p->wg_port;
+				if (ignored(p, &ep))
+					continue;
 				break;
 			case 1:
 				if (c[i].kind != WEFT_EP_WIREGUARD)

@@ -74,6 +74,10 @@ struct weft_peer {
 	bool poke;            /* a handshake should be started now */
 	bool seen;            /* scratch for update */
 	/* relaying */
+	/* Announced endpoints the view gives nobody, or another member
+	 * (core/store.h, ep_ignored): never candidates (issue #22). */
+	uint8_t nignored;
+	weft_endpoint_t ignored[WEFT_MAX_ENDPOINTS];
 	bool relay_ok;          /* its state offers relaying (WEFT_NODE_RELAY) */
 	bool relayed;           /* its addresses are routed through relay */
 	weft_pk_t relay;        /* the relay's node id, while relayed */
@@ -86,7 +90,13 @@ struct weft_peerset {
 	weft_pk_t self;
 	weft_ip_t self4, self6; /* our overlay addresses */
 	uint8_t self_status;    /* weft_member_status_t, 0 = not in the view */
-	struct weft_peer *p;    /* sorted by node id */
+	/* Our announced endpoints the view gives nobody, or another member
+	 * (core/store.h, ep_ignored), and who holds the first of those: what
+	 * weft status tells us (issue #22). */
+	uint8_t self_nignored;
+	weft_endpoint_t self_ignored[WEFT_MAX_ENDPOINTS];
+	weft_pk_t self_ep_holder;
+	struct weft_peer *p; /* sorted by node id */
 	size_t n, cap;
 	size_t members; /* members in the view, self included */
 };

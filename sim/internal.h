@@ -49,6 +49,7 @@ enum sim_ev_kind {
 	EV_ACTION,    /* a scenario action (aux = index) */
 	EV_RESTART,   /* a crashed node comes back (node, gen = its crash count) */
 	EV_WGAPPLY,   /* the daemon applies its peer set to wg/ (node, gen) */
+	EV_ATTACK,    /* a malicious member's next attacks (node) */
 };
 
 struct sim_pkt;
@@ -83,6 +84,7 @@ struct sim_pkt {
 	uint32_t src, dst;
 	uint8_t kind, path;
 	bool rx_done; /* has passed the receiver's capped link */
+	bool attack;  /* made by a malicious member on top of the protocol */
 	uint16_t len;
 	uint32_t wire; /* bytes on the wire */
 	/* handshakes: what each side's keys and lives were when it was sent */
@@ -163,6 +165,7 @@ struct sim_node {
 	bool joiner; /* started without a token-less membership */
 	bool joined; /* a joiner that got its welcome */
 	bool revoked;
+	bool malicious;      /* compromised (issue #22): attacks besides the protocol */
 	bool rotate_pending; /* a key rotation order arrived: act after the events */
 	uint32_t boot;       /* starts so far */
 	uint32_t gen;        /* timer generation */
@@ -238,6 +241,12 @@ struct weft_sim {
 	uint64_t pkts_sent, pkts_lost, pkts_dropped, overlay_pkts, underlay_pkts;
 	uint64_t event_overflows;
 	uint32_t joins, join_failed;
+	/* the adversary */
+	uint32_t nmalicious;
+	uint64_t atk_version;
+	uint64_t attack_pkts, attack_bytes;
+	uint64_t honest_false_suspicions, honest_false_deaths, revived_dead, forged_endpoints;
+	uint64_t misbehaving_reports, misbehaving_honest;
 	uint64_t spin_at; /* livelock guard: timers that do not advance time */
 	uint32_t spins;
 	uint64_t win_from, win_to;
@@ -294,15 +303,28 @@ int sim_node_join(struct weft_sim *s, struct sim_node *nd, const uint32_t *via, 
  * events, re-arm its timer. */
 void sim_node_drain(struct weft_sim *s, struct sim_node *nd);
 int sim_node_publish_state(struct weft_sim *s, struct sim_node *nd, uint8_t group);
+/* A new version of the node's state record as its daemon would make it,
+ * signed (0, or an error the run has recorded). */
+int sim_node_state_record(struct weft_sim *s, struct sim_node *nd, weft_record_t *r);
 int sim_admin_publish(struct weft_sim *s, struct sim_node *at, weft_record_t *r, uint8_t group);
 uint64_t sim_wall_ms(const struct weft_sim *s);
 void sim_fail(struct weft_sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- sim/adversary.c ---- */
+/* Choose the malicious members (after the network is built) and start
+ * their attacks. */
+int sim_adversary_start(struct weft_sim *s);
+void sim_attack_tick(struct weft_sim *s, struct sim_node *a);
 
 /* ---- sim/metrics.c ---- */
 int sim_track_add(struct weft_sim *s, uint8_t group, const weft_record_t *r, uint32_t origin);
 void sim_track_on_record(struct weft_sim *s, struct sim_node *nd, uint8_t type, const uint8_t subject[32]);
 int sim_crash_open(struct weft_sim *s, struct sim_node *nd);
 void sim_metrics_liveness(struct weft_sim *s, struct sim_node *obs, const weft_pk_t *who, uint8_t state);
+/* An endpoint gossip reported for a member (the adversary's check). */
+void sim_metrics_endpoint(struct weft_sim *s, struct sim_node *obs, const struct weft_gossip_event *ev);
+/* A MISBEHAVING report. */
+void sim_metrics_misbehaving(struct weft_sim *s, struct sim_node *obs, const weft_pk_t *who);
 void sim_metrics_up(struct weft_sim *s, struct sim_node *nd, bool up);
 void sim_metrics_result(struct weft_sim *s, struct weft_sim_result *r);
 void sim_metrics_free(struct weft_sim *s);

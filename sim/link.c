@@ -204,7 +204,8 @@ void sim_link_send(struct weft_sim *s, struct sim_pkt *p, bool deliverable)
 		}
 		src->tx_free = t;
 	}
-	count_tx(s, src, p->wire, p->kind == PK_GOSSIP, p->len);
+	if (!p->attack) /* the adversary's datagrams are counted apart */
+		count_tx(s, src, p->wire, p->kind == PK_GOSSIP, p->len);
 	if (!deliverable) {
 		sim_pkt_free(s, p);
 		return;

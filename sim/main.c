@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: weft-sim [--nodes N] [--seed S] [--duration SECONDS] [--loss P]\n"
 		   "                [--latency MS] [--jitter MS] [--scenario FILE] [--json]\n"
 		   "                [--bandwidth BYTES_PER_S] [--wg model|none|memory]\n"
-		   "                [--param NAME=VALUE] [--pretty]\n"
+		   "                [--param NAME=VALUE] [--malicious N|SHARE[:ATTACKS]] [--pretty]\n"
 		   "\n"
 		   "Runs weft's gossip protocol for N simulated nodes in virtual time and prints\n"
 		   "how fast records spread, how fast crashes are noticed, and what it costs.\n"
@@ -40,7 +40,10 @@ static void usage(FILE *f)
 		   "  --pretty           indent the JSON\n"
 		   "  --bandwidth B      cap each node's link at B bytes/s each way (0 = none)\n"
 		   "  --wg MODE          WireGuard: model (default), none (underlay only), memory\n"
-		   "  --param NAME=VALUE a gossip tunable, e.g. gossip_fanout=4\n");
+		   "  --param NAME=VALUE a gossip tunable, e.g. gossip_fanout=4\n"
+		   "  --malicious N|SHARE[:ATTACKS]\n"
+		   "                     that many members are compromised (10, or 1%%) and attack the\n"
+		   "                     others: kill,impersonate,alive,harass,records or all (default)\n");
 }
 
 static int die(const char *msg, const char *detail)
@@ -94,13 +97,21 @@ static double seconds(const struct timespec *a, const struct timespec *b)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "nodes", required_argument, NULL, 'n' },    { "seed", required_argument, NULL, 's' },
-		{ "duration", required_argument, NULL, 'd' }, { "loss", required_argument, NULL, 'l' },
-		{ "latency", required_argument, NULL, 'L' },  { "jitter", required_argument, NULL, 'j' },
-		{ "scenario", required_argument, NULL, 'f' }, { "json", no_argument, NULL, 'J' },
-		{ "pretty", no_argument, NULL, 'p' },         { "bandwidth", required_argument, NULL, 'b' },
-		{ "wg", required_argument, NULL, 'w' },       { "param", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },           { NULL, 0, NULL, 0 },
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "loss", required_argument, NULL, 'l' },
+		{ "latency", required_argument, NULL, 'L' },
+		{ "jitter", required_argument, NULL, 'j' },
+		{ "scenario", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "bandwidth", required_argument, NULL, 'b' },
+		{ "wg", required_argument, NULL, 'w' },
+		{ "param", required_argument, NULL, 'P' },
+		{ "malicious", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct override {
 		const char *key, *val, *unit;
@@ -150,6 +161,9 @@ int main(int argc, char **argv)
 		case 'P':
 			key = "param";
 			break;
+		case 'M':
+			key = "malicious";
+			break;
 		case 'f':
 			file = optarg;
 			break;
@@ -195,6 +209,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	for (i = 0; i < nover; i++) {
+		if (strcmp(over[i].key, "malicious") == 0 && (eq = strchr(over[i].val, ':'))) {
+			snprintf(pname, sizeof(pname), "%.*s %s", (int)(eq - over[i].val), over[i].val, eq + 1);
+			if ((ret = apply(&sc, "malicious", pname, "")))
+				goto out;
+			continue;
+		}
 		if (strcmp(over[i].key, "param") == 0) {
 			eq = strchr(over[i].val, '=');
 			if (!eq || (size_t)(eq - over[i].val) >= sizeof(pname)) {

@@ -232,6 +232,15 @@ void sim_metrics_liveness(struct weft_sim *s, struct sim_node *obs, const weft_p
 	if (x == SIM_NONE)
 		return;
 	nx = &s->nodes[x];
+	/* Alive again while it is down, after this observer held it dead:
+	 * someone kept a dead member alive (the adversary's "alive"). */
+	if (state == WEFT_LIVE_ALIVE && nx->status == NS_DOWN && nx->crash_idx != SIM_NONE && !obs->malicious &&
+	    !nx->malicious) {
+		c = &s->crashes[nx->crash_idx];
+		if (bit(c->eligible, obs->idx) && c->delay_us[obs->idx] != UINT32_MAX)
+			s->revived_dead++;
+		return;
+	}
 	if (state == WEFT_LIVE_DEAD && nx->crash_idx != SIM_NONE) {
 		c = &s->crashes[nx->crash_idx];
 		if (bit(c->eligible, obs->idx) && c->delay_us[obs->idx] == UINT32_MAX) {
@@ -254,6 +263,39 @@ void sim_metrics_liveness(struct weft_sim *s, struct sim_node *obs, const weft_p
 		s->false_deaths++;
 	else
 		s->false_suspicions++;
+	if (obs->malicious || nx->malicious)
+		return;
+	if (state == WEFT_LIVE_DEAD)
+		s->honest_false_deaths++;
+	else
+		s->honest_false_suspicions++;
+}
+
+void sim_metrics_endpoint(struct weft_sim *s, struct sim_node *obs, const struct weft_gossip_event *ev)
+{
+	uint32_t x = sim_node_by_id(s, &ev->node);
+	weft_endpoint_t own;
+
+	/* Every host has one underlay address here: a member's packets can
+	 * only come from it, so an observed endpoint anywhere else was
+	 * learnt from a packet someone else sent in its name. */
+	if (x == SIM_NONE || obs->malicious || ev->ep_kind != WEFT_EP_OBSERVED)
+		return;
+	sim_endpoint_of(x, &own);
+	if (!weft_endpoint_equal(&own, &ev->ep))
+		s->forged_endpoints++;
+}
+
+void sim_metrics_misbehaving(struct weft_sim *s, struct sim_node *obs, const weft_pk_t *who)
+{
+	uint32_t x = sim_node_by_id(s, who);
+
+	if (obs->malicious || x == SIM_NONE)
+		return;
+	if (s->nodes[x].malicious)
+		s->misbehaving_reports++;
+	else
+		s->misbehaving_honest++;
 }
 
 static uint64_t overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
@@ -461,6 +503,8 @@ static void bandwidth(struct weft_sim *s, struct weft_sim_result *r)
 		struct sim_node *nd = &s->nodes[i];
 		uint64_t up_ns = nd->up_ns;
 
+		if (nd->malicious)
+			continue; /* the protocol's cost is the honest members' */
 		if (nd->status == NS_UP)
 			up_ns += overlap(nd->up_since, s->now, s->win_from, s->win_to);
 		if (up_ns == 0)
@@ -602,6 +646,17 @@ static void view_checks(struct weft_sim *s, struct weft_sim_result *r)
 				if (x < r->overused_node)
 					r->overused_node = x;
 			}
+			/* Names an honest member asked for and a malicious one
+			 * holds (one that joined before it). */
+			for (k = 0; k < v.nmembers; k++) {
+				uint32_t x = sim_node_by_id(s, &v.members[k].node_id);
+				uint32_t y = v.members[k].name_lost[0] ? sim_node_by_id(s, &v.members[k].name_holder)
+								       : SIM_NONE;
+
+				if (x != SIM_NONE && y != SIM_NONE && !s->nodes[x].malicious &&
+				    s->nodes[y].malicious)
+					r->names_taken++;
+			}
 		} else if (memcmp(first, h, 32) != 0) {
 			r->views_agree = false;
 		}
@@ -647,6 +702,16 @@ void sim_metrics_result(struct weft_sim *s, struct weft_sim_result *r)
 	view_checks(s, r);
 	r->false_suspicions = s->false_suspicions;
 	r->false_deaths = s->false_deaths;
+	r->malicious = s->nmalicious;
+	r->attacks = s->nmalicious ? s->sc.attacks : 0;
+	r->attack_pkts = s->attack_pkts;
+	r->attack_bytes = s->attack_bytes;
+	r->honest_false_suspicions = s->honest_false_suspicions;
+	r->honest_false_deaths = s->honest_false_deaths;
+	r->revived_dead = s->revived_dead;
+	r->forged_endpoints = s->forged_endpoints;
+	r->misbehaving_reports = s->misbehaving_reports;
+	r->misbehaving_honest = s->misbehaving_honest;
 	r->partition_deaths = s->partition_deaths;
 	r->handshakes = s->handshakes;
 	r->handshakes_failed = s->handshakes_failed;

@@ -78,7 +78,7 @@ static int sign(struct weft_sim *s, weft_record_t *r, const weft_keypair_t *kp)
 	return ret;
 }
 
-static int state_record(struct weft_sim *s, struct sim_node *nd, weft_record_t *r)
+int sim_node_state_record(struct weft_sim *s, struct sim_node *nd, weft_record_t *r)
 {
 	struct weft_rec_node_state *ns = &r->u.node_state;
 
@@ -251,7 +251,7 @@ int sim_network_build(struct weft_sim *s)
 		if ((ret = sign(s, &r, i == 0 ? &s->admin : &s->invite)) || (ret = merge(s, st0, &r)))
 			goto out;
 		nd->state_version = wall - 86400000ull;
-		if ((ret = state_record(s, nd, &r)) || (ret = merge(s, st0, &r)))
+		if ((ret = sim_node_state_record(s, nd, &r)) || (ret = merge(s, st0, &r)))
 			goto out;
 		nd->has_netkey = true;
 		nd->netkey_epoch = 1;
@@ -306,6 +306,12 @@ static void handle_event(struct weft_sim *s, struct sim_node *nd, const struct w
 		break;
 	case WEFT_GEV_OVERFLOW:
 		s->event_overflows++;
+		break;
+	case WEFT_GEV_ENDPOINT:
+		sim_metrics_endpoint(s, nd, ev);
+		break;
+	case WEFT_GEV_MISBEHAVING:
+		sim_metrics_misbehaving(s, nd, &ev->node);
 		break;
 	default:
 		break;
@@ -405,6 +411,8 @@ int sim_node_start(struct weft_sim *s, struct sim_node *nd)
 
 	if (s->sc.wg == WEFT_SIM_WG_MEMORY)
 		mask |= 1u << WEFT_GEV_MEMBER_ADDED | 1u << WEFT_GEV_MEMBER_CHANGED | 1u << WEFT_GEV_MEMBER_REMOVED;
+	if (s->sc.malicious.v)
+		mask |= 1u << WEFT_GEV_ENDPOINT | 1u << WEFT_GEV_MISBEHAVING;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.identity = &nd->id;
 	cfg.store = nd->store;
@@ -412,6 +420,7 @@ int sim_node_start(struct weft_sim *s, struct sim_node *nd)
 	cfg.rand = node_rand;
 	cfg.rand_ctx = nd;
 	cfg.params = &s->params;
+	cfg.vcache = s->cache;
 	cfg.netkey = nd->has_netkey ? nd->netkey : NULL;
 	cfg.netkey_epoch = nd->netkey_epoch;
 	cfg.incarnation = nd->incarnation;
@@ -494,7 +503,7 @@ int sim_node_join(struct weft_sim *s, struct sim_node *nd, const uint32_t *via, 
 	tok.invite_kp = s->join_invite;
 	for (i = 0; i < nvia; i++)
 		sim_endpoint_of(via[i], &boot[i]);
-	if ((ret = state_record(s, nd, &st))) {
+	if ((ret = sim_node_state_record(s, nd, &st))) {
 		weft_token_wipe(&tok);
 		return ret;
 	}
@@ -521,7 +530,7 @@ int sim_node_publish_state(struct weft_sim *s, struct sim_node *nd, uint8_t grou
 
 	if (nd->status != NS_UP)
 		return WEFT_ENOTFOUND;
-	if ((ret = state_record(s, nd, &r)))
+	if ((ret = sim_node_state_record(s, nd, &r)))
 		return ret;
 	ret = weft_gossip_publish(nd->g, &r, s->now);
 	if (ret < 0)

@@ -89,6 +89,25 @@ char *weft_sim_report_json(const struct weft_sim_result *r, bool pretty)
 	add(o, "false_deaths", json_object_new_uint64(r->false_deaths));
 	add(o, "partition_deaths", json_object_new_uint64(r->partition_deaths));
 
+	if (r->malicious) {
+		char names[80];
+
+		g = json_object_new_object();
+		add(g, "members", json_object_new_int64(r->malicious));
+		add(g, "attacks", json_object_new_string(weft_sim_attacks_name(r->attacks, names, sizeof(names))));
+		add(g, "packets", json_object_new_uint64(r->attack_pkts));
+		add(g, "bytes", json_object_new_uint64(r->attack_bytes));
+		add(g, "honest_false_suspicions", json_object_new_uint64(r->honest_false_suspicions));
+		add(g, "honest_false_deaths", json_object_new_uint64(r->honest_false_deaths));
+		add(g, "revived_dead", json_object_new_uint64(r->revived_dead));
+		add(g, "forged_endpoints", json_object_new_uint64(r->forged_endpoints));
+		add(g, "misbehaving_reports", json_object_new_uint64(r->misbehaving_reports));
+		add(g, "misbehaving_honest", json_object_new_uint64(r->misbehaving_honest));
+		if (r->views_checked)
+			add(g, "names_taken", json_object_new_int64(r->names_taken));
+		add(o, "adversary", g);
+	}
+
 	add(o, "joins", json_object_new_int64(r->joins));
 	add(o, "joined", json_object_new_int64(r->joined));
 	add(o, "join_p50_ms", ms_or_null(r->join.p50_ms));
@@ -169,6 +188,24 @@ void weft_sim_report_text(const struct weft_sim_result *r, FILE *f)
 	fprintf(f, "  false suspicions %llu, false deaths %llu, deaths across a partition %llu\n",
 		(unsigned long long)r->false_suspicions, (unsigned long long)r->false_deaths,
 		(unsigned long long)r->partition_deaths);
+	if (r->malicious) {
+		char names[80];
+
+		fprintf(f, "\nadversary: %u malicious members (%s), %llu datagrams, %llu B on top of the protocol\n",
+			r->malicious, weft_sim_attacks_name(r->attacks, names, sizeof(names)),
+			(unsigned long long)r->attack_pkts, (unsigned long long)r->attack_bytes);
+		fprintf(f,
+			"  honest members: %llu false suspicions, %llu false deaths of each other; %llu crashed "
+			"ones revived while down; %llu endpoints learnt from forged senders\n",
+			(unsigned long long)r->honest_false_suspicions, (unsigned long long)r->honest_false_deaths,
+			(unsigned long long)r->revived_dead, (unsigned long long)r->forged_endpoints);
+		fprintf(f, "  misbehaving reports: %llu naming malicious members, %llu naming honest ones",
+			(unsigned long long)r->misbehaving_reports, (unsigned long long)r->misbehaving_honest);
+		if (r->views_checked)
+			fprintf(f, "; %u honest members' names held by malicious ones (they joined first)",
+				r->names_taken);
+		fprintf(f, "\n");
+	}
 	if (r->joins) {
 		fprintf(f, "\njoins: %u of %u joined\n", r->joined, r->joins);
 		dist_line(f, "join -> welcomed", &r->join);

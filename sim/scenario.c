@@ -487,6 +487,76 @@ static int parse_timed(struct pstate *ps)
 	}
 }
 
+/* ---- the adversary ---- */
+
+static const struct {
+	const char *name;
+	uint8_t bit;
+} attack_names[] = {
+	{ "kill", WEFT_SIM_ATK_KILL },       { "impersonate", WEFT_SIM_ATK_IMPERSONATE },
+	{ "alive", WEFT_SIM_ATK_ALIVE },     { "harass", WEFT_SIM_ATK_HARASS },
+	{ "records", WEFT_SIM_ATK_RECORDS }, { "all", WEFT_SIM_ATK_ALL },
+};
+
+uint8_t weft_sim_attacks_parse(const char *s)
+{
+	uint8_t mask = 0;
+	size_t i, n;
+
+	while (*s) {
+		n = strcspn(s, ",");
+		for (i = 0; i < sizeof(attack_names) / sizeof(attack_names[0]); i++)
+			if (strlen(attack_names[i].name) == n && !strncmp(attack_names[i].name, s, n))
+				break;
+		if (i == sizeof(attack_names) / sizeof(attack_names[0]))
+			return 0;
+		mask |= attack_names[i].bit;
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	return mask;
+}
+
+const char *weft_sim_attacks_name(uint8_t mask, char *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	if (cap)
+		out[0] = '\0';
+	for (i = 0; i + 1 < sizeof(attack_names) / sizeof(attack_names[0]); i++)
+		if (mask & attack_names[i].bit)
+			n += (size_t)snprintf(out + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s%s", n ? "," : "",
+					      attack_names[i].name);
+	return out;
+}
+
+/* "malicious NODES [ATTACKS]": a count or a share, then a list. */
+static int parse_malicious(struct pstate *ps)
+{
+	struct weft_sim_scenario *sc = ps->sc;
+	uint64_t v;
+
+	if (ps->nw < 2 || ps->nw > 3)
+		return fail(ps,
+			    "'malicious' reads: malicious COUNT|SHARE [kill,impersonate,alive,harass,records|all]");
+	if (strchr(ps->w[1], '%')) {
+		sc->malicious.pct = true;
+		if (parse_prob(ps->w[1], &sc->malicious.v))
+			return fail(ps, "'%s' is not a share of the nodes (1%%)", ps->w[1]);
+	} else {
+		sc->malicious.pct = false;
+		if (parse_uint(ps->w[1], WEFT_SIM_MAX_NODES, &v))
+			return fail(ps, "'%s' is not a count of nodes", ps->w[1]);
+		sc->malicious.v = (uint32_t)v;
+	}
+	sc->attacks = ps->nw == 3 ? weft_sim_attacks_parse(ps->w[2]) : WEFT_SIM_ATK_ALL;
+	if (!sc->attacks)
+		return fail(ps, "'%s' is not a list of attacks (kill, impersonate, alive, harass, records, all)",
+			    ps->w[2]);
+	return 0;
+}
+
 static int parse_directive(struct pstate *ps)
 {
 	struct weft_sim_scenario *sc = ps->sc;
@@ -518,6 +588,8 @@ static int parse_directive(struct pstate *ps)
 			return fail(ps, "'measure' reads: measure FROM TO (times, FROM < TO)");
 		return 0;
 	}
+	if (strcmp(k, "malicious") == 0)
+		return parse_malicious(ps);
 	if (strcmp(k, "param") == 0) {
 		if (ps->nw != 3 || parse_uint(ps->w[2], UINT32_MAX, &v))
 			return fail(ps, "'param' reads: param NAME VALUE");
@@ -685,6 +757,9 @@ int weft_sim_scenario_check(const struct weft_sim_scenario *sc, struct weft_sim_
 			    WG_MEMORY_MAX_NODES);
 	if (sc->duration_ns == 0)
 		return fail(&ps, "the duration is zero");
+	if (!sc->malicious.pct && sc->malicious.v >= sc->nodes)
+		return fail(&ps, "%u malicious members of %u: node 0 (the admin's) is never one", sc->malicious.v,
+			    sc->nodes);
 	for (i = 0; i < sc->ngroups; i++) {
 		if (bound_of(&sc->groups[i].lo, sc->nodes) > bound_of(&sc->groups[i].hi, sc->nodes) ||
 		    bound_of(&sc->groups[i].hi, sc->nodes) > total)

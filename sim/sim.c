@@ -351,6 +351,9 @@ int weft_sim_run(weft_sim_t *s)
 			if (ev.gen == s->nodes[ev.node].wg_gen)
 				sim_wg_apply(s, &s->nodes[ev.node]);
 			break;
+		case EV_ATTACK:
+			sim_attack_tick(s, &s->nodes[ev.node]);
+			break;
 		default:
 			break;
 		}
@@ -404,6 +407,8 @@ int weft_sim_new(weft_sim_t **out, const struct weft_sim_scenario *sc, char *err
 	if (s->win_from >= s->win_to)
 		s->win_from = 0;
 	ret = sim_network_build(s);
+	if (!ret && sim_adversary_start(s))
+		ret = -ENOMEM;
 	for (i = 0; !ret && i < s->sc.nacts; i++)
 		if (sim_queue_push(&s->q, s->sc.acts[i].at_ns, EV_ACTION, (uint32_t)i, 0, NULL))
 			ret = -ENOMEM;

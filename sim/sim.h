@@ -76,6 +76,20 @@ struct weft_sim_action {
 	weft_cidr_t cidr;
 };
 
+/* What the malicious members do (issue #22), each a bit: */
+enum weft_sim_attack {
+	WEFT_SIM_ATK_KILL = 1,        /* dead, left, suspect, alive of a victim at the highest incarnation */
+	WEFT_SIM_ATK_IMPERSONATE = 2, /* packets naming a victim as their sender, from its own address */
+	WEFT_SIM_ATK_ALIVE = 4,       /* alive for crashed members, and acks for them */
+	WEFT_SIM_ATK_HARASS = 8,      /* suspect a victim at its incarnation, with forged confirmations */
+	WEFT_SIM_ATK_RECORDS = 16,    /* its state record takes a victim's name and addresses, ten a second */
+	WEFT_SIM_ATK_ALL = 31,
+};
+/* "kill,impersonate" or "all" into a mask; 0 when a word is unknown. */
+uint8_t weft_sim_attacks_parse(const char *s);
+/* The mask as "kill,impersonate,..." into out (cap bytes). */
+const char *weft_sim_attacks_name(uint8_t mask, char *out, size_t cap);
+
 /* A group of nodes by index; a bound is an index, or (pct) a share of the
  * initial node count in per million, so one file serves every size. */
 struct weft_sim_bound {
@@ -101,6 +115,12 @@ struct weft_sim_scenario {
 	struct weft_gossip_params params;        /* zero fields: gossip's defaults */
 	uint64_t measure_from_ns, measure_to_ns; /* bandwidth window; to 0 = end of run */
 	uint32_t invite_uses;                    /* max uses of the joiners' invite; 0 = one per joiner */
+	/* Compromised members among the initial ones (never node 0): a
+	 * count, or a share of the nodes (pct, per million, at least one);
+	 * v = 0: none. Each runs the real protocol and, twice a second,
+	 * the attacks in the mask against random honest members. */
+	struct weft_sim_bound malicious;
+	uint8_t attacks; /* enum weft_sim_attack */
 	uint8_t ngroups;
 	struct weft_sim_group groups[WEFT_SIM_MAX_GROUPS];
 	size_t nacts, cap;
@@ -179,6 +199,18 @@ struct weft_sim_result {
 	struct weft_sim_dist det; /* crash -> a node marks it dead */
 	uint64_t false_suspicions, false_deaths;
 	uint64_t partition_deaths; /* dead marks across a partition (not false) */
+
+	/* the adversary (issue #22): counted over honest observers and
+	 * honest subjects only */
+	uint32_t malicious;
+	uint8_t attacks;
+	uint64_t attack_pkts, attack_bytes; /* what the malicious members sent on top of the protocol */
+	uint64_t honest_false_suspicions, honest_false_deaths;
+	uint64_t revived_dead;        /* a crashed member marked alive again, while down, after marked dead */
+	uint64_t forged_endpoints;    /* an observed endpoint of a member that is not its address */
+	uint64_t misbehaving_reports; /* MISBEHAVING events at honest members naming a malicious one */
+	uint64_t misbehaving_honest;  /* ... naming an honest one */
+	uint32_t names_taken;         /* honest members whose name a malicious one holds (end views) */
 
 	/* joins */
 	uint32_t joins, joined, join_failed;

@@ -85,30 +85,22 @@ static struct weft_wbuf body(int slot)
 	return (struct weft_wbuf){ bodybuf[slot], 0, sizeof(bodybuf[slot]), false };
 }
 
+/* Signed membership news: member 2 raises its incarnation, member 1
+ * accuses it there, a death at an incarnation it never signed, an
+ * accusation of the node itself (it refutes), member 1 leaves; and
+ * records. */
 static void items(struct weft_wbuf *w, bool rich)
 {
 	if (!rich) {
 		weft_mp_array(w, 0);
 		return;
 	}
-	weft_mp_array(w, 6);
-	weft_mp_array(w, 3);
-	weft_mp_uint(w, 1);
-	weft_mp_bin(w, f.node[2].pk.b, 32);
-	weft_mp_uint(w, 3);
-	weft_mp_array(w, 4);
-	weft_mp_uint(w, 2);
-	weft_mp_bin(w, f.node[2].pk.b, 32);
-	weft_mp_uint(w, 3);
-	weft_mp_bin(w, f.node[1].pk.b, 32);
-	weft_mp_array(w, 3);
-	weft_mp_uint(w, 3);
-	weft_mp_bin(w, f.node[2].pk.b, 32);
-	weft_mp_uint(w, 4);
-	weft_mp_array(w, 3);
-	weft_mp_uint(w, 4);
-	weft_mp_bin(w, f.node[0].pk.b, 32);
-	weft_mp_uint(w, 0);
+	weft_mp_array(w, 7);
+	gfz_update(&f, w, WEFT_UPD_ALIVE, &f.node[2].pk, 3, &f.node[2]);
+	gfz_update(&f, w, WEFT_UPD_SUSPECT, &f.node[2].pk, 3, &f.node[1]);
+	gfz_update(&f, w, WEFT_UPD_DEAD, &f.node[2].pk, 9, &f.node[1]);
+	gfz_update(&f, w, WEFT_UPD_SUSPECT, &f.node[0].pk, 0, &f.node[1]);
+	gfz_update(&f, w, WEFT_UPD_LEFT, &f.node[1].pk, 5, &f.node[1]);
 	weft_mp_bin(w, f.state[1].raw, f.state[1].raw_len);
 	weft_mp_bin(w, f.member[2].raw, f.member[2].raw_len);
 }
@@ -171,6 +163,31 @@ static void member_messages(void)
 	dgram(&in, 10, SEALED | SRC_M1, WEFT_MSG_PING_REQ, &w);
 	frame(&in, 1, 600);
 	save(&in, "ping-req");
+	/* A ping relayed for member 2's ping-req: the ack carries a proof. */
+	w = body(0);
+	probe_body(&w, 1, 10, 0, false);
+	w.p[0] = 0x96; /* six elements */
+	weft_mp_bin(&w, f.node[2].pk.b, 32);
+	weft_mp_uint(&w, 77);
+	begin(&in, 0);
+	dgram(&in, 10, SEALED | SRC_M1, WEFT_MSG_PING, &w);
+	save(&in, "ping-relayed");
+	/* Forged: no authentication, a replayed counter, a stranger's id. */
+	w = body(0);
+	probe_body(&w, 1, 11, 0, true);
+	begin(&in, 0);
+	dgram(&in, 10, SEALED | SRC_M1, WEFT_MSG_PING, &w);
+	dgram(&in, 10, SEALED | SRC_M1 | 0x40, WEFT_MSG_PING, &w);
+	dgram(&in, 10, SEALED | SRC_M1 | 0x20, WEFT_MSG_PING, &w);
+	dgram(&in, 10, CLEAR | OVERLAY | SRC_M2 | 0x20, WEFT_MSG_GOSSIP, &w);
+	save(&in, "ping-replayed-unauthenticated");
+	w = body(0);
+	weft_mp_array(&w, 2);
+	weft_mp_bin(&w, f.joiner.pk.b, 32);
+	items(&w, true);
+	begin(&in, 0);
+	dgram(&in, 10, SEALED | SRC_STRANGER, WEFT_MSG_GOSSIP, &w);
+	save(&in, "gossip-stranger");
 
 	/* The node probes at its first tick with seq 1: answers to it, an
 	 * indirect path, nacks, then nothing (suspicion, then death). */
@@ -197,6 +214,25 @@ static void member_messages(void)
 	for (i = 0; i < 10; i++)
 		frame(&in, 1, 1000);
 	save(&in, "nack-then-silence");
+	/* The first probe goes indirect; a helper forwards the target's ack
+	 * with the target's proof (for either member as the target). */
+	for (i = 1; i < GFZ_MEMBERS; i++) {
+		uint8_t proof[WEFT_WIRE_PROOF_LEN];
+		char name[32];
+
+		weft_wire_ack_proof(proof, f.pair0[i], &f.node[0].pk, 1);
+		begin(&in, 0);
+		frame(&in, 1, 1100);
+		frame(&in, 1, 600);
+		w = body(0);
+		ack_body(&w, 3 - i, 1, false, false);
+		w.p[0] = 0x95; /* five elements */
+		weft_mp_bin(&w, proof, sizeof(proof));
+		dgram(&in, 10, SEALED | (uint8_t)((3 - i) << 2), WEFT_MSG_ACK, &w);
+		frame(&in, 1, 1000);
+		snprintf(name, sizeof(name), "ack-proof-%d", i);
+		save(&in, name);
+	}
 
 	/* Gossip: a newer state, a revocation, a DNS record, SWIM news. */
 	st = f.state[2];
@@ -221,10 +257,7 @@ static void member_messages(void)
 	weft_mp_array(&w, 3);
 	weft_mp_bin(&w, st.raw, st.raw_len);
 	weft_mp_bin(&w, dns.raw, dns.raw_len);
-	weft_mp_array(&w, 3);
-	weft_mp_uint(&w, 2);
-	weft_mp_bin(&w, f.node[0].pk.b, 32);
-	weft_mp_uint(&w, 0);
+	gfz_update(&f, &w, WEFT_UPD_SUSPECT, &f.node[0].pk, 0, &f.node[1]);
 	begin(&in, 0);
 	dgram(&in, 10, SEALED | SRC_M1, WEFT_MSG_GOSSIP, &w);
 	frame(&in, 1, 200);

@@ -32,6 +32,12 @@ SMALL = [
     "\t at\t1s\tpublish\trandom\r\n", "x" * 600 + "\n",
     " ".join(["at"] * 30) + "\n",
     "invite_uses 0\n", "invite_uses 4294967296\n",
+    # the adversary (issue #22): runnable, then malformed
+    "nodes 6\nduration 2s\nmalicious 2 all\nat 1s crash 1\n",
+    "nodes 5\nduration 2s\nmalicious 20% kill,harass\nat 0.5s publish\n",
+    "nodes 4\nduration 2s\nmalicious 1 impersonate,alive,records\nat 0.5s crash 1 for 0.5s\n",
+    "malicious\n", "malicious 1% steal\n", "malicious 3 kill,,harass\n", "malicious 4 all extra\n",
+    "nodes 3\nmalicious 3\n", "malicious 200001\n",
 ]
 
 

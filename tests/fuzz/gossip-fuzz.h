@@ -16,6 +16,13 @@
  *                flags bit 4: bytes are [type, body...] sent in the clear
  *                             with a header written by the harness
  *                (neither: bytes are the whole datagram)
+ *                With bit 1 or 4, a member message gets the sender's
+ *                authentication as the member its body names would make it
+ *                (its counter, one up each time, and the MAC with the pair
+ *                key of that member and the node; for an id that is no
+ *                member of the little network, member 1's MAC);
+ *                flags bit 5: ... but no authentication at all;
+ *                flags bit 6: ... with the previous counter again (a replay);
  *                flags bits 2-3: source: member 0, 1, 2's endpoint, or a
  *                             stranger's
  *   op % 4 == 1  timers only
@@ -45,6 +52,8 @@ struct gfz {
 	weft_keypair_t admin, invite, joiner, node[GFZ_MEMBERS];
 	weft_record_t settings, keyring, invite_rec, member[GFZ_MEMBERS], state[GFZ_MEMBERS];
 	uint8_t netkey[32];
+	/* pair keys of each member with member 0 and with the joiner */
+	uint8_t pair0[GFZ_MEMBERS][32], pairj[GFZ_MEMBERS][32];
 	weft_vcache_t *cache;
 	weft_recpool_t *pool;
 };
@@ -126,17 +135,49 @@ static inline int gfz_setup(struct gfz *f)
 		if ((ret = gfz_sign(&f->state[i], &f->node[i])))
 			return ret;
 	}
+	for (i = 0; i < GFZ_MEMBERS; i++) {
+		uint8_t xsk[32], x0[32], xj[32];
+
+		if (crypto_sign_ed25519_sk_to_curve25519(xsk, f->node[i].sk) ||
+		    weft_pk_to_x25519(x0, &f->node[0].pk) || weft_pk_to_x25519(xj, &f->joiner.pk) ||
+		    (i && weft_wire_pair_key(f->pair0[i], &f->admin.pk, &f->node[i].pk, xsk, &f->node[0].pk, x0)) ||
+		    weft_wire_pair_key(f->pairj[i], &f->admin.pk, &f->node[i].pk, xsk, &f->joiner.pk, xj))
+			return -1;
+	}
 	f->cache = weft_vcache_new(256);
 	f->pool = weft_recpool_new();
 	return f->cache && f->pool ? 0 : -1;
+}
+
+/* A signed membership update, as a body's items carry it (for the corpus
+ * generator): [kind, node, inc, sig] or [kind, node, inc, accuser, sig],
+ * signed by `by`. */
+static inline void gfz_update(const struct gfz *f, struct weft_wbuf *w, uint8_t kind, const weft_pk_t *node,
+			      uint32_t inc, const weft_keypair_t *by)
+{
+	uint8_t msg[WEFT_WIRE_SWIM_MSG_LEN], sig[64];
+	bool acc = kind == WEFT_UPD_SUSPECT || kind == WEFT_UPD_DEAD;
+
+	weft_wire_swim_msg(msg, &f->admin.pk, kind, node, inc);
+	if (weft_sign(sig, msg, sizeof(msg), by))
+		abort();
+	weft_mp_array(w, acc ? 5 : 4);
+	weft_mp_uint(w, kind);
+	weft_mp_bin(w, node->b, 32);
+	weft_mp_uint(w, inc);
+	if (acc)
+		weft_mp_bin(w, by->pk.b, 32);
+	weft_mp_bin(w, sig, sizeof(sig));
 }
 
 struct gfz_run {
 	struct gfz *f;
 	weft_store_t *store;
 	weft_gossip_t *g;
+	bool joiner;
 	uint64_t now, rng;
 	uint64_t nonce;
+	uint64_t ctr; /* the members' authentication counter */
 	/* for the generator: the last answer to a datagram */
 	uint8_t last[WEFT_GOSSIP_MTU];
 	int last_len;
@@ -177,8 +218,10 @@ static inline int gfz_start(struct gfz_run *r, struct gfz *f, bool joiner)
 
 	memset(r, 0, sizeof(*r));
 	r->f = f;
+	r->joiner = joiner;
 	r->rng = 42;
 	r->now = 1000000000ull;
+	r->ctr = GFZ_WALL_MS * 1000ull;
 	r->store = weft_store_new(&f->admin.pk, f->cache, f->pool);
 	if (!r->store)
 		return -1;
@@ -248,29 +291,49 @@ static inline void gfz_answers(struct gfz_run *r, const weft_endpoint_t *from, s
 		abort();
 }
 
+/* The member whose pair key authenticates a body: the member its first
+ * element names, or member 1. */
+static inline const uint8_t *gfz_pair(const struct gfz_run *r, const uint8_t *body, size_t n)
+{
+	unsigned i, k = 1;
+
+	/* [from (bin 32), ...]: fixarray, bin 8, length 32, then the id. */
+	if (n >= 35 && (body[0] & 0xf0) == 0x90 && body[1] == 0xc4 && body[2] == 32)
+		for (i = 0; i < GFZ_MEMBERS; i++)
+			if (!memcmp(body + 3, r->f->node[i].pk.b, 32))
+				k = i ? i : 1;
+	return r->joiner ? r->f->pairj[k] : r->f->pair0[k];
+}
+
 /* Delivers one datagram built per the frame flags. */
 static inline void gfz_datagram(struct gfz_run *r, uint8_t flags, const uint8_t *b, size_t len)
 {
 	uint8_t pkt[WEFT_GOSSIP_MTU + 64], fpr[WEFT_WIRE_FPR_LEN], nonce[24] = { 0 };
 	weft_endpoint_t from = gfz_endpoint((flags >> 2) & 3);
 	uint8_t path = flags & 1 ? WEFT_PATH_OVERLAY : WEFT_PATH_UNDERLAY;
-	size_t n;
+	size_t n, hdr;
 
 	weft_wire_fingerprint(fpr, &r->f->admin.pk);
 	if ((flags & 0x12) && len >= 1) {
 		bool sealed = flags & 2;
+		bool auth = b[0] >= WEFT_MSG_PING && b[0] <= WEFT_MSG_RECORDS && !(flags & 0x20);
 
+		hdr = sealed ? WEFT_WIRE_SEALED_HDR_LEN : WEFT_WIRE_HDR_LEN;
 		n = len - 1;
-		if (n > WEFT_GOSSIP_MTU - WEFT_WIRE_SEALED_HDR_LEN - WEFT_WIRE_TAG_LEN)
-			n = WEFT_GOSSIP_MTU - WEFT_WIRE_SEALED_HDR_LEN - WEFT_WIRE_TAG_LEN;
+		if (n > WEFT_GOSSIP_MTU - WEFT_WIRE_SEALED_HDR_LEN - WEFT_WIRE_TAG_LEN - WEFT_WIRE_AUTH_LEN)
+			n = WEFT_GOSSIP_MTU - WEFT_WIRE_SEALED_HDR_LEN - WEFT_WIRE_TAG_LEN - WEFT_WIRE_AUTH_LEN;
 		weft_wire_header(pkt, b[0], fpr, sealed ? WEFT_WIRE_FLAG_SEALED : 0);
+		memcpy(pkt + hdr, b + 1, n);
+		if (auth) {
+			if (!(flags & 0x40))
+				r->ctr++;
+			n = weft_wire_auth(pkt + hdr, n, pkt, gfz_pair(r, b + 1, n), r->ctr);
+		}
 		if (sealed) {
 			memcpy(nonce, &r->nonce, sizeof(r->nonce));
 			r->nonce++;
-			memcpy(pkt + WEFT_WIRE_SEALED_HDR_LEN, b + 1, n);
 			n = weft_wire_seal(pkt, n, 1, nonce, r->f->netkey);
 		} else {
-			memcpy(pkt + WEFT_WIRE_HDR_LEN, b + 1, n);
 			n += WEFT_WIRE_HDR_LEN;
 		}
 		weft_gossip_recv(r->g, path, &from, pkt, n, r->now);

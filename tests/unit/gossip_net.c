@@ -358,6 +358,7 @@ static int start_node(struct gnet *net, struct gnet_node *nd, bool with_key)
 		.identity = &nd->id,
 		.store = nd->store,
 		.dir = net->dir,
+		.vcache = net->cache,
 		.rand = node_rand,
 		.rand_ctx = nd,
 		.params = &net->params,
@@ -613,6 +614,62 @@ size_t gnet_packet(struct gnet *net, uint8_t *pkt, uint8_t type, bool sealed, co
 	net->pkt_seq++;
 	memcpy(pkt + WEFT_WIRE_SEALED_HDR_LEN, body, blen);
 	return weft_wire_seal(pkt, blen, 1, nonce, key ? key : net->netkey);
+}
+
+size_t gnet_member_packet_as(struct gnet *net, uint8_t *pkt, uint8_t type, bool sealed, const uint8_t *key,
+			     const weft_keypair_t *from, const weft_pk_t *to, uint64_t ctr, const uint8_t *body,
+			     size_t blen)
+{
+	uint8_t fpr[WEFT_WIRE_FPR_LEN], nonce[24] = { 0x78 }, xsk[32], xpk[32], pair[32];
+	size_t hdr = sealed ? WEFT_WIRE_SEALED_HDR_LEN : WEFT_WIRE_HDR_LEN, plen;
+
+	weft_wire_fingerprint(fpr, &net->admin.pk);
+	weft_wire_header(pkt, type, fpr, sealed ? WEFT_WIRE_FLAG_SEALED : 0);
+	if (crypto_sign_ed25519_sk_to_curve25519(xsk, from->sk) || weft_pk_to_x25519(xpk, to) ||
+	    weft_wire_pair_key(pair, &net->admin.pk, &from->pk, xsk, to, xpk))
+		abort();
+	if (!ctr)
+		ctr = (GNET_WALL_BASE_MS + net->now / GNET_MS) * 1000ull + 500 + net->pkt_seq % 400;
+	memcpy(pkt + hdr, body, blen);
+	plen = weft_wire_auth(pkt + hdr, blen, pkt, pair, ctr);
+	sodium_memzero(xsk, sizeof(xsk));
+	sodium_memzero(pair, sizeof(pair));
+	if (!sealed)
+		return WEFT_WIRE_HDR_LEN + plen;
+	memcpy(nonce + 16, &net->pkt_seq, 8);
+	net->pkt_seq++;
+	return weft_wire_seal(pkt, plen, 1, nonce, key ? key : net->netkey);
+}
+
+size_t gnet_member_packet(struct gnet *net, uint8_t *pkt, uint8_t type, bool sealed, const uint8_t *key, int from,
+			  int to, uint64_t ctr, const uint8_t *body, size_t blen)
+{
+	return gnet_member_packet_as(net, pkt, type, sealed, key, &net->nodes[from].id, &net->nodes[to].id.pk, ctr,
+				     body, blen);
+}
+
+void gnet_sign_update(struct gnet *net, int signer, uint8_t kind, int about, uint32_t inc, uint8_t sig[64])
+{
+	uint8_t msg[WEFT_WIRE_SWIM_MSG_LEN];
+
+	weft_wire_swim_msg(msg, &net->admin.pk, kind, &net->nodes[about].id.pk, inc);
+	if (weft_sign(sig, msg, sizeof(msg), &net->nodes[signer].id))
+		abort();
+}
+
+void gnet_put_update(struct gnet *net, struct weft_wbuf *w, uint8_t kind, int about, uint32_t inc, int signer)
+{
+	uint8_t sig[64];
+	bool acc = kind == WEFT_UPD_SUSPECT || kind == WEFT_UPD_DEAD;
+
+	gnet_sign_update(net, signer, kind, about, inc, sig);
+	weft_mp_array(w, acc ? 5 : 4);
+	weft_mp_uint(w, kind);
+	weft_mp_bin(w, net->nodes[about].id.pk.b, WEFT_PK_LEN);
+	weft_mp_uint(w, inc);
+	if (acc)
+		weft_mp_bin(w, net->nodes[signer].id.pk.b, WEFT_PK_LEN);
+	weft_mp_bin(w, sig, sizeof(sig));
 }
 
 /* ---- observations ---- */

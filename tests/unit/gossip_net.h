@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "gossip/gossip.h"
+#include "core/mpack.h"
 
 #define GNET_MAX 1024
 #define GNET_SEC 1000000000ull
@@ -123,6 +124,23 @@ int gnet_inject(struct gnet *net, int i, uint8_t path, const weft_endpoint_t *fr
  * pkt has room for WEFT_GOSSIP_MTU + 64 bytes. Returns its length. */
 size_t gnet_packet(struct gnet *net, uint8_t *pkt, uint8_t type, bool sealed, const uint8_t *key,
 		   const uint8_t *body, size_t blen);
+/* A member message as node `from` would send it to node `to`: the body,
+ * then the counter and MAC keyed with their pair key, sealed with the
+ * network key (or key) when sealed. ctr 0: one above anything `from` has
+ * sent so far (its wall clock's microseconds, plus a little). Node `from`
+ * need not run; any node of the network can be named. Returns the length. */
+size_t gnet_member_packet(struct gnet *net, uint8_t *pkt, uint8_t type, bool sealed, const uint8_t *key, int from,
+			  int to, uint64_t ctr, const uint8_t *body, size_t blen);
+/* The same with the keys of any identity (a stranger, a forger). */
+size_t gnet_member_packet_as(struct gnet *net, uint8_t *pkt, uint8_t type, bool sealed, const uint8_t *key,
+			     const weft_keypair_t *from, const weft_pk_t *to, uint64_t ctr, const uint8_t *body,
+			     size_t blen);
+/* Node `signer`'s signature on a membership update (kind, about, inc). */
+void gnet_sign_update(struct gnet *net, int signer, uint8_t kind, int about, uint32_t inc, uint8_t sig[64]);
+/* Append a signed membership update to an items array being written:
+ * [kind, about, inc, sig] or, for suspect and dead, [kind, about, inc,
+ * signer, sig]; the signature is signer's. */
+void gnet_put_update(struct gnet *net, struct weft_wbuf *w, uint8_t kind, int about, uint32_t inc, int signer);
 /* Drain what node i wants to send and what it reports (after gnet_inject
  * or a direct call on its weft_gossip_t). */
 void gnet_drain(struct gnet *net, int i);

@@ -5,12 +5,15 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
 
 #include "daemon/health.h"
+#include "daemon/net_internal.h"
 
 static void test_set_clear_once(void **state)
 {
@@ -108,6 +111,37 @@ static void test_every_code_named(void **state)
 	}
 }
 
+/* Issue #22: a member gossip stopped listening to (WEFT_GEV_MISBEHAVING)
+ * is a member-misbehaving line, naming it with the command that cuts it
+ * off, kept 15 minutes after the last report. */
+static void test_member_misbehaving_line(void **state)
+{
+	struct weft_net *n = calloc(1, sizeof(*n));
+	struct weft_now t = { 1, 1700000000000ull };
+	weft_pk_t who;
+
+	(void)state;
+	assert_non_null(n);
+	snprintf(n->name, sizeof(n->name), "lab");
+	memset(who.b, 0xab, sizeof(who.b));
+	weft_net_misbehaving(n, &who, 3, t);
+	assert_true(weft_health_has(&n->health, WEFT_HEALTH_MISBEHAVING));
+	assert_non_null(strstr(n->health.item[WEFT_HEALTH_MISBEHAVING].msg, "3 of its accusations proved wrong"));
+	assert_non_null(
+		strstr(n->health.item[WEFT_HEALTH_MISBEHAVING].msg, "weft revoke lab abababababab --admin-key"));
+	/* Another report ten minutes later keeps it fifteen more. */
+	t.wall_ms += 10 * 60 * 1000;
+	weft_net_misbehaving(n, &who, 4, t);
+	assert_int_equal(n->health.item[WEFT_HEALTH_MISBEHAVING].since_ms, 1700000000000ull);
+	t.wall_ms += 14 * 60 * 1000;
+	weft_net_misbehaving_expire(n, t);
+	assert_true(weft_health_has(&n->health, WEFT_HEALTH_MISBEHAVING));
+	t.wall_ms += 60 * 1000;
+	weft_net_misbehaving_expire(n, t);
+	assert_false(weft_health_has(&n->health, WEFT_HEALTH_MISBEHAVING));
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_long_message_cut_on_utf8),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_every_code_named),
+		cmocka_unit_test(test_member_misbehaving_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,7 +170,7 @@ static void test_forged_and_wrong_key(void **state)
 	gnet_bump_state(net, 2);
 	recs[0] = weft_store_get(net->nodes[2].store, WEFT_REC_NODE_STATE, net->nodes[2].id.pk.b);
 	blen = gossip_body(body, sizeof(body), &net->nodes[2].id.pk, recs, 1);
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, 2, 1, 0, body, blen);
 	/* Any flipped bit, in the header (associated data) or the sealed
 	 * body, and the packet is nobody's. */
 	for (i = 0; i < len; i += 7) {
@@ -180,13 +180,13 @@ static void test_forged_and_wrong_key(void **state)
 	}
 	/* Sealed with a key that is not the network's. */
 	memset(other, 0x42, sizeof(other));
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, other, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, other, 2, 1, 0, body, blen);
 	expect_refused(net, 1, WEFT_PATH_UNDERLAY, pkt, len);
 	/* Member traffic in the clear on the underlay. */
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, 2, 1, 0, body, blen);
 	expect_refused(net, 1, WEFT_PATH_UNDERLAY, pkt, len);
 	/* Sealed traffic on the overlay, where WireGuard already protects it. */
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, 2, 1, 0, body, blen);
 	expect_refused(net, 1, WEFT_PATH_OVERLAY, pkt, len);
 	gnet_free(net);
 }
@@ -203,13 +203,13 @@ static void test_truncated_oversized_wrongnet(void **state)
 	recs[1] = weft_store_get(net->nodes[0].store, WEFT_REC_MEMBER, net->nodes[0].id.pk.b);
 	blen = gossip_body(body, sizeof(body), &net->nodes[0].id.pk, recs, 2);
 	/* Every prefix of a valid clear (overlay) and sealed packet. */
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, 0, 1, 0, body, blen);
 	for (i = 0; i < len; i++)
 		expect_refused(net, 1, WEFT_PATH_OVERLAY, pkt, i);
 	/* One byte too many is as bad as one too few. */
 	pkt[len] = 0xc0;
 	expect_refused(net, 1, WEFT_PATH_OVERLAY, pkt, len + 1);
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, 0, 1, 0, body, blen);
 	for (i = 0; i < len; i++)
 		expect_refused(net, 1, WEFT_PATH_UNDERLAY, pkt, i);
 	/* Over the MTU, whatever it holds. */
@@ -218,15 +218,15 @@ static void test_truncated_oversized_wrongnet(void **state)
 	assert_int_equal(len, WEFT_GOSSIP_MTU + 1);
 	expect_refused(net, 1, WEFT_PATH_OVERLAY, pkt, len);
 	/* Another network's fingerprint. */
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, 0, 1, 0, body, blen);
 	memset(other_net.b, 9, 32);
 	weft_wire_fingerprint(pkt + 4, &other_net);
 	expect_refused(net, 1, WEFT_PATH_OVERLAY, pkt, len);
 	/* An unknown message type and a wrong version. */
-	len = gnet_packet(net, pkt, 99, false, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, 99, false, NULL, 0, 1, 0, body, blen);
 	expect_refused(net, 1, WEFT_PATH_OVERLAY, pkt, len);
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, body, blen);
-	pkt[2] = 2;
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, 0, 1, 0, body, blen);
+	pkt[2] = 1; /* the version before senders were authenticated */
 	expect_refused(net, 1, WEFT_PATH_OVERLAY, pkt, len);
 	gnet_free(net);
 }
@@ -246,14 +246,14 @@ static void test_replays_change_nothing(void **state)
 	gnet_run(net, 5 * GNET_SEC); /* let the dissemination queues drain */
 	recs[0] = &old;
 	blen = gossip_body(body, sizeof(body), &net->nodes[0].id.pk, recs, 1);
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, 0, 1, 0, body, blen);
 	expect_no_change(net, 1, WEFT_PATH_UNDERLAY, pkt, len);
 	/* The same datagram again, byte for byte. */
 	expect_no_change(net, 1, WEFT_PATH_UNDERLAY, pkt, len);
 	/* The current version again: already held. */
 	recs[0] = weft_store_get(net->nodes[2].store, WEFT_REC_NODE_STATE, net->nodes[2].id.pk.b);
 	blen = gossip_body(body, sizeof(body), &net->nodes[0].id.pk, recs, 1);
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, 0, 1, 0, body, blen);
 	expect_no_change(net, 1, WEFT_PATH_UNDERLAY, pkt, len);
 	expect_no_change(net, 1, WEFT_PATH_UNDERLAY, pkt, len);
 	gnet_free(net);
@@ -299,7 +299,7 @@ static void test_revoked_and_unknown_signers(void **state)
 	assert_int_equal(weft_record_sign(&st, &net->nodes[3].id), 0);
 	recs[0] = &st;
 	blen = gossip_body(body, sizeof(body), &net->nodes[0].id.pk, recs, 1);
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, 0, 1, 0, body, blen);
 	expect_no_change(net, 1, WEFT_PATH_UNDERLAY, pkt, len);
 
 	/* A record from a signer nobody admitted: parked at most, never held
@@ -308,12 +308,12 @@ static void test_revoked_and_unknown_signers(void **state)
 	st.u.node_state.node_id = stranger.pk;
 	assert_int_equal(weft_record_sign(&st, &stranger), 0);
 	blen = gossip_body(body, sizeof(body), &net->nodes[0].id.pk, recs, 1);
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, 0, 1, 0, body, blen);
 	expect_no_change(net, 1, WEFT_PATH_UNDERLAY, pkt, len);
 
 	/* Anything the revoked node itself says is dropped. */
 	blen = ping_body(body, sizeof(body), &net->nodes[3].id.pk, 7, &net->nodes[1].id.pk);
-	len = gnet_packet(net, pkt, WEFT_MSG_PING, false, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, false, NULL, 3, 1, 0, body, blen);
 	expect_refused(net, 1, WEFT_PATH_OVERLAY, pkt, len);
 	gnet_free(net);
 }
@@ -721,7 +721,7 @@ static void test_revoked_answers_rate_limited(void **state)
 	net->tap = count_from;
 	net->ctx = &fc;
 	for (i = 0; i < 200; i++) {
-		len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, blen);
+		len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, 2, 0, 0, body, blen);
 		assert_int_equal(gnet_inject(net, 0, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len),
 				 WEFT_EREVOKED);
 	}
@@ -732,7 +732,7 @@ static void test_revoked_answers_rate_limited(void **state)
 	fc.member_pkts = 0;
 	net->tap = count_from;
 	net->now += 10 * GNET_SEC;
-	len = gnet_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, false, NULL, 2, 0, 0, body, blen);
 	assert_int_equal(gnet_inject(net, 0, WEFT_PATH_OVERLAY, &net->nodes[2].ep, pkt, len), WEFT_EREVOKED);
 	net->tap = NULL;
 	assert_int_equal(fc.member_pkts, 0);
@@ -764,7 +764,7 @@ static void test_key_rotation_locks_out(void **state)
 	assert_int_equal(epoch, 1);
 	/* During the grace period the old key still opens packets... */
 	blen = ping_body(body, sizeof(body), &net->nodes[2].id.pk, 99, &net->nodes[0].id.pk);
-	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, NULL, 2, 0, 0, body, blen);
 	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len,
 					  net->now),
 			 0);
@@ -772,7 +772,7 @@ static void test_key_rotation_locks_out(void **state)
 	/* ...and not after it: node 2, left without a share, is locked out
 	 * of the underlay, and 0 and 1 keep talking with the new key. */
 	gnet_run(net, 61 * GNET_SEC);
-	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, NULL, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, NULL, 2, 0, 0, body, blen);
 	expect_refused(net, 0, WEFT_PATH_UNDERLAY, pkt, len);
 	assert_int_equal(gnet_count_seeing(net, 2, WEFT_LIVE_DEAD), 2);
 	assert_int_equal(gnet_count_seeing(net, 0, WEFT_LIVE_ALIVE), 1);
@@ -817,7 +817,7 @@ static void test_restart_keeps_previous_key(void **state)
 	gnet_drain(net, 0);
 	assert_int_equal(weft_gossip_prev_netkey(net->nodes[0].g, &again), WEFT_ENOTFOUND);
 	blen = ping_body(body, sizeof(body), &net->nodes[2].id.pk, 7, &net->nodes[0].id.pk);
-	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, oldkey, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, oldkey, 2, 0, 0, body, blen);
 	expect_refused(net, 0, WEFT_PATH_UNDERLAY, pkt, len);
 
 	/* ...until the persisted one is back, with the same deadlines. */
@@ -833,7 +833,7 @@ static void test_restart_keeps_previous_key(void **state)
 	assert_memory_equal(again.key, oldkey, 32);
 	assert_true(again.open_until_ms >= pk.open_until_ms - 1 && again.open_until_ms <= pk.open_until_ms);
 	assert_true(again.seal_until_ms >= pk.seal_until_ms - 1 && again.seal_until_ms <= pk.seal_until_ms);
-	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, oldkey, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, oldkey, 2, 0, 0, body, blen);
 	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &net->nodes[2].ep, pkt, len,
 					  net->now),
 			 0);
@@ -843,7 +843,7 @@ static void test_restart_keeps_previous_key(void **state)
 	gnet_run(net, 600 * GNET_SEC);
 	gnet_drain(net, 0);
 	assert_int_equal(weft_gossip_prev_netkey(net->nodes[0].g, &again), WEFT_ENOTFOUND);
-	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, oldkey, body, blen);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, oldkey, 2, 0, 0, body, blen);
 	expect_refused(net, 0, WEFT_PATH_UNDERLAY, pkt, len);
 	sodium_memzero(&pk, sizeof(pk));
 	gnet_free(net);

@@ -21,23 +21,22 @@ static struct gnet *grow(uint64_t seed, int n)
 	return gnet_grow(seed, n, NULL, NULL);
 }
 
-/* A gossip packet from node `from` with one membership update. */
+/* A gossip packet from node `from` with one membership update, signed as
+ * the protocol wants it: alive and left by the node they are about, an
+ * accusation by its suspector (or, with none named, by `from`). */
 static int tell(struct gnet *net, int to, int from, uint8_t kind, int about, uint32_t inc, int suspector)
 {
 	uint8_t body[300], pkt[400];
 	struct weft_wbuf w = { body, 0, sizeof(body), false };
+	bool acc = kind == WEFT_UPD_SUSPECT || kind == WEFT_UPD_DEAD;
 
 	weft_mp_array(&w, 2);
 	weft_mp_bin(&w, net->nodes[from].id.pk.b, WEFT_PK_LEN);
 	weft_mp_array(&w, 1);
-	weft_mp_array(&w, suspector >= 0 ? 4 : 3);
-	weft_mp_uint(&w, kind);
-	weft_mp_bin(&w, net->nodes[about].id.pk.b, WEFT_PK_LEN);
-	weft_mp_uint(&w, inc);
-	if (suspector >= 0)
-		weft_mp_bin(&w, net->nodes[suspector].id.pk.b, WEFT_PK_LEN);
+	gnet_put_update(net, &w, kind, about, inc, acc ? (suspector >= 0 ? suspector : from) : about);
 	return weft_gossip_recv(net->nodes[to].g, WEFT_PATH_UNDERLAY, &net->nodes[from].ep, pkt,
-				gnet_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, body, w.len), net->now);
+				gnet_member_packet(net, pkt, WEFT_MSG_GOSSIP, true, NULL, from, to, 0, body, w.len),
+				net->now);
 }
 
 static const struct gsusp *suspicion(struct gnet *net, int at, int about)
@@ -56,6 +55,7 @@ static void test_lifeguard_suspicion_timeout(void **state)
 	struct weft_gossip_member_info mi;
 	const struct gsusp *s;
 	uint64_t start;
+	uint32_t idx7;
 
 	/* N = 10: min = 1 * max(2, log10(10)) * 1 s = 2 s, max = 6 s, k = 3. */
 	assert_int_equal(tell(net, 0, 1, WEFT_UPD_SUSPECT, 5, 0, 1), 0);
@@ -86,13 +86,32 @@ static void test_lifeguard_suspicion_timeout(void **state)
 	assert_int_equal(tell(net, 0, 1, WEFT_UPD_SUSPECT, 5, 0, 1), 0);
 	assert_null(suspicion(net, 0, 5));
 
-	/* Unrefuted, the suspicion expires into death at its deadline. */
+	/* One member's word is not a death: at its deadline the suspicion is
+	 * kept, node 0 goes to see for itself, and waits one more period. */
+	assert_int_equal(tell(net, 0, 1, WEFT_UPD_SUSPECT, 7, 0, 1), 0);
+	start = suspicion(net, 0, 7)->start;
+	weft_gossip_handle_timeout(net->nodes[0].g, start + 6000 * GNET_MS);
+	assert_int_equal(weft_gossip_member(net->nodes[0].g, &net->nodes[7].id.pk, &mi), 0);
+	assert_int_equal(mi.state, WEFT_LIVE_SUSPECT);
+	assert_true(suspicion(net, 0, 7)->checked);
+	idx7 = weft_dir_find(net->dir, &net->nodes[7].id.pk);
+	assert_true(net->nodes[0].g->probe_next == idx7 ||
+		    (net->nodes[0].g->probe.active && net->nodes[0].g->probe.target == idx7));
+	assert_int_equal(suspicion(net, 0, 7)->deadline, start + 8000 * GNET_MS);
+
+	/* Unrefuted, and told by two, the suspicion expires into death at
+	 * its deadline. */
 	assert_int_equal(tell(net, 0, 1, WEFT_UPD_SUSPECT, 6, 0, 1), 0);
 	start = suspicion(net, 0, 6)->start;
-	weft_gossip_handle_timeout(net->nodes[0].g, start + 5999 * GNET_MS);
+	assert_int_equal(tell(net, 0, 2, WEFT_UPD_SUSPECT, 6, 0, 2), 0);
+	weft_gossip_handle_timeout(net->nodes[0].g, start + 3999 * GNET_MS);
 	assert_int_equal(weft_gossip_member(net->nodes[0].g, &net->nodes[6].id.pk, &mi), 0);
 	assert_int_equal(mi.state, WEFT_LIVE_SUSPECT);
-	weft_gossip_handle_timeout(net->nodes[0].g, start + 6000 * GNET_MS);
+	/* On others' word only, node 0 pinged it itself as soon as the
+	 * second accuser came (the ping is never delivered here): no answer,
+	 * so dead at the deadline. */
+	assert_true(suspicion(net, 0, 6)->pinged);
+	weft_gossip_handle_timeout(net->nodes[0].g, start + 4000 * GNET_MS);
 	assert_int_equal(weft_gossip_member(net->nodes[0].g, &net->nodes[6].id.pk, &mi), 0);
 	assert_int_equal(mi.state, WEFT_LIVE_DEAD);
 	/* Dead at incarnation 0 beats alive at 0; only a refutation with a
@@ -165,7 +184,7 @@ static void test_ping_ack(void **state)
 	weft_mp_uint(&w, 4242);
 	weft_mp_bin(&w, net->nodes[0].id.pk.b, WEFT_PK_LEN);
 	weft_mp_array(&w, 0);
-	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, NULL, body, w.len);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, NULL, 1, 0, 0, body, w.len);
 	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &from, pkt, len, net->now), 0);
 	ret = weft_gossip_poll_send(net->nodes[0].g, out, sizeof(out), &dg);
 	assert_true(ret > 0);
@@ -196,7 +215,7 @@ static void test_ping_ack(void **state)
 	weft_mp_uint(&w, 4243);
 	weft_mp_bin(&w, net->nodes[2].id.pk.b, WEFT_PK_LEN);
 	weft_mp_array(&w, 0);
-	len = gnet_packet(net, pkt, WEFT_MSG_PING, true, NULL, body, w.len);
+	len = gnet_member_packet(net, pkt, WEFT_MSG_PING, true, NULL, 1, 0, 0, body, w.len);
 	assert_int_equal(weft_gossip_recv(net->nodes[0].g, WEFT_PATH_UNDERLAY, &from, pkt, len, net->now),
 			 WEFT_EPROTO);
 	assert_int_equal(weft_gossip_poll_send(net->nodes[0].g, out, sizeof(out), &dg), 0);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "core/error.h"
 #include "gossip/gossip.h"
@@ -46,9 +47,12 @@ static void test_header(void **state)
 	pkt[0] = 'x';
 	assert_int_equal(weft_wire_parse(pkt, 15, fpr, &h), WEFT_EMALFORMED);
 	pkt[0] = 'w';
-	pkt[2] = 2;
-	assert_int_equal(weft_wire_parse(pkt, 15, fpr, &h), WEFT_EVERSION);
+	/* Version 1 (no sender authentication) and a future one alike. */
 	pkt[2] = 1;
+	assert_int_equal(weft_wire_parse(pkt, 15, fpr, &h), WEFT_EVERSION);
+	pkt[2] = 3;
+	assert_int_equal(weft_wire_parse(pkt, 15, fpr, &h), WEFT_EVERSION);
+	pkt[2] = WEFT_WIRE_VERSION;
 	pkt[12] = 0x02; /* unknown flag */
 	assert_int_equal(weft_wire_parse(pkt, 15, fpr, &h), WEFT_EMALFORMED);
 	pkt[12] = 0;
@@ -87,6 +91,79 @@ static void test_seal_open(void **state)
 	key[0] ^= 1;
 	assert_int_equal(weft_wire_open(pkt, len, key, out, sizeof(out)), WEFT_EBADSIG);
 	assert_int_equal(weft_wire_open(pkt, WEFT_WIRE_SEALED_HDR_LEN + 3, key, out, sizeof(out)), WEFT_EMALFORMED);
+}
+
+/* The sender's authentication: both sides of a pair derive one key, a third
+ * gets another; every bit of header, body and counter is covered. */
+static void test_auth(void **state)
+{
+	uint8_t seed[WEFT_SEED_LEN] = { 1 }, kab[32], kba[32], kac[32], xa[32], xb[32], xc[32], sa[32], sb[32];
+	uint8_t pkt[200] = { 0 }, body[40], mac[16], p1[16], p2[16], m1[WEFT_WIRE_SWIM_MSG_LEN],
+		m2[WEFT_WIRE_SWIM_MSG_LEN];
+	weft_keypair_t a, b, c;
+	weft_pk_t net, bad;
+	uint64_t ctr;
+	size_t blen, len, i;
+
+	weft_keypair_from_seed(&a, seed);
+	seed[0] = 2;
+	weft_keypair_from_seed(&b, seed);
+	seed[0] = 3;
+	weft_keypair_from_seed(&c, seed);
+	memset(net.b, 7, sizeof(net.b));
+	assert_int_equal(weft_pk_to_x25519(xa, &a.pk), 0);
+	assert_int_equal(weft_pk_to_x25519(xb, &b.pk), 0);
+	assert_int_equal(weft_pk_to_x25519(xc, &c.pk), 0);
+	assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(sa, a.sk), 0);
+	assert_int_equal(crypto_sign_ed25519_sk_to_curve25519(sb, b.sk), 0);
+	assert_int_equal(weft_wire_pair_key(kab, &net, &a.pk, sa, &b.pk, xb), 0);
+	assert_int_equal(weft_wire_pair_key(kba, &net, &b.pk, sb, &a.pk, xa), 0);
+	assert_memory_equal(kab, kba, 32);
+	assert_int_equal(weft_wire_pair_key(kac, &net, &a.pk, sa, &c.pk, xc), 0);
+	assert_memory_not_equal(kab, kac, 32);
+	/* A low-order point is refused, not turned into a key anyone knows. */
+	memset(bad.b, 0, sizeof(bad.b));
+	memset(xc, 0, sizeof(xc));
+	assert_int_equal(weft_wire_pair_key(kac, &net, &a.pk, sa, &bad, xc), WEFT_EMALFORMED);
+
+	weft_wire_header(pkt, WEFT_MSG_GOSSIP, fpr, 0);
+	for (i = 0; i < sizeof(body); i++)
+		body[i] = (uint8_t)(i * 7);
+	memcpy(pkt + WEFT_WIRE_HDR_LEN, body, sizeof(body));
+	len = weft_wire_auth(pkt + WEFT_WIRE_HDR_LEN, sizeof(body), pkt, kab, 0x0102030405060708ull);
+	assert_int_equal(len, sizeof(body) + WEFT_WIRE_AUTH_LEN);
+	assert_int_equal(weft_wire_auth_check(pkt + WEFT_WIRE_HDR_LEN, len, pkt, kba, &blen, &ctr), 0);
+	assert_int_equal(blen, sizeof(body));
+	assert_true(ctr == 0x0102030405060708ull);
+	assert_int_equal(weft_wire_auth_check(pkt + WEFT_WIRE_HDR_LEN, len, pkt, kac, &blen, &ctr), WEFT_EBADSIG);
+	for (i = 0; i < WEFT_WIRE_HDR_LEN + len; i++) {
+		pkt[i] ^= 0x20;
+		assert_int_equal(weft_wire_auth_check(pkt + WEFT_WIRE_HDR_LEN, len, pkt, kab, &blen, &ctr),
+				 WEFT_EBADSIG);
+		pkt[i] ^= 0x20;
+	}
+	assert_int_equal(weft_wire_auth_check(pkt + WEFT_WIRE_HDR_LEN, WEFT_WIRE_AUTH_LEN, pkt, kab, &blen, &ctr),
+			 WEFT_EMALFORMED);
+	weft_wire_mac(mac, kab, pkt, body, sizeof(body), 0x0102030405060708ull);
+	assert_memory_equal(mac, pkt + WEFT_WIRE_HDR_LEN + sizeof(body) + 8, 16);
+
+	/* A relayed ack's proof names the requester and its seq. */
+	weft_wire_ack_proof(p1, kab, &a.pk, 5);
+	weft_wire_ack_proof(p2, kab, &a.pk, 6);
+	assert_memory_not_equal(p1, p2, 16);
+	weft_wire_ack_proof(p2, kab, &b.pk, 5);
+	assert_memory_not_equal(p1, p2, 16);
+	weft_wire_ack_proof(p2, kac, &a.pk, 5);
+	assert_memory_not_equal(p1, p2, 16);
+
+	/* A signed update's bytes: kind, node and incarnation all count. */
+	weft_wire_swim_msg(m1, &net, WEFT_UPD_ALIVE, &a.pk, 1);
+	weft_wire_swim_msg(m2, &net, WEFT_UPD_ALIVE, &a.pk, 2);
+	assert_memory_not_equal(m1, m2, sizeof(m1));
+	weft_wire_swim_msg(m2, &net, WEFT_UPD_LEFT, &a.pk, 1);
+	assert_memory_not_equal(m1, m2, sizeof(m1));
+	assert_int_equal(m1[80], 1);
+	assert_memory_equal(m1, "weft-swim-v1", 12);
 }
 
 static void test_msgpack_roundtrip(void **state)
@@ -235,10 +312,11 @@ static void test_type_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fingerprint),    cmocka_unit_test(test_header),
-		cmocka_unit_test(test_seal_open),      cmocka_unit_test(test_msgpack_roundtrip),
-		cmocka_unit_test(test_msgpack_strict), cmocka_unit_test(test_writer_overflow),
-		cmocka_unit_test(test_endpoint),       cmocka_unit_test(test_type_table),
+		cmocka_unit_test(test_fingerprint),       cmocka_unit_test(test_header),
+		cmocka_unit_test(test_seal_open),         cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_msgpack_roundtrip), cmocka_unit_test(test_msgpack_strict),
+		cmocka_unit_test(test_writer_overflow),   cmocka_unit_test(test_endpoint),
+		cmocka_unit_test(test_type_table),
 	};
 
 	if (weft_crypto_init())

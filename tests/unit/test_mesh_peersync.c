@@ -634,6 +634,72 @@ static void test_candidates_order(void **state)
 	weft_peerset_free(&ps);
 }
 
+/* Issue #22: a member whose state announces another member's public address
+ * (node 2's, whatever the tests before set) and an address inside the
+ * network gets neither as a WireGuard endpoint
+ * (the view gives them to nobody else, core/view.c); its own stays. The
+ * group's fixture is restored at the end. */
+static void test_claimed_endpoints_ignored(void **state)
+{
+	struct weft_peersync_env env;
+	struct weft_peerset ps;
+	weft_endpoint_t out[WEFT_PEER_MAX_CANDIDATES];
+	weft_cidr_t lan;
+	weft_record_t r;
+	struct weft_rec_node_state *st = &r.u.node_state;
+	const weft_record_t *held2;
+	char buf[WEFT_EPSTRLEN], theirs[WEFT_EPSTRLEN];
+	size_t n;
+
+	memset(&r, 0, sizeof(r));
+	r.type = WEFT_REC_NODE_STATE;
+	st->node_id = F->node[3].pk;
+	st->version = ++F->version;
+	st->wg_pub = F->wg[3].pub;
+	st->wg_port = 52823;
+	st->gossip_port = 51821;
+	snprintf(st->name, sizeof(st->name), "nostate-yet");
+	st->nendpoints = 3;
+	held2 = weft_store_get(F->store, WEFT_REC_NODE_STATE, F->node[2].pk.b);
+	assert_non_null(held2);
+	st->endpoints[0] = held2->u.node_state.endpoints[0]; /* node 2's */
+	weft_endpoint_format(&held2->u.node_state.endpoints[0], theirs, sizeof(theirs));
+	assert_int_equal(weft_endpoint_parse(&st->endpoints[1], "10.77.0.9:51820"), 0);    /* the network's */
+	assert_int_equal(weft_endpoint_parse(&st->endpoints[2], "198.51.100.3:52823"), 0); /* its own */
+	sign(&r, &F->node[3]);
+	env_init(&env, &lan);
+	memset(F->ncand, 0, sizeof(F->ncand));
+	cand(3, WEFT_EP_ANNOUNCED, theirs);
+	cand(3, WEFT_EP_ANNOUNCED, "10.77.0.9:51820");
+	cand(3, WEFT_EP_ANNOUNCED, "198.51.100.3:52823");
+	weft_peerset_init(&ps, &F->node[0].pk);
+	update(&ps, 0);
+	n = weft_peer_candidates(weft_peerset_find(&ps, &F->node[3].pk), &env, out, WEFT_PEER_MAX_CANDIDATES);
+	assert_int_equal(n, 1);
+	assert_string_equal(weft_endpoint_format(&out[0], buf, sizeof(buf)), "198.51.100.3:52823");
+	/* Node 3 itself is told: two of its endpoints go unused, the first
+	 * of them held by node 2. */
+	{
+		struct weft_peerset me;
+
+		weft_peerset_init(&me, &F->node[3].pk);
+		update(&me, 0);
+		assert_int_equal(me.self_nignored, 2);
+		assert_string_equal(weft_endpoint_format(&me.self_ignored[0], buf, sizeof(buf)), theirs);
+		assert_string_equal(weft_endpoint_format(&me.self_ignored[1], buf, sizeof(buf)), "10.77.0.9:51820");
+		assert_memory_equal(me.self_ep_holder.b, F->node[2].pk.b, WEFT_PK_LEN);
+		weft_peerset_free(&me);
+	}
+	/* Node 2, earlier, keeps its own. */
+	memset(F->ncand, 0, sizeof(F->ncand));
+	cand(2, WEFT_EP_ANNOUNCED, theirs);
+	n = weft_peer_candidates(weft_peerset_find(&ps, &F->node[2].pk), &env, out, WEFT_PEER_MAX_CANDIDATES);
+	assert_int_equal(n, 1);
+	weft_peerset_free(&ps);
+	memset(F->ncand, 0, sizeof(F->ncand));
+	add_state(3, "nostate-yet", NULL, NULL);
+}
+
 /* local-only: a peer on our LAN gets its LAN endpoint, one known only from
  * afar gets none (no opinion: it may still reach us), and the retries never
  * rotate to a far candidate. */
@@ -944,6 +1010,7 @@ int main(void)
 		cmocka_unit_test(test_handshakes_and_retries),
 		cmocka_unit_test(test_candidates_order),
 		cmocka_unit_test(test_local_only),
+		cmocka_unit_test(test_claimed_endpoints_ignored),
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_keep_reflexive),
 		cmocka_unit_test(test_membership_changes),

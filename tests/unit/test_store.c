@@ -928,6 +928,109 @@ static void fx_ext_client(weft_record_t *r, const char *name, uint64_t version, 
 	fx_sign(r, &admin);
 }
 
+/* A state record announcing node n's endpoints (given as text). */
+static void state_eps(weft_record_t *r, int n, uint64_t version, const char *name, const char *const *eps)
+{
+	size_t k;
+
+	fx_state_body(r, &node[n], version, name);
+	for (k = 0; eps[k]; k++)
+		assert_int_equal(weft_endpoint_parse(&r->u.node_state.endpoints[k], eps[k]), 0);
+	r->u.node_state.nendpoints = (uint8_t)k;
+	fx_sign(r, &node[n]);
+}
+
+/* Issue #22, attack 5: a member's own record takes another's name and
+ * announces other members' addresses. The view gives each name and each
+ * endpoint to the first claim (an admin's before a member's own, then view
+ * order), and says who lost what to whom. Every store computes the same
+ * whatever the arrival order. */
+static void test_view_names_and_endpoints(void **state)
+{
+	static const char *const e0[] = { "198.51.100.10:51820", "192.168.1.10:51820", NULL };
+	static const char *const e1[] = { "198.51.100.11:51820", "192.168.1.10:51820", NULL };
+	/* Node 2 (joined later) claims node 0's public endpoint, node 1's
+	 * address with another port, an address inside the network, and a
+	 * LAN address node 0 has too (fine: another site's LAN). */
+	static const char *const e2[] = { "198.51.100.10:51820", "198.51.100.11:40000", "10.0.0.9:51820",
+					  "192.168.1.10:51820", NULL };
+	weft_store_t *s = new_store(), *s2 = new_store();
+	weft_record_t *recs[12];
+	const struct weft_member_view *m;
+	weft_view_t v, v2;
+	size_t n = 0, i;
+
+	(void)state;
+	for (i = 0; i < 12; i++)
+		recs[i] = rec();
+	fx_network(recs[n++], &admin, 1, "10.0.0.0/24");
+	for (i = 0; i < 4; i++)
+		fx_member(recs[n++], &admin, &node[i].pk, 10 + i);
+	state_eps(recs[n++], 0, 1, "alpha", e0);
+	state_eps(recs[n++], 1, 1, "beta", e1);
+	state_eps(recs[n++], 2, 1, "alpha", e2); /* takes node 0's name too */
+	/* Node 3 is named "beta" by the admin (an override): that beats node
+	 * 1's own choice, though node 1 joined first. */
+	fx_state(recs[n++], &node[3], 1, "gamma");
+	fx_override_body(recs[n], &node[3].pk, 1);
+	recs[n]->u.override.set = WEFT_OVR_NAME;
+	snprintf(recs[n]->u.override.name, sizeof(recs[n]->u.override.name), "beta");
+	fx_sign(recs[n++], &admin);
+	for (i = 0; i < n; i++)
+		merge_ok(s, recs[i]);
+	assert_int_equal(weft_store_view(s, NOW_MS, &v), 0);
+
+	m = vfind(&v, &node[0]);
+	assert_string_equal(m->name, "alpha");
+	assert_string_equal(m->name_lost, "");
+	assert_int_equal(m->ep_ignored, 0);
+	m = vfind(&v, &node[2]);
+	assert_string_equal(m->name, "");
+	assert_string_equal(m->name_lost, "alpha");
+	assert_memory_equal(m->name_holder.b, node[0].pk.b, WEFT_PK_LEN);
+	/* Node 0's public endpoint and the address inside the network are
+	 * ignored; node 1's address on another port and the LAN address are
+	 * not anyone else's. */
+	assert_int_equal(m->ep_ignored, 0x1 | 0x4);
+	assert_memory_equal(m->ep_holder.b, node[0].pk.b, WEFT_PK_LEN);
+	m = vfind(&v, &node[3]);
+	assert_string_equal(m->name, "beta");
+	m = vfind(&v, &node[1]);
+	assert_string_equal(m->name, "");
+	assert_string_equal(m->name_lost, "beta");
+	assert_memory_equal(m->name_holder.b, node[3].pk.b, WEFT_PK_LEN);
+	assert_int_equal(m->ep_ignored, 0);
+
+	/* The same records backwards: the same view. */
+	for (i = n; i-- > 0;) {
+		int ret = weft_store_merge(s2, recs[i]);
+
+		assert_true(ret == WEFT_MERGE_ADDED || ret == WEFT_MERGE_PENDING);
+	}
+	assert_int_equal(weft_store_view(s2, NOW_MS, &v2), 0);
+	for (i = 0; i < v.nmembers; i++) {
+		assert_string_equal(v.members[i].name, v2.members[i].name);
+		assert_string_equal(v.members[i].name_lost, v2.members[i].name_lost);
+		assert_int_equal(v.members[i].ep_ignored, v2.members[i].ep_ignored);
+	}
+	weft_view_free(&v2);
+	weft_view_free(&v);
+
+	/* A revoked member holds no name: node 0 revoked, node 2 gets it. */
+	fx_revocation(recs[0], &admin, &node[0].pk, 0);
+	merge_ok(s, recs[0]);
+	assert_int_equal(weft_store_view(s, NOW_MS, &v), 0);
+	m = vfind(&v, &node[2]);
+	assert_string_equal(m->name, "alpha");
+	assert_string_equal(m->name_lost, "");
+	assert_int_equal(m->ep_ignored, 0x4); /* still inside the network */
+	weft_view_free(&v);
+	for (i = 0; i < 12; i++)
+		free(recs[i]);
+	weft_store_free(s);
+	weft_store_free(s2);
+}
+
 /* A live external client's address is never a member's by hash (it would
  * be dropped, mesh/extclient.c); a deleted one's is free again, and a pin
  * still wins it. Every node computes the same whatever the arrival order. */
@@ -1512,6 +1615,7 @@ int main(void)
 		cmocka_unit_test(test_invite_partition),
 		cmocka_unit_test(test_view_statuses),
 		cmocka_unit_test(test_view_ext_clients),
+		cmocka_unit_test(test_view_names_and_endpoints),
 		cmocka_unit_test(test_serialize),
 		cmocka_unit_test(test_merge_bytes),
 		cmocka_unit_test(test_property_permutations),
